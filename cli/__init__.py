@@ -1,0 +1,1 @@
+"""The click commands of ``hermes``; see :mod:`cli.main` for the list."""

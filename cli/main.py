@@ -1,0 +1,81 @@
+"""The ``hermes`` console script.
+
+Subcommands are imported only when invoked, so ``hermes gateway status`` loads
+click, sqlite3 and its own module, not the whole engine.  Every
+:class:`lifecycle.errors.HermesError` becomes one line on stderr and its exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from lifecycle.errors import HermesError
+
+#: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
+GATEWAY_COMMANDS: dict[str, str] = {
+    "status": "cli.status:status",
+    "events": "cli.events:events",
+    "diagram": "cli.diagram:diagram",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+
+class HermesGroup(click.Group):
+    """The root group: our own errors end the process with one line and their exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HermesError as exc:
+            click.echo(f"hermes: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=HermesGroup)
+@click.version_option(package_name="hermes-lifecycle", prog_name="hermes")
+def hermes() -> None:
+    """Hermes chat gateway tools."""
+
+
+@hermes.group(cls=LazyGroup, lazy_commands=GATEWAY_COMMANDS)
+@click.option("--home", metavar="DIR", default=None,
+              help="Hermes home holding state.db (default: $HERMES_HOME, else the user data dir).")
+@click.option("--profile", metavar="NAME", default="default", envvar="HERMES_PROFILE", show_default=True,
+              help="Gateway profile: one event stream and one gateway per profile ([a-z0-9][a-z0-9_-]{0,63}).")
+@click.pass_context
+def gateway(ctx: click.Context, home: str | None, profile: str) -> None:
+    """Start, stop, restart, install and inspect the gateway of one profile.
+
+    Every step is recorded in the event log in HOME/state.db; `status --history`,
+    `events` and `forensics` read it back.
+    """
+    from lifecycle.home import Home
+
+    ctx.obj = Home.resolve(home, profile)
+
+
+def main() -> None:
+    hermes(prog_name="hermes")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

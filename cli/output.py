@@ -1,0 +1,28 @@
+"""What commands print: JSON documents on stdout, diagnostics on stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+#: Carried by every JSON document; keys are only ever added within a version.
+SCHEMA_VERSION = 1
+
+
+def emit_json(document: dict[str, Any], *, compact: bool = False) -> None:
+    payload = {"schema_version": SCHEMA_VERSION, **document}
+    if compact:
+        click.echo(json.dumps(payload, separators=(",", ":"), default=str))
+    else:
+        click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def diagnose(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def use_colour() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,68 @@
+"""Our own exception types.
+
+Every error a user can meet is one of these, with a message that says what to do.
+The CLI prints ``hermes: <message>`` on one line and exits with ``exit_code``.
+"""
+
+from __future__ import annotations
+
+
+class HermesError(Exception):
+    """Base of every error the lifecycle engine raises on purpose."""
+
+    exit_code = 1
+
+
+class UsageError(HermesError):
+    """Bad input from the command line; nothing was touched."""
+
+    exit_code = 2
+
+
+class InvalidProfileName(UsageError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"invalid profile name {name!r}: use 1-64 characters from a-z, 0-9, '_' and '-', "
+            "starting with a letter or digit"
+        )
+
+
+class IllegalTransition(HermesError):
+    """The machine refused a trigger; nothing was written."""
+
+    def __init__(self, state: str, trigger: str, *, unknown: bool = False) -> None:
+        self.state = state
+        self.trigger = trigger
+        if unknown:
+            message = f"unknown trigger {trigger!r} (see `hermes gateway diagram`)"
+        else:
+            message = f"trigger {trigger!r} is not allowed in state {state!r}"
+        super().__init__(message)
+
+
+class StoreError(HermesError):
+    """The event store cannot be used as it is."""
+
+
+class CorruptStore(StoreError):
+    def __init__(self, path: object, detail: str) -> None:
+        super().__init__(
+            f"{path} is not a usable Hermes state database ({detail}); "
+            "it was left untouched: move it aside or restore a backup"
+        )
+
+
+class SchemaTooNew(StoreError):
+    def __init__(self, path: object, found: int, known: int) -> None:
+        super().__init__(
+            f"{path} has schema version {found}, newer than this hermes knows ({known}); "
+            "it was left untouched: upgrade hermes-lifecycle to read it"
+        )
+
+
+class VersionConflict(StoreError):
+    """Another writer appended to the stream between our read and our write."""
+
+
+class GatewayError(HermesError):
+    """The gateway could not be started, stopped or reached as asked."""

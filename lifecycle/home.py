@@ -1,0 +1,84 @@
+"""Where a Hermes home lives and what is inside it.
+
+Order of precedence: ``--home`` > ``HERMES_HOME`` > the platform's user data dir.
+Profile names are checked before any path is built from them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lifecycle.errors import InvalidProfileName
+
+PROFILE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+DEFAULT_PROFILE = "default"
+
+
+def validate_profile(name: str) -> str:
+    """Return ``name`` if it is a legal profile name, else raise :class:`InvalidProfileName`."""
+    if not isinstance(name, str) or PROFILE_PATTERN.fullmatch(name) is None:
+        raise InvalidProfileName(name)
+    return name
+
+
+def resolve_home(explicit: str | os.PathLike | None = None) -> Path:
+    """The home folder: explicit argument, else ``HERMES_HOME``, else the user data dir."""
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    env = os.environ.get("HERMES_HOME")
+    if env:
+        return Path(env).expanduser().absolute()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("hermes", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Home:
+    """A resolved home and profile: every path the engine uses for them."""
+
+    root: Path
+    profile: str = DEFAULT_PROFILE
+
+    def __post_init__(self) -> None:
+        validate_profile(self.profile)
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike | None = None, profile: str = DEFAULT_PROFILE) -> "Home":
+        validate_profile(profile)
+        return cls(resolve_home(home), profile)
+
+    @property
+    def state_db(self) -> Path:
+        return self.root / "state.db"
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.root / "locks"
+
+    @property
+    def stdio_log(self) -> Path:
+        name = "gateway-stdio.log" if self.profile == DEFAULT_PROFILE else f"gateway-stdio.{self.profile}.log"
+        return self.logs_dir / name
+
+    @property
+    def instance_lock(self) -> Path:
+        return self.locks_dir / f"{self.profile}.lock"
+
+    def ensure_private_dir(self, path: Path | None = None) -> Path:
+        """Create ``path`` (default: the root) owner-only; tighten an existing root we own."""
+        target = path or self.root
+        target.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(target, 0o700)  # mkdir's mode is filtered by the umask
+        return target

@@ -1,0 +1,66 @@
+"""Who a process is: pid plus create time, so a reused pid is never mistaken for a gateway."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sys
+from dataclasses import dataclass
+
+#: Create times read twice for one process can differ in the last digits.
+CREATE_TIME_TOLERANCE = 0.5
+
+
+@dataclass(frozen=True)
+class ProcessIdentity:
+    pid: int
+    create_time: float
+
+    def to_json(self) -> dict:
+        return {"pid": self.pid, "create_time": self.create_time}
+
+
+def own_identity() -> ProcessIdentity:
+    import psutil
+
+    return ProcessIdentity(os.getpid(), psutil.Process().create_time())
+
+
+def is_alive(pid: int | None, create_time: float | None) -> bool:
+    """True when a running (not zombie) process has this pid *and* this create time."""
+    if pid is None:
+        return False
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        started = proc.create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return create_time is None or abs(started - create_time) <= CREATE_TIME_TOLERANCE
+
+
+def who(role: str) -> str:
+    """The actor column: a role, then the user, host and process that acted."""
+    return f"{role} {_user()}@{socket.gethostname()} pid {os.getpid()}"
+
+
+def who_details(role: str) -> dict:
+    """The same facts as :func:`who`, structured for an event's data."""
+    return {
+        "role": role,
+        "user": _user(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "argv": sys.argv,
+    }
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"

@@ -1,0 +1,86 @@
+"""The lifecycle journal of one profile: the machine judges, the store records.
+
+Every writer (gateway, watcher, controller, service managers, reconciliation) goes
+through :meth:`Journal.fire`; it is the one write path.  Side effects belong *after*
+``fire`` returns, when the event is committed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import store
+from lifecycle.home import Home
+from store import Event, StreamState
+
+
+class Journal:
+    """The event stream of ``home.profile`` inside ``home.state_db``."""
+
+    def __init__(self, home: Home, *, sync: str = "durable") -> None:
+        self.home = home
+        self.stream = home.profile
+        self._sync = sync
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.home.ensure_private_dir()
+            self._conn = store.open_store(self.home.state_db, sync=self._sync)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> "Journal":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fire(
+        self,
+        trigger: str,
+        *,
+        actor: str,
+        run_id: str | None = None,
+        pid: int | None = None,
+        reason: str | None = None,
+        data: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        expect_version: int | None = None,
+    ) -> Event:
+        """Append ``trigger`` if the machine allows it in the current state; return the event.
+
+        Raises :class:`lifecycle.errors.IllegalTransition` (nothing written) when it does not.
+        """
+        from lifecycle.machine import decide
+
+        return store.append(
+            self.conn,
+            self.stream,
+            trigger,
+            decide,
+            actor=actor,
+            run_id=run_id,
+            pid=pid,
+            reason=reason,
+            data=data,
+            idempotency_key=idempotency_key,
+            expect_version=expect_version,
+        )
+
+    def state(self) -> StreamState:
+        return store.read_state(self.conn, self.stream)
+
+    def events(self, *, after_seq: int = 0, limit: int | None = None, run_id: str | None = None,
+               triggers: tuple[str, ...] | None = None) -> list[Event]:
+        return store.read_events(self.conn, self.stream, after_seq=after_seq, limit=limit,
+                                 run_id=run_id, triggers=triggers)
+
+    def recent_transitions(self, limit: int) -> list[Event]:
+        return store.recent_transitions(self.conn, self.stream, limit)

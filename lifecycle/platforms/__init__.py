@@ -1,0 +1,46 @@
+"""The platform seam: everything that differs between Linux, macOS and Windows.
+
+:func:`current_platform` is the one place that looks at ``sys.platform``.  The rest
+of the code asks the returned :class:`Platform` (locks, console hygiene, detached
+spawning, process-tree termination, the service manager) and never branches on the
+OS itself.  Every platform class can be built on any OS, so tests on Linux drive the
+Windows and macOS paths through the runner seam and assert on recorded command lines.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from lifecycle.platforms.base import InstanceLock, Platform
+from lifecycle.platforms.runner import CommandResult, RecordingRunner, Runner, SubprocessRunner
+
+__all__ = [
+    "CommandResult", "InstanceLock", "Platform", "RecordingRunner", "Runner", "SubprocessRunner",
+    "current_platform", "platform_named",
+]
+
+
+def platform_named(name: str, **kwargs) -> Platform:
+    """A platform by name (``linux``, ``macos``, ``windows``), whatever OS this is."""
+    if name == "windows":
+        from lifecycle.platforms.windows import WindowsPlatform
+
+        return WindowsPlatform(**kwargs)
+    if name == "macos":
+        from lifecycle.platforms.posix import MacPlatform
+
+        return MacPlatform(**kwargs)
+    if name == "linux":
+        from lifecycle.platforms.posix import LinuxPlatform
+
+        return LinuxPlatform(**kwargs)
+    raise ValueError(f"unknown platform {name!r}")
+
+
+def current_platform(**kwargs) -> Platform:
+    """The platform this process runs on."""
+    if sys.platform == "win32":
+        return platform_named("windows", **kwargs)
+    if sys.platform == "darwin":
+        return platform_named("macos", **kwargs)
+    return platform_named("linux", **kwargs)

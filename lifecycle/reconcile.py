@@ -1,0 +1,39 @@
+"""Reconciliation: history is never silently wrong about a process that vanished.
+
+When the log says a process is alive (``starting``, ``running``, ``draining``) but no
+process with that pid *and* create time exists, append ``lost`` (-> ``crashed``)
+with what is known.  The append is guarded by the version that was read, so two
+readers noticing at once append it once.
+"""
+
+from __future__ import annotations
+
+from lifecycle.errors import IllegalTransition, VersionConflict
+from lifecycle.identity import is_alive, who
+from lifecycle.journal import Journal
+from lifecycle.machine import ALIVE_STATES
+from store import StreamState
+
+
+def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamState:
+    """Return the stream's state after recording ``lost`` if its process is gone."""
+    for _ in range(3):
+        current = journal.state()
+        if current.state not in ALIVE_STATES or is_alive(current.pid, current.create_time):
+            return current
+        try:
+            journal.fire(
+                "lost",
+                actor=who(actor_role),
+                reason=f"process {current.pid} is gone; no shutdown was recorded",
+                data={
+                    "pid": current.pid,
+                    "create_time": current.create_time,
+                    "last_state": current.state,
+                    "last_seq": current.last_seq,
+                },
+                expect_version=current.version,
+            )
+        except (VersionConflict, IllegalTransition):
+            continue
+    return journal.state()

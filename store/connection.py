@@ -1,0 +1,72 @@
+"""Opening ``state.db``: owner-only files, WAL, a busy timeout, and no surprises.
+
+Connections run in autocommit mode (``isolation_level=None``) so that every write
+is an explicit ``BEGIN IMMEDIATE`` transaction (see :func:`store.events.write_transaction`):
+in WAL a deferred transaction that reads and then writes fails with SQLITE_BUSY at
+once, whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from lifecycle.errors import CorruptStore
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+#: ``durable`` (the default) is synchronous=FULL: a committed event survives power loss.
+#: Lifecycle events are a handful per run, so durability costs nothing users can see.
+#: ``fast`` is synchronous=NORMAL: still never corrupt in WAL, may lose the last commits
+#: on power loss; benchmarks and bulk tools may choose it.
+SYNC_MODES = {"durable": "FULL", "fast": "NORMAL"}
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CorruptStore(path, f"cannot read it: {exc.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise CorruptStore(path, "not an SQLite database")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite does (SQLite uses the umask).
+
+    SQLite gives the -wal and -shm files the same permissions as the database file.
+    """
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def connect(path: Path, *, sync: str = "durable", create: bool = True) -> sqlite3.Connection:
+    """Open (creating if asked) the database at ``path`` with our pragmas; no migrations."""
+    path = Path(path)
+    _check_header(path)
+    if not path.exists():
+        if not create:
+            raise FileNotFoundError(path)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _create_private_file(path)
+    try:
+        conn = sqlite3.connect(
+            str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {SYNC_MODES[sync]}")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        raise CorruptStore(path, str(exc)) from None
+    return conn

@@ -1,0 +1,232 @@
+"""The event log: stored events, the one write path, and reads.
+
+This module is the recorder: it knows rows, versions and transactions, not what a
+trigger means.  The caller passes ``decide(state, trigger) -> new_state`` (the
+lifecycle machine); it is called *inside* the ``BEGIN IMMEDIATE`` transaction with
+the state just read, so the decision and the append cannot be separated by another
+writer.  The ``(stream, version)`` unique key backs that up in the schema.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+from lifecycle.errors import VersionConflict
+from store.projection import StreamState, fold, initial_state
+
+EVENT_COLUMNS = (
+    "seq, stream, version, run_id, at, kind, trigger, from_state, to_state, "
+    "pid, actor, reason, data, idempotency_key"
+)
+
+Decide = Callable[[str, str], str]
+
+
+def utc_now() -> str:
+    """UTC timestamp with microseconds, the one format of the ``at`` column."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_at(at: str) -> datetime:
+    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    stream: str
+    version: int
+    run_id: str | None
+    at: str
+    kind: str
+    trigger: str
+    from_state: str
+    to_state: str
+    pid: int | None
+    actor: str
+    reason: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    idempotency_key: str | None = None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> "Event":
+        values = list(row)
+        values[12] = json.loads(values[12]) if values[12] else {}
+        return cls(*values)
+
+    @property
+    def is_transition(self) -> bool:
+        return self.kind == "transition"
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON shape of one event (keys are only ever added)."""
+        return {
+            "seq": self.seq,
+            "stream": self.stream,
+            "version": self.version,
+            "run_id": self.run_id,
+            "at": self.at,
+            "kind": self.kind,
+            "trigger": self.trigger,
+            "from": self.from_state,
+            "to": self.to_state,
+            "pid": self.pid,
+            "actor": self.actor,
+            "reason": self.reason,
+            "data": self.data,
+        }
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def read_state(conn: sqlite3.Connection, stream: str) -> StreamState:
+    """The projection of ``stream`` (the initial state if it has no events yet)."""
+    row = conn.execute(
+        "SELECT stream, state, version, last_seq, run_id, pid, create_time, since, data "
+        "FROM streams WHERE stream = ?",
+        (stream,),
+    ).fetchone()
+    if row is None:
+        return initial_state(stream)
+    return StreamState.from_row(row)
+
+
+def _write_projection(conn: sqlite3.Connection, state: StreamState) -> None:
+    conn.execute(
+        "INSERT INTO streams (stream, state, version, last_seq, run_id, pid, create_time, since, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (stream) DO UPDATE SET state = excluded.state, version = excluded.version, "
+        "last_seq = excluded.last_seq, run_id = excluded.run_id, pid = excluded.pid, "
+        "create_time = excluded.create_time, since = excluded.since, data = excluded.data",
+        state.to_row(),
+    )
+
+
+def append(
+    conn: sqlite3.Connection,
+    stream: str,
+    trigger: str,
+    decide: Decide,
+    *,
+    actor: str,
+    run_id: str | None = None,
+    pid: int | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    expect_version: int | None = None,
+) -> Event:
+    """Compare-and-append one event and update the projection, in one transaction.
+
+    ``run_id`` defaults to the stream's current run.  ``expect_version``, when given,
+    turns a concurrent change into :class:`VersionConflict` instead of a fresh decision.
+    An event that changes the state is a ``transition``, any other a ``step``.  With an
+    ``idempotency_key`` already used on this stream, the earlier event is returned and
+    nothing is written.  Raises whatever ``decide`` raises, having written nothing.
+    """
+    payload = json.dumps(data or {}, sort_keys=True, default=str)
+    with write_transaction(conn):
+        if idempotency_key is not None:
+            row = conn.execute(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND idempotency_key = ?",
+                (stream, idempotency_key),
+            ).fetchone()
+            if row is not None:
+                return Event.from_row(row)
+        before = read_state(conn, stream)
+        if expect_version is not None and before.version != expect_version:
+            raise VersionConflict(
+                f"stream {stream!r} moved to version {before.version} ({before.state}) "
+                f"while version {expect_version} was expected"
+            )
+        after_state = decide(before.state, trigger)
+        event = Event(
+            seq=0,
+            stream=stream,
+            version=before.version + 1,
+            run_id=run_id if run_id is not None else before.run_id,
+            at=utc_now(),
+            kind="transition" if after_state != before.state else "step",
+            trigger=trigger,
+            from_state=before.state,
+            to_state=after_state,
+            pid=pid,
+            actor=actor,
+            reason=reason,
+            data=json.loads(payload),
+            idempotency_key=idempotency_key,
+        )
+        cursor = conn.execute(
+            "INSERT INTO events (stream, version, run_id, at, kind, trigger, from_state, to_state, "
+            "pid, actor, reason, data, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.stream, event.version, event.run_id, event.at, event.kind, event.trigger,
+                event.from_state, event.to_state, event.pid, event.actor, event.reason, payload,
+                event.idempotency_key,
+            ),
+        )
+        event = Event(**{**event.__dict__, "seq": cursor.lastrowid})
+        _write_projection(conn, fold(before, event))
+    return event
+
+
+def read_events(
+    conn: sqlite3.Connection,
+    stream: str | None = None,
+    *,
+    after_seq: int = 0,
+    limit: int | None = None,
+    run_id: str | None = None,
+    triggers: tuple[str, ...] | None = None,
+) -> list[Event]:
+    """Events in log order, optionally of one stream or run, after a sequence number."""
+    where, params = ["seq > ?"], [after_seq]
+    if stream is not None:
+        where.append("stream = ?")
+        params.append(stream)
+    if run_id is not None:
+        where.append("run_id = ?")
+        params.append(run_id)
+    if triggers:
+        where.append(f"trigger IN ({', '.join('?' * len(triggers))})")
+        params.extend(triggers)
+    sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [Event.from_row(r) for r in conn.execute(sql, params)]
+
+
+def recent_transitions(conn: sqlite3.Connection, stream: str, limit: int) -> list[Event]:
+    """The last ``limit`` transitions of a stream, oldest first, through the partial index."""
+    rows = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND kind = 'transition' "
+        "ORDER BY seq DESC LIMIT ?",
+        (stream, limit),
+    ).fetchall()
+    return [Event.from_row(r) for r in reversed(rows)]
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT max(seq) FROM events").fetchone()
+    return row[0] or 0
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes whenever *another* connection commits: the cheap change detector."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
