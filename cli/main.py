@@ -48,6 +48,15 @@ class HermesGroup(click.Group):
         except HermesError as exc:
             click.echo(f"hermes: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            # A database that fails mid-read (a corrupt page, a full disk) is a user's
+            # problem to fix, not a traceback; sqlite3 is only imported when it happened.
+            sqlite3 = sys.modules.get("sqlite3")
+            if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
+                raise
+            click.echo(f"hermes: state database error: {exc}; the log was not changed "
+                       "(if it persists, move state.db aside or restore a backup)", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=HermesGroup)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from store.connection import connect
+from store.connection import connect, ensure_wal
 from store.events import (
     Event,
     append,
@@ -22,7 +22,7 @@ from store.events import (
     utc_now,
     write_transaction,
 )
-from store.migrate import latest_version, migrate, schema_version
+from store.migrate import latest_version, migrate, refuse_newer, schema_version
 from store.projection import StreamState, fold, rebuild, verify_projection
 
 __all__ = [
@@ -35,8 +35,11 @@ __all__ = [
 
 def open_store(path: Path | str, *, sync: str = "durable") -> sqlite3.Connection:
     """Open ``state.db`` at ``path``, creating it owner-only and migrating it if needed."""
-    conn = connect(Path(path), sync=sync)
+    path = Path(path)
+    conn = connect(path, sync=sync)
     try:
+        refuse_newer(conn, path)
+        ensure_wal(conn, path)
         migrate(conn, path)
     except BaseException:
         conn.close()

@@ -49,7 +49,11 @@ def _create_private_file(path: Path) -> None:
 
 
 def connect(path: Path, *, sync: str = "durable", create: bool = True) -> sqlite3.Connection:
-    """Open (creating if asked) the database at ``path`` with our pragmas; no migrations."""
+    """Open (creating if asked) the database at ``path`` with our per-connection pragmas.
+
+    Nothing is written to an existing file here: see :func:`ensure_wal` and
+    :func:`store.migrate.migrate`.
+    """
     path = Path(path)
     _check_header(path)
     if not path.exists():
@@ -62,11 +66,22 @@ def connect(path: Path, *, sync: str = "durable", create: bool = True) -> sqlite
             str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if mode != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {SYNC_MODES[sync]}")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         raise CorruptStore(path, str(exc)) from None
     return conn
+
+
+def ensure_wal(conn: sqlite3.Connection, path: Path) -> None:
+    """Switch the file to WAL (persistent, so usually a no-op read).
+
+    Kept out of :func:`connect` because switching rewrites the file header: it must
+    only happen once the schema version is known to be ours, so that a database
+    from a newer hermes is left byte-identical.
+    """
+    try:
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as exc:
+        raise CorruptStore(path, str(exc)) from None

@@ -17,33 +17,47 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import resources
+from functools import lru_cache
 from pathlib import Path
 
+import migrations as _migrations_package
 from lifecycle.errors import CorruptStore, SchemaTooNew, StoreError
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
+MIGRATIONS_DIR = Path(_migrations_package.__file__).resolve().parent
 
 
 @dataclass(frozen=True)
 class Migration:
     number: int
     name: str
-    sql: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text("utf-8")
 
 
-def available_migrations() -> list[Migration]:
-    """The migrations shipped in the ``migrations`` package, in order."""
+@lru_cache(maxsize=1)
+def available_migrations() -> tuple[Migration, ...]:
+    """The migrations shipped in the ``migrations`` package, in order (file names only).
+
+    Listing is cached and reads no file contents, so a ``status`` on an up-to-date
+    database pays one directory listing.  An installation without them is refused:
+    it could never create the tables.
+    """
     found = []
-    for entry in resources.files("migrations").iterdir():
+    for entry in MIGRATIONS_DIR.iterdir():
         match = _NAME.fullmatch(entry.name)
         if match:
-            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text("utf-8")))
+            found.append(Migration(int(match.group(1)), match.group(2), entry))
     found.sort(key=lambda m: m.number)
     numbers = [m.number for m in found]
+    if not numbers:
+        raise StoreError(f"no migration files in {MIGRATIONS_DIR}: the installation is incomplete, reinstall hermes-lifecycle")
     if numbers != list(range(1, len(numbers) + 1)):
         raise StoreError(f"migration files are not numbered 1..n without gaps: {numbers}")
-    return found
+    return tuple(found)
 
 
 def latest_version() -> int:
@@ -68,8 +82,12 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(conn: sqlite3.Connection, path: Path | str = "state.db") -> int:
-    """Bring the schema up to date; return the version.  Refuse a newer database untouched."""
+def refuse_newer(conn: sqlite3.Connection, path: Path | str = "state.db") -> int:
+    """Return the schema version; raise before anything is written if the file is not ours.
+
+    Newer than this code, corrupt, or someone else's SQLite database: refused while
+    nothing has touched it (the caller switches to WAL and migrates only afterwards).
+    """
     known = latest_version()
     try:
         current = schema_version(conn)
@@ -77,13 +95,37 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "state.db") -> int:
         raise CorruptStore(path, str(exc)) from None
     if current > known:
         raise SchemaTooNew(path, current, known)
-    if current == known:
-        return current
+    if current < known:
+        _refuse_foreign_or_corrupt(conn, path, current)
+    return current
+
+
+def _refuse_foreign_or_corrupt(conn: sqlite3.Connection, path: Path | str, current: int) -> None:
+    """Before the first write to an existing file: it must be sound, and ours."""
+    try:
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            return
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    except sqlite3.DatabaseError as exc:
+        raise CorruptStore(path, str(exc)) from None
+    if problems != ["ok"]:
+        raise CorruptStore(path, f"integrity check failed: {problems[0]}")
+    if current == 0 and tables:
+        raise CorruptStore(path, f"an SQLite database without the Hermes schema (tables: {', '.join(sorted(tables)[:5])})")
+
+
+def migrate(conn: sqlite3.Connection, path: Path | str = "state.db") -> int:
+    """Bring the schema up to date; return the version.  Refuse a newer database untouched."""
+    known = latest_version()
+    if refuse_newer(conn, path) == known:
+        return known
     conn.execute("BEGIN IMMEDIATE")
     try:
-        current = schema_version(conn)
-        if current > known:
-            raise SchemaTooNew(path, current, known)
+        current = refuse_newer(conn, path)
+        if current == known:
+            conn.execute("ROLLBACK")
+            return known
         import sqlite_utils
 
         db = sqlite_utils.Database(conn)
@@ -107,6 +149,7 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "state.db") -> int:
         conn.execute(f"PRAGMA user_version = {known}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return known
