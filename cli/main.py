@@ -19,6 +19,7 @@ GATEWAY_COMMANDS: dict[str, str] = {
     "status": "cli.status:status",
     "events": "cli.events:events",
     "diagram": "cli.diagram:diagram",
+    "forensics": "cli.forensics:forensics",
 }
 
 

@@ -1,0 +1,109 @@
+"""``hermes gateway forensics``: the story of one run, for a person or (``--json``) a script."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from cli.output import emit_json
+from lifecycle.durations import human
+from lifecycle.home import Home
+
+
+def _who(requested_by: dict | None) -> str:
+    if not requested_by:
+        return "an unknown caller"
+    if "actor" in requested_by:
+        return requested_by["actor"]
+    who = f"{requested_by.get('role', '?')} {requested_by.get('user', '?')}@{requested_by.get('host', '?')}"
+    who += f" pid {requested_by.get('pid', '?')}"
+    argv = requested_by.get("argv")
+    return who + (f" ({' '.join(str(a) for a in argv)})" if argv else "")
+
+
+def _cause_line(cause: dict) -> str:
+    kind = cause["kind"]
+    if kind == "stop_request":
+        line = f"{cause['intent']} requested by {_who(cause['requested_by'])} at {cause['requested_at']}"
+        if cause["drain_timeout_s"] is not None:
+            line += f", drain allowed {human(cause['drain_timeout_s'])}"
+        if cause["force"]:
+            line += ", --force"
+        if cause["signal"]:
+            line += f"; signal {cause['signal']} received"
+    elif kind in ("signal", "console_close"):
+        line = f"{cause['signal']} reached the gateway, no stop request was recorded"
+    else:
+        line = "nothing recorded: no stop request, no signal"
+    return line + (" (while starting)" if cause["during_start"] else "")
+
+
+def _drain_line(drain: dict | None) -> str:
+    if drain is None:
+        return "none recorded"
+    took = human(drain["duration_s"]) if drain["duration_s"] is not None else "unfinished"
+    parts = [f"{took}", f"{drain['sessions_marked']} session(s) marked"]
+    if drain["in_flight_count"] is not None:
+        parts.append(f"{drain['in_flight_count']} in flight")
+    if drain["timed_out"]:
+        parts.append(f"timed out, abandoned {drain['abandoned_count']}: {json.dumps(drain['abandoned'])}")
+    if not drain["completed"]:
+        parts.append("never completed")
+    return ", ".join(parts)
+
+
+def _print_story(doc: dict) -> None:
+    echo = click.echo
+    echo(f"run {doc['run_id']} (pid {doc['pid']}) of profile {doc['profile']}: {doc['state']}")
+    echo(f"verdict: {doc['verdict']}")
+    lasted = f" after {human(doc['duration_s'])}" if doc["duration_s"] is not None else ""
+    echo(f"started {doc['started_at']}" + (f", ended {doc['ended_at']}{lasted} ({doc['end']})"
+                                          if doc["ended_at"] else ", not ended"))
+    echo("timeline (seconds since start):")
+    for e in doc["timeline"]:
+        change = f"{e['from']} -> {e['to']}" if e["kind"] == "transition" else ""
+        why = f"  {e['reason']}" if e["reason"] else ""
+        echo(f"  {e['t_s']:>+10.3f}  {e['trigger']:<22} {change:<22} {e['actor']}{why}")
+    echo(f"stop cause: {_cause_line(doc['stop_cause'])}")
+    echo(f"drain: {_drain_line(doc['drain'])}")
+    resume = doc["resume"]
+    if resume["marked"]:
+        outcomes = ", ".join(f"{s['session_id']} {s['outcome']}" for s in resume["sessions"])
+        echo(f"sessions marked for resume: {outcomes}")
+    if resume["resumed_at_boot"] or resume["abandoned_at_boot"]:
+        echo(f"at boot: resumed {resume['resumed_at_boot']}, parked {resume['abandoned_at_boot']}")
+    for step in doc["escalation"]:
+        echo(f"escalation +{step['t_s']:.3f} s: {step['step']} {step['signal'] or ''} pids {step['pids']}")
+    exit_info = doc["exit"]
+    if exit_info:
+        how = f"signal {exit_info['signal']}" if exit_info["signal"] else f"code {exit_info['code']}"
+        echo(f"exit: {how}" + (" (forced after drain)" if exit_info["forced"] else ""))
+    life = doc["last_sign_of_life"]
+    if life:
+        echo(f"last sign of life: {life['trigger']} at {life['at']}, "
+             f"{human(life['seconds_before_noticed'])} before {life['noticed_by']} noticed")
+
+
+@click.command()
+@click.option("--run", "run_id", metavar="RUN_ID", default=None, help="The run to explain.")
+@click.option("--last", "last", is_flag=True, help="The newest run (the default).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (see README: JSON shapes).")
+@click.pass_obj
+def forensics(home: Home, run_id: str | None, last: bool, as_json: bool) -> None:
+    """Tell the story of one run: timeline, stop cause, drain, resumes, escalation, exit, verdict.
+
+    Read from the event log alone. Example: hermes gateway forensics --last --json | jq .verdict
+    """
+    from lifecycle.errors import UsageError
+    from lifecycle.forensics import build_story
+    from lifecycle.journal import Journal
+
+    if run_id and last:
+        raise UsageError("give either --run RUN_ID or --last, not both")
+    with Journal(home) as journal:
+        doc = build_story(journal.conn, home.profile, run_id).to_json()
+    if as_json:
+        emit_json(doc)
+    else:
+        _print_story(doc)

@@ -1,0 +1,251 @@
+"""The story of one run, read from its events alone: what stopped it, how it drained, how it ended.
+
+A person reads :func:`lifecycle.verdict.verdict` in one line; a script reads the
+:class:`Story` as JSON with the stable field names documented in the README.  The
+story is built from the log only (no process table), so it tells the same thing
+tomorrow as it does today.
+"""
+
+from __future__ import annotations
+
+import signal as _signal
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from lifecycle.errors import HermesError
+from lifecycle.runs import ENDINGS, newest_run_id, next_run_start, run_events
+from store.events import Event, parse_at
+
+#: Signal names and console events that mean the console (or session) went away.
+CONSOLE_EVENTS = ("CTRL_CLOSE_EVENT", "CTRL_LOGOFF_EVENT", "CTRL_SHUTDOWN_EVENT", "console_close")
+
+
+class RunNotFound(HermesError):
+    def __init__(self, stream: str, run_id: str | None) -> None:
+        what = f"no run {run_id!r}" if run_id else "no run at all"
+        super().__init__(f"{what} in the log of profile {stream!r}; "
+                         "`hermes gateway status --history` lists the runs")
+
+
+def signal_name(value: Any) -> str | None:
+    """``15``, ``"15"``, ``"SIGTERM"`` and ``"TERM"`` all read as ``"SIGTERM"``."""
+    if value is None:
+        return None
+    text = str(value)
+    if text.lstrip("-").isdigit():
+        try:
+            return _signal.Signals(abs(int(text))).name
+        except ValueError:
+            return f"signal {text}"
+    if text.isupper() and not text.startswith(("SIG", "CTRL_")) and hasattr(_signal, "SIG" + text):
+        return "SIG" + text
+    return text
+
+
+def _seconds(since: str, until: str) -> float:
+    return round((parse_at(until) - parse_at(since)).total_seconds(), 6)
+
+
+def _deadline_seconds(request: Event) -> float | None:
+    """How long a stop request allowed for the drain: its deadline minus when it was asked."""
+    deadline = request.data.get("deadline")
+    if deadline is None:
+        return request.data.get("timeout")
+    asked = parse_at(request.at)
+    if isinstance(deadline, (int, float)):
+        return round(float(deadline) - asked.timestamp(), 3)
+    try:
+        moment = datetime.fromisoformat(str(deadline).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return round((moment - asked).total_seconds(), 3)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, (list, tuple, dict)):
+        return len(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    return 0
+
+
+@dataclass
+class Story:
+    """Everything the log says about one run; ``to_json`` is the documented shape."""
+
+    stream: str
+    run_id: str
+    events: list[Event]
+    next_run: list[Event] = field(default_factory=list)
+
+    def _first(self, trigger: str) -> Event | None:
+        return next((e for e in self.events if e.trigger == trigger), None)
+
+    def _all(self, trigger: str) -> list[Event]:
+        return [e for e in self.events if e.trigger == trigger]
+
+    @property
+    def start(self) -> Event:
+        return self._first("start") or self.events[0]
+
+    @property
+    def end(self) -> Event | None:
+        return next((e for e in reversed(self.events) if e.is_transition and e.trigger in ENDINGS), None)
+
+    @property
+    def state(self) -> str:
+        transitions = [e for e in self.events if e.is_transition]
+        return transitions[-1].to_state if transitions else self.events[-1].to_state
+
+    def t(self, event: Event) -> float:
+        return _seconds(self.start.at, event.at)
+
+    def stop_cause(self) -> dict[str, Any]:
+        request = self._first("stop_requested")
+        signals = self._all("signal_received")
+        signal = signal_name(signals[0].data.get("signal") or signals[0].data.get("event")) if signals else None
+        drain = self._first("drain")
+        during_start = any(e.from_state == "starting" for e in (request, drain) if e is not None)
+        cause: dict[str, Any] = {
+            "kind": "none", "requested_by": None, "requested_at": None, "intent": None,
+            "restart_id": None, "deadline": None, "drain_timeout_s": None, "force": False,
+            "signal": signal, "during_start": during_start,
+            "drain_reason": drain.reason if drain else None,
+        }
+        if request is not None:
+            cause.update(kind="stop_request", requested_by=request.data.get("requested_by") or
+                         {"actor": request.actor}, requested_at=request.at,
+                         intent=request.data.get("intent", "stop"),
+                         restart_id=request.data.get("restart_id"), deadline=request.data.get("deadline"),
+                         drain_timeout_s=_deadline_seconds(request), force=bool(request.data.get("force")))
+        elif signal is not None:
+            cause["kind"] = "console_close" if signal in CONSOLE_EVENTS else "signal"
+        return cause
+
+    def drain(self) -> dict[str, Any] | None:
+        began = self._first("drain")
+        if began is None:
+            return None
+        done = self._first("drained")
+        timeout = self._first("drain_timeout")
+        marked = self._first("resume_pending_marked")
+        in_flight = began.data.get("in_flight")
+        abandoned = timeout.data.get("abandoned") if timeout else None
+        until = done or self.end
+        return {
+            "started_at": began.at,
+            "t_s": self.t(began),
+            "duration_s": _seconds(began.at, until.at) if until else None,
+            "completed": done is not None,
+            "in_flight": in_flight,
+            "in_flight_count": _count(in_flight) if in_flight is not None else None,
+            "sessions_marked": len(marked.data.get("session_ids", [])) if marked else 0,
+            "timed_out": timeout is not None,
+            "timeout_s": timeout.data.get("timeout", timeout.data.get("timeout_s")) if timeout else None,
+            "abandoned": abandoned,
+            "abandoned_count": _count(abandoned),
+        }
+
+    def resume(self) -> dict[str, Any]:
+        """Sessions this run marked for resume, and what the next run did with each."""
+        marked: list[str] = []
+        for event in self._all("resume_pending_marked"):
+            marked.extend(str(s) for s in event.data.get("session_ids", []))
+        resumed_next = {str(e.data.get("session_id")): e for e in self.next_run if e.trigger == "session_resumed"}
+        abandoned_next: dict[str, Event] = {}
+        for e in self.next_run:
+            if e.trigger == "resume_abandoned":
+                for sid in e.data.get("session_ids", [e.data.get("session_id")]):
+                    abandoned_next[str(sid)] = e
+        next_id = self.next_run[0].run_id if self.next_run else None
+        next_alive = bool(self.next_run) and not any(
+            e.is_transition and e.trigger in ENDINGS for e in self.next_run)
+        sessions = []
+        for sid in marked:
+            if sid in resumed_next:
+                outcome, at = "resumed", resumed_next[sid].at
+            elif sid in abandoned_next:
+                outcome, at = "abandoned", abandoned_next[sid].at
+            elif not self.next_run:
+                outcome, at = "waiting", None
+            else:
+                outcome, at = ("pending" if next_alive else "not_resumed"), None
+            sessions.append({"session_id": sid, "outcome": outcome, "next_run_id": next_id, "at": at})
+        return {
+            "marked": marked,
+            "sessions": sessions,
+            "resumed_at_boot": [str(e.data.get("session_id")) for e in self._all("session_resumed")],
+            "abandoned_at_boot": [str(s) for e in self._all("resume_abandoned")
+                                  for s in e.data.get("session_ids", [e.data.get("session_id")])],
+        }
+
+    def escalation(self) -> list[dict[str, Any]]:
+        return [{"at": e.at, "t_s": self.t(e), "step": e.data.get("step"),
+                 "signal": signal_name(e.data.get("signal")), "pids": e.data.get("pids", []),
+                 "actor": e.actor}
+                for e in self._all("escalated")]
+
+    def exit(self) -> dict[str, Any] | None:
+        exited = self._all("exited")
+        forced = self._first("exit_forced")
+        if not exited and forced is None:
+            return None
+        last = exited[-1].data if exited else {}
+        return {"code": last.get("exit_code"), "signal": signal_name(last.get("signal")),
+                "forced": forced is not None,
+                "forced_reason": forced.reason if forced else None}
+
+    def last_sign_of_life(self) -> dict[str, Any] | None:
+        """For a crash: the last event before ``lost``, and how long before the loss was noticed."""
+        end = self.end
+        if end is None or end.trigger != "lost":
+            return None
+        before = [e for e in self.events if e.seq < end.seq]
+        if not before:
+            return None
+        last = before[-1]
+        return {"at": last.at, "trigger": last.trigger, "noticed_at": end.at,
+                "seconds_before_noticed": _seconds(last.at, end.at), "noticed_by": end.actor}
+
+    def timeline(self) -> list[dict[str, Any]]:
+        return [{"seq": e.seq, "at": e.at, "t_s": self.t(e), "trigger": e.trigger, "kind": e.kind,
+                 "from": e.from_state, "to": e.to_state, "actor": e.actor, "reason": e.reason,
+                 "data": e.data} for e in self.events]
+
+    def to_json(self) -> dict[str, Any]:
+        from lifecycle.verdict import ending, verdict
+
+        end = self.end
+        return {
+            "profile": self.stream,
+            "run_id": self.run_id,
+            "pid": self.start.pid,
+            "state": self.state,
+            "started_at": self.start.at,
+            "ended_at": end.at if end else None,
+            "duration_s": self.t(end) if end else None,
+            "end": end.trigger if end else None,
+            "ending": ending(self),
+            "verdict": verdict(self),
+            "stop_cause": self.stop_cause(),
+            "drain": self.drain(),
+            "resume": self.resume(),
+            "escalation": self.escalation(),
+            "exit": self.exit(),
+            "last_sign_of_life": self.last_sign_of_life(),
+            "timeline": self.timeline(),
+        }
+
+
+def build_story(conn: sqlite3.Connection, stream: str, run_id: str | None = None) -> Story:
+    """The story of ``run_id`` (default: the newest run); :class:`RunNotFound` if there is none."""
+    run_id = run_id or newest_run_id(conn, stream)
+    events = run_events(conn, stream, run_id) if run_id else []
+    if not events:
+        raise RunNotFound(stream, run_id)
+    following = next_run_start(conn, stream, events[0].seq)
+    next_run = run_events(conn, stream, following.run_id) if following and following.run_id else []
+    return Story(stream, run_id, events, next_run)

@@ -1,0 +1,132 @@
+"""Runs: the events of one boot, grouped, with when it began, how long it lasted and how it ended.
+
+Every query here goes through an index of ``events`` (``events_stream_trigger``,
+``events_run``, ``events_transitions`` or the ``(stream, version)`` key) and is bounded
+by a limit, so history stays cheap on a log of millions of events.  Nothing here imports
+``transitions``, ``sqlite_utils`` or ``psutil``: ``status`` runs through it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from store.events import EVENT_COLUMNS, Event, parse_at
+
+#: Transitions that end a run, and the state each leaves the stream in.
+ENDINGS: dict[str, str] = {"drained": "stopped", "kill": "killed", "lost": "crashed",
+                           "start_failed": "stopped"}
+
+
+@dataclass
+class RunSpan:
+    """One run as seen through some of its transitions (``partial`` when its start is not among them)."""
+
+    run_id: str | None
+    transitions: list[Event] = field(default_factory=list)
+
+    @property
+    def start(self) -> Event | None:
+        return next((e for e in self.transitions if e.trigger == "start"), None)
+
+    @property
+    def end(self) -> Event | None:
+        last = self.transitions[-1] if self.transitions else None
+        return last if last is not None and last.trigger in ENDINGS else None
+
+    @property
+    def partial(self) -> bool:
+        return self.start is None
+
+    @property
+    def started_at(self) -> str | None:
+        return self.start.at if self.start else None
+
+    @property
+    def ended_at(self) -> str | None:
+        return self.end.at if self.end else None
+
+    @property
+    def state(self) -> str:
+        return self.transitions[-1].to_state if self.transitions else "stopped"
+
+    def duration_s(self, now: datetime | None = None) -> float | None:
+        """Seconds from start to end (to ``now`` while the run is alive); None without a start."""
+        if self.start is None:
+            return None
+        until = parse_at(self.end.at) if self.end else (now or datetime.now(timezone.utc))
+        return round((until - parse_at(self.start.at)).total_seconds(), 6)
+
+    def to_json(self, now: datetime | None = None) -> dict:
+        return {
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "duration_s": self.duration_s(now),
+            "end": self.end.trigger if self.end else None,
+            "state": self.state,
+            "partial": self.partial,
+            "transitions": [e.seq for e in self.transitions],
+        }
+
+
+def group_by_run(transitions: list[Event]) -> list[RunSpan]:
+    """Consecutive transitions of the same run, oldest run first."""
+    runs: list[RunSpan] = []
+    for event in transitions:
+        if not runs or runs[-1].run_id != event.run_id or event.trigger == "start":
+            runs.append(RunSpan(event.run_id))
+        runs[-1].transitions.append(event)
+    return runs
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple) -> list[Event]:
+    return [Event.from_row(r) for r in conn.execute(sql, params)]
+
+
+def latest_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str, limit: int,
+                      *, before_seq: int | None = None) -> list[Event]:
+    """The newest ``limit`` events with this trigger, newest first (index ``events_stream_trigger``)."""
+    if before_seq is None:
+        return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND trigger = ? "
+                           "ORDER BY seq DESC LIMIT ?", (stream, trigger, limit))
+    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND trigger = ? "
+                       "AND seq < ? ORDER BY seq DESC LIMIT ?", (stream, trigger, before_seq, limit))
+
+
+def first_after(conn: sqlite3.Connection, stream: str, trigger: str, after_seq: int) -> Event | None:
+    """The first event with this trigger after ``after_seq`` (index ``events_stream_trigger``)."""
+    found = _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND trigger = ? "
+                        "AND seq > ? ORDER BY seq LIMIT 1", (stream, trigger, after_seq))
+    return found[0] if found else None
+
+
+def latest_endings(conn: sqlite3.Connection, stream: str, limit: int) -> list[Event]:
+    """The newest ``limit`` run-ending transitions, newest first: one bounded index walk per trigger."""
+    found: list[Event] = []
+    for trigger in ENDINGS:
+        found.extend(latest_by_trigger(conn, stream, trigger, limit))
+    found.sort(key=lambda e: e.seq, reverse=True)
+    return found[:limit]
+
+
+def run_events(conn: sqlite3.Connection, stream: str, run_id: str) -> list[Event]:
+    """Every event of one run in log order (index ``events_run``)."""
+    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events INDEXED BY events_run "
+                       "WHERE run_id = ? AND stream = ? ORDER BY seq", (run_id, stream))
+
+
+def newest_run_id(conn: sqlite3.Connection, stream: str) -> str | None:
+    starts = latest_by_trigger(conn, stream, "start", 1)
+    return starts[0].run_id if starts else None
+
+
+def next_run_start(conn: sqlite3.Connection, stream: str, after_seq: int) -> Event | None:
+    """The ``start`` of the run that followed the event at ``after_seq``."""
+    return first_after(conn, stream, "start", after_seq)
+
+
+def last_ended_run_id(conn: sqlite3.Connection, stream: str) -> str | None:
+    endings = latest_endings(conn, stream, 1)
+    return endings[0].run_id if endings else None

@@ -1,0 +1,129 @@
+"""One line that says how a run ended, and a stable word for it that scripts can match.
+
+The vocabulary (``ending``) is documented in the README; the sentence (``verdict``)
+is for people and may be reworded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from lifecycle.durations import human
+from store.events import parse_at
+
+if TYPE_CHECKING:
+    from lifecycle.forensics import Story
+
+#: Every value ``ending`` can take.
+ENDING_KINDS = (
+    "alive", "planned_stop", "planned_restart", "unplanned_signal", "console_close",
+    "drained_unexplained", "killed", "crashed", "start_failed",
+)
+
+#: Endings that nobody asked for: what a crash loop is made of.
+UNPLANNED = frozenset({"unplanned_signal", "console_close", "drained_unexplained", "crashed", "start_failed"})
+
+
+def ending(story: "Story") -> str:
+    """The kind of ending, one of :data:`ENDING_KINDS`."""
+    end = story.end
+    if end is None:
+        return "alive"
+    if end.trigger == "lost":
+        return "crashed"
+    if end.trigger == "start_failed":
+        return "start_failed"
+    if end.trigger == "kill":
+        return "killed"
+    cause = story.stop_cause()
+    if cause["kind"] == "stop_request":
+        return "planned_restart" if cause["intent"] == "restart" else "planned_stop"
+    if cause["kind"] == "signal":
+        return "unplanned_signal"
+    if cause["kind"] == "console_close":
+        return "console_close"
+    return "drained_unexplained"
+
+
+def _abandoned(drain: dict | None) -> str:
+    if not drain or not drain["abandoned_count"]:
+        return ""
+    n = drain["abandoned_count"]
+    return f", {n} request{'s' if n != 1 else ''} abandoned"
+
+
+def _drained_phrase(story: "Story") -> str:
+    drain = story.drain()
+    if drain is None or drain["duration_s"] is None:
+        return "stopped with no drain recorded"
+    if drain["timed_out"]:
+        limit = drain["timeout_s"] or story.stop_cause()["drain_timeout_s"]
+        after = f" after {human(limit)}" if limit else ""
+        return f"the drain timed out{after}{_abandoned(drain)}"
+    return f"drained in {human(drain['duration_s'])}"
+
+
+def _killed(story: "Story") -> str:
+    cause, drain, steps = story.stop_cause(), story.drain(), story.escalation()
+    limit = (drain or {}).get("timeout_s") or cause["drain_timeout_s"]
+    if cause["force"]:
+        text = "killed by force (stop --force), no drain wait"
+    elif limit:
+        text = f"killed after the {human(limit)} drain timeout"
+    else:
+        text = "killed by escalation"
+    text += _abandoned(drain)
+    if drain is None:
+        text += ", the gateway never began to drain"
+    signals = [s["signal"] or s["step"] for s in steps if s["signal"] or s["step"]]
+    if signals:
+        text += f" ({', then '.join(str(s) for s in signals)})"
+    return text
+
+
+def _crashed(story: "Story") -> str:
+    end, exit_info, life = story.end, story.exit(), story.last_sign_of_life()
+    where = {"starting": "while starting", "running": "while running",
+             "draining": "while draining"}.get(end.from_state, f"in {end.from_state}")
+    if exit_info and exit_info["signal"]:
+        how = f"the process ended by {exit_info['signal']} {where}"
+    elif exit_info and exit_info["code"] is not None:
+        how = f"the process exited with code {exit_info['code']} {where}"
+    else:
+        how = f"the process vanished {where}"
+    text = f"crashed: {how}, no shutdown recorded"
+    if life is not None:
+        text += f", last sign of life {human(life['seconds_before_noticed'])} before it was noticed"
+    return text
+
+
+def verdict(story: "Story", now: datetime | None = None) -> str:
+    """A one-line reading of the run, e.g. "planned stop, drained in 0.21 s"."""
+    kind = ending(story)
+    cause = story.stop_cause()
+    if kind == "alive":
+        now = now or datetime.now(timezone.utc)
+        age = human((now - parse_at(story.start.at)).total_seconds())
+        return f"{story.state} for {age}, not ended yet"
+    if kind == "start_failed":
+        end = story.end
+        error = end.reason or end.data.get("error") or "no error recorded"
+        return f"failed to start: {error}"
+    if kind == "killed":
+        return _killed(story)
+    if kind == "crashed":
+        return _crashed(story)
+    while_starting = " while starting (never ready)" if cause["during_start"] else ""
+    head = {
+        "planned_stop": f"planned stop{while_starting}",
+        "planned_restart": f"planned restart{while_starting}",
+        "unplanned_signal": f"unplanned stop by {cause['signal']}{while_starting}",
+        "console_close": f"stopped by a console close ({cause['signal']}){while_starting}",
+        "drained_unexplained": f"stopped with no recorded cause{while_starting}",
+    }[kind]
+    text = f"{head}, {_drained_phrase(story)}"
+    exit_info = story.exit()
+    if exit_info and exit_info["forced"]:
+        text += ", exit forced (something held the drained process up)"
+    return text
