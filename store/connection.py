@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
-from lifecycle.errors import CorruptStore
+from lifecycle.errors import CorruptStore, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -22,6 +23,19 @@ BUSY_TIMEOUT_MS = 10_000
 #: ``fast`` is synchronous=NORMAL: still never corrupt in WAL, may lose the last commits
 #: on power loss; benchmarks and bulk tools may choose it.
 SYNC_MODES = {"durable": "FULL", "fast": "NORMAL"}
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """SQLITE_BUSY/SQLITE_LOCKED: another process holds the file, nothing is wrong with it."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def unusable(path: Path | str, exc: sqlite3.Error) -> StoreError:
+    """The error to raise for a failure while opening: busy is not corrupt."""
+    if is_busy(exc):
+        return StoreError(f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s; "
+                          "nothing was changed: retry, or look for a stuck hermes process")
+    return CorruptStore(path, str(exc))
 
 
 def _check_header(path: Path) -> None:
@@ -69,7 +83,7 @@ def connect(path: Path, *, sync: str = "durable", create: bool = True) -> sqlite
         conn.execute(f"PRAGMA synchronous = {SYNC_MODES[sync]}")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
-        raise CorruptStore(path, str(exc)) from None
+        raise unusable(path, exc) from None
     return conn
 
 
@@ -78,10 +92,17 @@ def ensure_wal(conn: sqlite3.Connection, path: Path) -> None:
 
     Kept out of :func:`connect` because switching rewrites the file header: it must
     only happen once the schema version is known to be ours, so that a database
-    from a newer hermes is left byte-identical.
+    from a newer hermes is left byte-identical.  The switch needs an exclusive lock and
+    SQLite answers SQLITE_BUSY at once, without the busy handler, when another process
+    opening a fresh home holds the file: so it is retried up to the busy timeout.
     """
-    try:
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.DatabaseError as exc:
-        raise CorruptStore(path, str(exc)) from None
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.DatabaseError as exc:
+            if not is_busy(exc) or time.monotonic() > deadline:
+                raise unusable(path, exc) from None
+            time.sleep(0.005)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import migrations as _migrations_package
 from lifecycle.errors import CorruptStore, SchemaTooNew, StoreError
+from store.connection import unusable
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 MIGRATIONS_DIR = Path(_migrations_package.__file__).resolve().parent
@@ -92,7 +93,7 @@ def refuse_newer(conn: sqlite3.Connection, path: Path | str = "state.db") -> int
     try:
         current = schema_version(conn)
     except sqlite3.DatabaseError as exc:
-        raise CorruptStore(path, str(exc)) from None
+        raise unusable(path, exc) from None
     if current > known:
         raise SchemaTooNew(path, current, known)
     if current < known:
@@ -108,7 +109,7 @@ def _refuse_foreign_or_corrupt(conn: sqlite3.Connection, path: Path | str, curre
         problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     except sqlite3.DatabaseError as exc:
-        raise CorruptStore(path, str(exc)) from None
+        raise unusable(path, exc) from None
     if problems != ["ok"]:
         raise CorruptStore(path, f"integrity check failed: {problems[0]}")
     if current == 0 and tables:

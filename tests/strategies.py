@@ -1,0 +1,33 @@
+"""Hypothesis strategies shared by the whole suite (the one place they live)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from lifecycle.machine import TRIGGERS
+
+#: Real triggers, plus names the machine has never heard of: both must be judged.
+trigger_names = st.one_of(st.sampled_from(TRIGGERS), st.sampled_from(["explode", "Start", ""]))
+
+pids = st.one_of(st.none(), st.integers(min_value=1, max_value=4_194_304))
+run_ids = st.one_of(st.none(), st.from_regex(r"r-[0-9a-f]{8}", fullmatch=True))
+reasons = st.one_of(st.none(), st.text(max_size=40))
+
+#: What writers put in an event's data: run facts the projection keeps, and anything else.
+event_data = st.fixed_dictionaries(
+    {},
+    optional={
+        "create_time": st.floats(min_value=1e9, max_value=2e9, allow_nan=False),
+        "port": st.integers(min_value=1, max_value=65535),
+        "host": st.sampled_from(["127.0.0.1", "::1"]),
+        "session_ids": st.lists(st.text(alphabet="abcdef0123456789", min_size=1, max_size=8), max_size=3),
+        "note": st.text(max_size=20),
+    },
+)
+
+fire_context = st.fixed_dictionaries(
+    {"run_id": run_ids, "pid": pids, "reason": reasons, "data": event_data}
+)
+
+#: A sequence of (trigger, context) that a crowd of writers might fire at one stream.
+trigger_sequences = st.lists(st.tuples(trigger_names, fire_context), max_size=40)
