@@ -8,7 +8,7 @@ through :meth:`Journal.fire`; it is the one write path.  Side effects belong *af
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Callable
 
 import store
 from lifecycle.home import Home
@@ -53,10 +53,12 @@ class Journal:
         data: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         expect_version: int | None = None,
+        extra: Callable[[sqlite3.Connection], None] | None = None,
     ) -> Event:
         """Append ``trigger`` if the machine allows it in the current state; return the event.
 
         Raises :class:`lifecycle.errors.IllegalTransition` (nothing written) when it does not.
+        ``extra(conn)`` runs in the same transaction (see :func:`store.events.append`).
         """
         from lifecycle.machine import decide
 
@@ -72,6 +74,7 @@ class Journal:
             data=data,
             idempotency_key=idempotency_key,
             expect_version=expect_version,
+            extra=extra,
         )
 
     def state(self) -> StreamState:

@@ -130,6 +130,7 @@ def append(
     data: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
     expect_version: int | None = None,
+    extra: Callable[[sqlite3.Connection], None] | None = None,
 ) -> Event:
     """Compare-and-append one event and update the projection, in one transaction.
 
@@ -138,6 +139,9 @@ def append(
     An event that changes the state is a ``transition``, any other a ``step``.  With an
     ``idempotency_key`` already used on this stream, the earlier event is returned and
     nothing is written.  Raises whatever ``decide`` raises, having written nothing.
+    ``extra(conn)``, when given, runs inside the same transaction once the machine has
+    allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
+    or roll back together with the event.
     """
     payload = json.dumps(data or {}, sort_keys=True, default=str)
     with write_transaction(conn):
@@ -155,6 +159,8 @@ def append(
                 f"while version {expect_version} was expected"
             )
         after_state = decide(before.state, trigger)
+        if extra is not None:
+            extra(conn)
         event = Event(
             seq=0,
             stream=stream,
