@@ -1,13 +1,20 @@
-"""``hermes gateway status``: the current state, and the transitions that led there."""
+"""``hermes gateway status``: the current state, how the last run ended, and the runs that led here.
+
+The read path stays light: no ``transitions``, ``sqlite_utils`` or ``psutil`` for a gateway
+at rest, and every query is a bounded index walk (see ``bench/status_history.py``).
+"""
 
 from __future__ import annotations
 
 import click
 
-from cli.output import emit_json
+from cli.output import emit_json, use_colour
 from lifecycle.home import Home
 
 DEFAULT_HISTORY = 20
+
+_COLOURS = {"stopped": "green", "running": "green", "starting": "cyan", "draining": "yellow",
+            "killed": "red", "crashed": "red"}
 
 
 def _transition_json(event) -> dict:
@@ -23,20 +30,81 @@ def _transition_json(event) -> dict:
     }
 
 
+def _paint(text: str, state: str, colour: bool) -> str:
+    return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed")) if colour else text
+
+
+def _resume_pending_sessions(conn, stream: str) -> int | None:
+    """Sessions waiting for resume, or None where the sessions table does not exist."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone()
+    if found is None:
+        return None
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+    parked = " AND parked = 0" if "parked" in columns else ""
+    return conn.execute(f"SELECT count(*) FROM sessions WHERE stream = ? AND resume_pending = 1{parked}",
+                        (stream,)).fetchone()[0]
+
+
+def _last_shutdown(conn, stream: str) -> dict | None:
+    from lifecycle.forensics import build_story
+    from lifecycle.runs import last_ended_run_id
+
+    run_id = last_ended_run_id(conn, stream)
+    if run_id is None:
+        return None
+    from lifecycle.verdict import ending, verdict
+
+    story = build_story(conn, stream, run_id)
+    end = story.end
+    return {"run_id": run_id, "ended_at": end.at, "end": end.trigger, "ending": ending(story),
+            "verdict": verdict(story)}
+
+
+def _print_history(runs, colour: bool) -> None:
+    from lifecycle.durations import human
+
+    if not runs:
+        click.echo("history: no transitions recorded yet")
+        return
+    click.echo("history (oldest first, grouped by run):")
+    for run in runs:
+        took = run.duration_s()
+        lasted = f"{human(took)}" if took is not None else "earlier events not shown"
+        end = f"ended by {run.end.trigger}" if run.end else "not ended"
+        click.echo(_paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour))
+        for e in run.transitions:
+            who = e.actor.split(" ")[0]
+            why = f"  {e.reason}" if e.reason else ""
+            click.echo(f"    {e.seq:>6}  {e.at}  {e.from_state:>8} -> "
+                       f"{_paint(f'{e.to_state:<8}', e.to_state, colour)}  {e.trigger:<12} {who}{why}")
+
+
 @click.command()
-@click.option("--history", is_flag=True, help="Also show the transitions that led to this state.")
+@click.option("--history", is_flag=True, help="Also show the transitions that led here, grouped by run.")
 @click.option("-n", "limit", type=click.IntRange(min=1), default=DEFAULT_HISTORY, show_default=True,
               help="How many transitions --history shows (the newest).")
+@click.option("--since", "since", metavar="WHEN", default=None,
+              help="With --history: only transitions since WHEN (a duration back from now such as "
+                   "2h or 7d, or a UTC time such as 2026-11-26T12:00:00Z).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
 @click.pass_obj
-def status(home: Home, history: bool, limit: int, as_json: bool) -> None:
+def status(home: Home, history: bool, limit: int, since: str | None, as_json: bool) -> None:
     """Show the gateway's state: stopped, starting, running, draining, killed or crashed.
 
     A state that says a process is alive is checked against the process table first;
-    a gateway that vanished is recorded as `lost` and shown as crashed.
+    a gateway that vanished is recorded as `lost` and shown as crashed.  Also shows how
+    the last run ended, sessions waiting for resume, and warnings about patterns
+    (crash loops, restarts that never came back, runs with no shutdown).
     """
     from lifecycle.journal import Journal
+    from lifecycle.patterns import counts, warnings
+    from lifecycle.runs import group_by_run
 
+    cutoff = None
+    if since is not None:
+        from lifecycle.durations import format_at, parse_since
+
+        cutoff = format_at(parse_since(since))
     with Journal(home) as journal:
         current = journal.state()
         from lifecycle.machine import ALIVE_STATES
@@ -46,6 +114,14 @@ def status(home: Home, history: bool, limit: int, as_json: bool) -> None:
 
             current = reconcile(journal)
         transitions = journal.recent_transitions(limit) if history else []
+        if cutoff is not None:
+            transitions = [e for e in transitions if e.at >= cutoff]
+        conn = journal.conn
+        last_shutdown = _last_shutdown(conn, home.profile)
+        pending = _resume_pending_sessions(conn, home.profile)
+        found_warnings = warnings(conn, home.profile, current)
+        window_counts = counts(conn, home.profile) if as_json else None
+    runs = group_by_run(transitions)
 
     if as_json:
         document = {
@@ -56,29 +132,35 @@ def status(home: Home, history: bool, limit: int, as_json: bool) -> None:
             "since": current.since,
             "port": current.port,
             "version": current.version,
+            "last_shutdown": last_shutdown,
+            "resume_pending_sessions": pending,
+            "counts": window_counts,
+            "warnings": found_warnings,
         }
         if history:
             document["history"] = [_transition_json(e) for e in transitions]
+            document["runs"] = [r.to_json() for r in runs]
         emit_json(document)
         return
 
+    colour = use_colour()
     facts = []
     if current.pid is not None:
         facts.append(f"pid {current.pid}")
     if current.port is not None:
         facts.append(f"port {current.port}")
     detail = f" ({', '.join(facts)})" if facts else ""
-    since = f" since {current.since}" if current.since else ""
-    click.echo(f"gateway {home.profile}: {current.state}{detail}{since}")
+    since_text = f" since {current.since}" if current.since else ""
+    click.echo(f"gateway {home.profile}: {_paint(current.state, current.state, colour)}{detail}{since_text}")
     if current.run_id:
         click.echo(f"run: {current.run_id}")
+    if last_shutdown:
+        click.echo(f"last shutdown: {last_shutdown['verdict']} (run {last_shutdown['run_id']}, "
+                   f"{last_shutdown['ended_at']})")
+    if pending:
+        click.echo(f"sessions waiting for resume: {pending}")
+    for warning in found_warnings:
+        text = f"warning: {warning['message']}; see `{warning['command']}`"
+        click.echo(click.style(text, fg="yellow") if colour else text)
     if history:
-        if not transitions:
-            click.echo("history: no transitions recorded yet")
-        else:
-            click.echo("history (oldest first):")
-            for e in transitions:
-                who = e.actor.split(" ")[0]
-                why = f"  {e.reason}" if e.reason else ""
-                click.echo(f"  {e.seq:>6}  {e.at}  {e.from_state:>8} -> {e.to_state:<8}  "
-                           f"{e.trigger:<12} {who}{why}")
+        _print_history(runs, colour)

@@ -8,7 +8,6 @@ tomorrow as it does today.
 
 from __future__ import annotations
 
-import signal as _signal
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,6 +32,8 @@ def signal_name(value: Any) -> str | None:
     """``15``, ``"15"``, ``"SIGTERM"`` and ``"TERM"`` all read as ``"SIGTERM"``."""
     if value is None:
         return None
+    import signal as _signal
+
     text = str(value)
     if text.lstrip("-").isdigit():
         try:

@@ -1,0 +1,142 @@
+"""How long `hermes gateway status --history -n 20` takes on a log of 1,000,000 events.
+
+Builds (once, cached) a store holding 100,000 runs of ten events each: planned stops,
+restarts, drain timeouts, kills and crashes, with a valid projection. Then prints the
+median and spread of the real command's wall time, the same for an empty store (the
+cost of starting Python and click), the query plan of every query status runs, and
+which heavy modules the command imported.
+
+    .venv/bin/python bench/status_history.py [--events 1000000] [--repeat 15] [--dir /tmp/hermes-bench-1m]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from store import open_store  # noqa: E402
+from store.events import parse_at  # noqa: E402
+from store.projection import fold, initial_state, StreamState  # noqa: E402
+from store.events import Event  # noqa: E402
+
+STOP = [("start", "stopped", "starting"), ("ready", "starting", "running"),
+        ("stop_requested", "running", "running"), ("signal_received", "running", "running"),
+        ("drain", "running", "draining"), ("resume_pending_marked", "draining", "draining"),
+        ("session_resumed", "draining", "draining"), ("drain_timeout", "draining", "draining"),
+        ("drained", "draining", "stopped"), ("exited", "stopped", "stopped")]
+CRASH = [("start", "stopped", "starting"), ("session_resumed", "starting", "starting"),
+         ("ready", "starting", "running"), ("signal_received", "running", "running"),
+         ("exited", "running", "running"), ("exited", "running", "running"),
+         ("exited", "running", "running"), ("exited", "running", "running"),
+         ("exited", "running", "running"), ("lost", "running", "crashed")]
+
+
+def build(path: Path, total: int) -> None:
+    conn = open_store(path, sync="fast")
+    at = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    rows, state, version = [], initial_state("default"), 0
+    for run in range(total // 10):
+        run_id = f"r-{run:07d}"
+        for trigger, src, dst in (CRASH if run % 7 == 3 else STOP):
+            version += 1
+            at += timedelta(milliseconds=50)
+            data = {"create_time": 1.0} if trigger == "start" else {}
+            if trigger == "stop_requested":
+                data = {"intent": "restart" if run % 2 else "stop", "deadline": at.timestamp() + 30}
+            kind = "transition" if src != dst else "step"
+            rows.append((version, "default", version, run_id, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), kind,
+                         trigger, src, dst, 1000 + run, "bench", None, json.dumps(data)))
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany("INSERT INTO events (seq, stream, version, run_id, at, kind, trigger, from_state, "
+                     "to_state, pid, actor, reason, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    for row in rows[-20:]:
+        event = Event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+                      row[10], row[11], json.loads(row[12]))
+        state = fold(state if state.version else StreamState("default", version=row[2] - 1), event)
+    conn.execute("INSERT INTO streams (stream, state, version, last_seq, run_id, pid, create_time, since, data)"
+                 " VALUES (?,?,?,?,?,?,?,?,?)", state.to_row())
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def timed(home: Path, repeat: int) -> list[float]:
+    argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home), "status", "--history", "-n", "20"]
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, check=True, capture_output=True)
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def query_plans(home: Path) -> list[tuple[str, str]]:
+    """Every SELECT status runs, with SQLite's plan: a full SCAN of events would be a defect."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    import store
+    from cli.main import hermes
+
+    statements: list[str] = []
+    original = store.open_store
+
+    def traced(*args, **kwargs):
+        conn = original(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    store.open_store = traced
+    try:
+        result = CliRunner().invoke(hermes, ["gateway", "--home", str(home), "status", "--history", "--json"])
+    finally:
+        store.open_store = original
+    assert result.exit_code == 0, result.output
+    probe = sqlite3.connect(home / "state.db")
+    plans = []
+    for sql in dict.fromkeys(s for s in statements if s.lstrip().upper().startswith("SELECT")):
+        detail = "; ".join(row[3] for row in probe.execute("EXPLAIN QUERY PLAN " + sql))
+        plans.append((sql, detail))
+    probe.close()
+    return plans
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/hermes-bench-1m"))
+    args = parser.parse_args()
+    home = args.dir / f"home-{args.events}"
+    if not (home / "state.db").exists():
+        began = time.perf_counter()
+        home.mkdir(parents=True, exist_ok=True)
+        build(home / "state.db", args.events)
+        print(f"built {args.events} events in {time.perf_counter() - began:.1f} s at {home}")
+    empty = args.dir / "home-empty"
+    big = timed(home, args.repeat)
+    small = timed(empty, args.repeat)
+    med_big, med_small = statistics.median(big), statistics.median(small)
+    print(f"status --history -n 20, {args.events} events: median {med_big * 1000:.1f} ms "
+          f"(min {min(big) * 1000:.1f}, max {max(big) * 1000:.1f}) over {args.repeat} runs")
+    print(f"status --history -n 20, empty store:      median {med_small * 1000:.1f} ms "
+          f"(min {min(small) * 1000:.1f}, max {max(small) * 1000:.1f})")
+    for sql, plan in query_plans(home):
+        flag = "SCAN OF THE LOG " if "SCAN events" in plan and "USING" not in plan else ""
+        print(f"  {flag}plan: {plan}\n      for: {' '.join(sql.split())[:150]}")
+    print(f"cost of the log itself: {(med_big - med_small) * 1000:+.1f} ms; "
+          f"target <= 100 ms: {'met' if med_big <= 0.100 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
