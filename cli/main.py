@@ -19,6 +19,10 @@ GATEWAY_COMMANDS: dict[str, str] = {
     "status": "cli.status:status",
     "events": "cli.events:events",
     "diagram": "cli.diagram:diagram",
+    "start": "cli.start:start",
+    "stop": "cli.stop:stop",
+    "restart": "cli.restart:restart",
+    "wait": "cli.wait:wait",
     "forensics": "cli.forensics:forensics",
 }
 

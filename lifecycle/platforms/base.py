@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from lifecycle.platforms.runner import Runner, SubprocessRunner
+from lifecycle.platforms.spawner import PopenSpawner, SpawnedProcess, Spawner
 
 
 class InstanceLock:
@@ -35,8 +36,9 @@ class Platform(ABC):
     #: Signals the asyncio loop can take handlers for (empty on Windows).
     loop_signals: tuple[str, ...] = ()
 
-    def __init__(self, runner: Runner | None = None) -> None:
+    def __init__(self, runner: Runner | None = None, spawner: Spawner | None = None) -> None:
         self.runner: Runner = runner or SubprocessRunner()
+        self.spawner: Spawner = spawner or PopenSpawner()
 
     @abstractmethod
     def try_lock(self, path: Path) -> InstanceLock | None:
@@ -45,6 +47,27 @@ class Platform(ABC):
     @abstractmethod
     def install_console_hygiene(self, stdin_is_tty: bool) -> list[str]:
         """Protect a detached gateway from spurious console signals; return what was done."""
+
+    @abstractmethod
+    def spawn_detached(self, hermes_args: list[str], log_path: Path, *,
+                       env: dict[str, str] | None = None) -> SpawnedProcess:
+        """Start ``python -m cli.main HERMES_ARGS`` so it outlives the calling shell,
+        its output going to the sidecar log ``log_path``."""
+
+    @abstractmethod
+    def send_stop_signal(self, pid: int) -> str | None:
+        """Deliver the platform's polite stop signal; the signal's name, or None where the
+        stop request in the log is the only way in (Windows)."""
+
+    @abstractmethod
+    def terminate_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
+        """First force step on ``processes`` (psutil processes, root first); the commands or
+        signals used, for the ``escalated`` event.  ``whole`` is False when part of the
+        tree was spared (the caller's ancestry) and must not be reached by a tree-wide command."""
+
+    @abstractmethod
+    def kill_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
+        """Last force step: end ``processes`` without asking."""
 
     def _open_lock_file(self, path: Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

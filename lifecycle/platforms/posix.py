@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from lifecycle.platforms.base import InstanceLock, Platform
+from lifecycle.platforms.spawner import SpawnedProcess, open_log
 
 
 class PosixPlatform(Platform):
@@ -24,6 +28,44 @@ class PosixPlatform(Platform):
 
     def install_console_hygiene(self, stdin_is_tty: bool) -> list[str]:
         return []  # SIGTERM/SIGINT go to the loop's handlers; nothing to absorb
+
+    def spawn_detached(self, hermes_args: list[str], log_path: Path, *,
+                       env: dict[str, str] | None = None) -> SpawnedProcess:
+        """A new session (no controlling terminal, no signals from the shell's job control),
+        stdin from /dev/null, stdout and stderr appended to the sidecar log."""
+        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open_log(log_path) as log:
+            return self.spawner.spawn(
+                [sys.executable, "-m", "cli.main", *hermes_args],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, env=env,
+            )
+
+    def send_stop_signal(self, pid: int) -> str | None:
+        os.kill(pid, signal.SIGTERM)
+        return "SIGTERM"
+
+    def terminate_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
+        return [f"SIGTERM to {', '.join(_signal_each(processes, 'terminate'))}"]
+
+    def kill_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
+        return [f"SIGKILL to {', '.join(_signal_each(processes, 'kill'))}"]
+
+
+def _signal_each(processes: list, how: str) -> list[str]:
+    """psutil checks each process's identity (create time) before it signals."""
+    import psutil
+
+    reached = []
+    for proc in processes:
+        try:
+            getattr(proc, how)()
+            reached.append(str(proc.pid))
+        except psutil.NoSuchProcess:
+            continue
+        except psutil.AccessDenied:
+            reached.append(f"{proc.pid} (access denied)")
+    return reached or ["nothing (already gone)"]
 
 
 class LinuxPlatform(PosixPlatform):

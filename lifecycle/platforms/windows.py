@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from lifecycle.platforms.base import InstanceLock, Platform
+from lifecycle.platforms.spawner import (
+    CREATE_BREAKAWAY_FROM_JOB, CREATE_NEW_PROCESS_GROUP, CREATE_NO_WINDOW, DETACHED_PROCESS,
+    SpawnedProcess,
+)
+
+#: DETACHED_PROCESS: no console; NEW_PROCESS_GROUP: the shell's Ctrl+C does not reach it;
+#: NO_WINDOW: nothing flashes; BREAKAWAY_FROM_JOB: closing the launching terminal's job
+#: does not take the gateway with it.
+DETACHED_FLAGS = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW | CREATE_BREAKAWAY_FROM_JOB
+TASKKILL_TIMEOUT = 15.0
 
 
 class WindowsPlatform(Platform):
@@ -41,3 +53,39 @@ class WindowsPlatform(Platform):
                 signal.signal(number, signal.SIG_IGN)
                 ignored.append(name)
         return ignored
+
+    def spawn_detached(self, hermes_args: list[str], log_path: Path, *,
+                       env: dict[str, str] | None = None) -> SpawnedProcess:
+        """``pythonw`` (no console to close or to send Ctrl+C), detached flags, DEVNULL
+        stdio so no handle ties it to the launcher; the sidecar module points the gateway's
+        own stdout and stderr at the log."""
+        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        pythonw = str(Path(sys.executable).with_name("pythonw.exe"))
+        argv = [pythonw, "-m", "lifecycle.controller.sidecar", str(log_path), "--", *hermes_args]
+        return self.spawner.spawn(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            creationflags=DETACHED_FLAGS, env=env,
+        )
+
+    def send_stop_signal(self, pid: int) -> str | None:
+        return None  # asyncio takes no SIGTERM here: the stop request in the log is the way in
+
+    def terminate_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
+        return self._taskkill(root_pid, processes, whole=whole, force=False)
+
+    def kill_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
+        return self._taskkill(root_pid, processes, whole=whole, force=True)
+
+    def _taskkill(self, root_pid: int, processes: list, *, whole: bool, force: bool) -> list[str]:
+        """``taskkill /PID n /T`` takes the whole tree; when some of the tree must be spared
+        (the caller's own ancestry), each remaining pid is named without ``/T``."""
+        force_flag = ["/F"] if force else []
+        if whole:
+            commands = [["taskkill", "/PID", str(root_pid), "/T", *force_flag]]
+        else:
+            commands = [["taskkill", "/PID", str(p.pid), *force_flag] for p in reversed(processes)]
+        done = []
+        for argv in commands:
+            result = self.runner.run(argv, timeout=TASKKILL_TIMEOUT)
+            done.append(" ".join(argv) + ("" if result.ok else f" (exit {result.returncode})"))
+        return done

@@ -1,0 +1,40 @@
+"""``hermes gateway start``: spawn the gateway detached and report it once it is ready."""
+
+from __future__ import annotations
+
+import click
+
+from cli.output import emit_json
+from lifecycle.home import Home
+
+
+@click.command()
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              metavar="S", help="Seconds to wait for the new run's `ready` event.")
+@click.option("--no-wait", is_flag=True,
+              help="Return once the run is recorded (`starting`), without waiting for `ready`.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
+@click.pass_obj
+def start(home: Home, timeout: float, no_wait: bool, as_json: bool) -> None:
+    """Start the gateway in the background (detached from this shell).
+
+    Prints the pid and port once the gateway is ready.  A gateway that is already
+    running is not an error: exit 0, and the running one is named.  If the gateway
+    dies while starting, the tail of its log is printed and the exit code is 1.
+    """
+    from lifecycle.controller.countdown import Countdown
+    from lifecycle.controller.start import start_gateway
+    from lifecycle.journal import Journal
+    from lifecycle.platforms import current_platform
+
+    with Journal(home) as journal:
+        outcome = start_gateway(journal, current_platform(), timeout=timeout, wait_ready=not no_wait,
+                                countdown=Countdown())
+    if as_json:
+        emit_json({"profile": home.profile, **outcome.to_json(), "log_tail": outcome.log_tail})
+    else:
+        click.echo(outcome.message, err=outcome.exit_code != 0)
+        if outcome.log_tail:
+            click.echo(f"last lines of {home.stdio_log}:", err=True)
+            click.echo(outcome.log_tail, err=True)
+    click.get_current_context().exit(outcome.exit_code)

@@ -1,0 +1,49 @@
+"""``hermes gateway stop``: ask the gateway to drain, wait, and force it only if it must."""
+
+from __future__ import annotations
+
+import click
+
+from cli.output import emit_json
+from lifecycle.home import Home
+
+
+@click.command()
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+              help="Seconds from the stop request until the gateway must be gone; force is used "
+                   "in the last part (default: restart_drain_timeout + 3, i.e. 33).")
+@click.option("--force", is_flag=True, help="Skip the drain wait: terminate the tree, short grace, kill.")
+@click.option("--all", "take_all", is_flag=True,
+              help="Also stop stray gateway processes of this profile that the log does not know.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
+@click.pass_obj
+def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json: bool) -> None:
+    """Stop the gateway: stop request, SIGTERM (POSIX), drain wait, then escalation.
+
+    Exit codes: 0 stopped cleanly or not running; 3 stopped, but only by force;
+    1 it could not be stopped.
+    """
+    from lifecycle.controller.countdown import Countdown
+    from lifecycle.controller.stop import stop_gateway
+    from lifecycle.controller.strays import stop_strays
+    from lifecycle.journal import Journal
+    from lifecycle.platforms import current_platform
+
+    platform = current_platform()
+    with Journal(home) as journal:
+        outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown())
+        strays = stop_strays(journal, platform, timeout=timeout) if take_all else []
+    code = max([outcome.exit_code, *(s.exit_code for s in strays)], key=_severity)
+    if as_json:
+        emit_json({"profile": home.profile, **outcome.to_json(), "exit_code": code,
+                   "strays": [s.to_json() for s in strays]})
+    else:
+        click.echo(outcome.message, err=outcome.exit_code == 1)
+        for stray in strays:
+            click.echo(stray.message, err=stray.exit_code == 1)
+    click.get_current_context().exit(code)
+
+
+def _severity(code: int) -> int:
+    """1 (could not stop) outranks 3 (forced), which outranks 0."""
+    return {0: 0, 3: 1, 1: 2}.get(code, 2)

@@ -1,0 +1,100 @@
+"""Finding gateway processes of one profile and home in the process table.
+
+The log knows the runs it recorded; an orphan from a crash or a second copy started by
+hand may be unknown to it.  A process is a gateway of this profile when its command
+line runs ``hermes ... gateway ... run`` and its ``--home``/``--profile`` (else its
+``HERMES_HOME``/``HERMES_PROFILE``, else the defaults) resolve to this home and this
+profile.  Other profiles' gateways are never returned, so nothing done to this profile
+can reach them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
+from store import StreamState
+
+#: ``python -m`` modules that run the hermes CLI (the second is the Windows sidecar).
+_ENTRY_MODULES = ("cli.main", "lifecycle.controller.sidecar")
+
+
+@dataclass(frozen=True)
+class GatewayProcess:
+    pid: int
+    create_time: float
+    cmdline: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pid": self.pid, "create_time": self.create_time, "cmdline": list(self.cmdline)}
+
+
+def _option(args: list[str], name: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1:]
+    return None
+
+
+def gateway_scope(cmdline: Iterable[str], environ: dict[str, str] | None = None) -> tuple[Path, str] | None:
+    """(home, profile) a ``gateway run`` command line serves, or None if it is not one."""
+    args = list(cmdline)
+    if not any(os.path.basename(a).startswith("hermes") or a in _ENTRY_MODULES for a in args[:4]):
+        return None
+    try:
+        at = args.index("gateway")
+        run_at = args.index("run", at + 1)
+    except ValueError:
+        return None
+    group = args[at + 1:run_at]
+    env = environ or {}
+    home = _option(group, "--home") or env.get("HERMES_HOME")
+    profile = _option(group, "--profile") or env.get("HERMES_PROFILE") or DEFAULT_PROFILE
+    return (resolve_home(home) if home else _default_home()), profile
+
+
+def _default_home() -> Path:
+    """The home of a process that named none (not ours: our HERMES_HOME is not its)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("hermes", appauthor=False))
+
+
+def find_gateway_processes(home: Home) -> list[GatewayProcess]:
+    """Every live gateway process of ``home``'s profile, this process excluded."""
+    import psutil
+
+    wanted = (_real(home.root), home.profile)
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline", "create_time", "status"]):
+        info = proc.info
+        cmdline = info.get("cmdline") or []
+        if proc.pid == os.getpid() or info.get("status") == psutil.STATUS_ZOMBIE or "gateway" not in cmdline:
+            continue
+        environ = None
+        if "--home" not in " ".join(cmdline) or "--profile" not in " ".join(cmdline):
+            try:
+                environ = proc.environ()
+            except psutil.Error:
+                environ = {}
+        scope = gateway_scope(cmdline, environ)
+        if scope is None or (_real(scope[0]), scope[1]) != wanted:
+            continue
+        found.append(GatewayProcess(proc.pid, info["create_time"], tuple(cmdline)))
+    return found
+
+
+def find_strays(home: Home, current: StreamState) -> list[GatewayProcess]:
+    """Gateway processes of this profile that are not the run the log records as alive."""
+    return [p for p in find_gateway_processes(home)
+            if not (p.pid == current.pid and current.create_time is not None
+                    and abs(p.create_time - current.create_time) <= 0.5)]
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(path)

@@ -1,0 +1,90 @@
+"""Force, in two recorded steps: terminate the tree, a short grace, then kill the tree.
+
+Each step is done, then recorded as an ``escalated`` event with the pids it reached and
+the signals or commands used; the ``kill`` transition ends the run when the process is
+gone.  The caller's own ancestry is never part of the tree (see :mod:`.tree`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lifecycle.controller.countdown import Countdown
+from lifecycle.controller.outcome import StopOutcome
+from lifecycle.controller.target import Target
+from lifecycle.controller.tree import ProcessTree, collect_tree
+from lifecycle.errors import IllegalTransition, VersionConflict
+from lifecycle.identity import who
+from lifecycle.journal import Journal
+from lifecycle.machine import ALIVE_STATES
+from lifecycle.platforms import Platform
+
+#: How long a killed tree may take to vanish from the process table before we give up.
+KILL_CONFIRM = 5.0
+POLL = 0.01
+
+
+def wait_tree_gone(tree: ProcessTree, until: float, countdown: Countdown, what: str) -> bool:
+    """Poll the tree's members until none is alive or ``until`` (monotonic) passes."""
+    while True:
+        if not tree.alive():
+            countdown.done()
+            return True
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            countdown.done()
+            return False
+        countdown.show(what, remaining)
+        time.sleep(min(POLL, remaining))
+
+
+def escalate(journal: Journal, platform: Platform, target: Target, root: Any, *, grace: float,
+             spare: frozenset[int] | None, countdown: Countdown, reason: str) -> StopOutcome:
+    """Terminate, wait ``grace``, kill; record each step and the ``kill`` at the end."""
+    began = time.monotonic()
+    tree = collect_tree(root, spare)
+    steps = []
+    done = platform.terminate_tree(target.pid, tree.processes, whole=tree.whole)
+    steps.append(_record(journal, target, "terminate_tree", tree, done, reason))
+    gone = wait_tree_gone(tree, time.monotonic() + grace, countdown, "terminated, grace before kill")
+    if not gone:
+        remaining = ProcessTree(tree.root_pid, tree.alive(), tree.spared)
+        done = platform.kill_tree(target.pid, remaining.processes, whole=remaining.whole)
+        steps.append(_record(journal, target, "kill_tree", remaining, done, reason))
+        gone = wait_tree_gone(remaining, time.monotonic() + KILL_CONFIRM, countdown, "killed, waiting")
+    after = round(time.monotonic() - began, 3)
+    if not gone:
+        return StopOutcome("failed", journal.state().state, target.run_id, target.pid,
+                           f"gateway pid {target.pid} is still alive after kill; it could not be stopped",
+                           steps=steps)
+    state = _record_kill(journal, target, steps, after, reason)
+    return StopOutcome("forced", state, target.run_id, target.pid,
+                       f"gateway pid {target.pid} ended by force ({steps[-1]['step']})", steps=steps)
+
+
+def _record(journal: Journal, target: Target, step: str, tree: ProcessTree, done: list[str],
+            reason: str) -> dict:
+    data = {"step": step, "pids": tree.pids, "spared": tree.spared, "whole_tree": tree.whole,
+            "done": done, "target": target.identity.to_json()}
+    try:
+        journal.fire("escalated", actor=who("controller"), run_id=target.run_id, reason=reason, data=data)
+    except IllegalTransition:
+        pass  # the gateway reached a rest state meanwhile; the process still had to go
+    return data
+
+
+def _record_kill(journal: Journal, target: Target, steps: list[dict], after: float, reason: str) -> str:
+    """Append ``kill`` unless the run already ended in the log (it drained during the grace)."""
+    for _ in range(3):
+        current = journal.state()
+        if current.state not in ALIVE_STATES or current.run_id != target.run_id:
+            return current.state
+        try:
+            journal.fire("kill", actor=who("controller"), run_id=target.run_id, pid=target.pid,
+                         reason=reason, data={"steps": [s["step"] for s in steps], "after_s": after},
+                         expect_version=current.version)
+        except (IllegalTransition, VersionConflict):
+            continue  # someone appended meanwhile: read again and decide again
+        return "killed"
+    return journal.state().state

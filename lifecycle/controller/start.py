@@ -1,0 +1,132 @@
+"""Starting the gateway: spawn it detached, then report only what the log confirms.
+
+Success means the new run's ``ready`` event, with its pid and port: a pid alone proves
+nothing.  A gateway that dies while starting is reported with the tail of its log.
+Single instance is the runtime's OS lock: when two starts race, the loser's gateway
+refuses to boot, and the loser's ``start`` reports the winner (exit 0): a gateway is
+running, which is what was asked.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from lifecycle.controller.countdown import Countdown, Silent
+from lifecycle.controller.discovery import find_gateway_processes
+from lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
+from lifecycle.controller.wait import POLL, ChangeWatch, wait_for_state
+from lifecycle.journal import Journal
+from lifecycle.machine import ALIVE_STATES
+from lifecycle.platforms import Platform
+from lifecycle.reconcile import reconcile
+from store import StreamState
+
+DEFAULT_START_TIMEOUT = 60.0
+
+
+@dataclass
+class StartOutcome:
+    """``result``: ``started``, ``spawned`` (--no-wait), ``already_running`` or ``failed``."""
+
+    result: str
+    state: str
+    pid: int | None = None
+    port: int | None = None
+    run_id: str | None = None
+    message: str = ""
+    log_tail: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.result == "failed" else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"result": self.result, "state": self.state, "pid": self.pid, "port": self.port,
+                "run_id": self.run_id, "message": self.message, "exit_code": self.exit_code}
+
+
+def _running(result: str, current: StreamState, message: str) -> StartOutcome:
+    return StartOutcome(result, current.state, current.pid, current.port, current.run_id, message)
+
+
+def _already(journal: Journal, current: StreamState, until: float, wait_ready: bool) -> StartOutcome:
+    if current.state == "starting" and wait_ready:
+        wait_for_state(journal, "running", max(until - time.monotonic(), 0))
+        current = reconcile(journal)
+    if current.state in ALIVE_STATES:
+        port = f", port {current.port}" if current.port else ""
+        return _running("already_running", current,
+                        f"gateway {journal.stream} is already running (pid {current.pid}{port}, {current.state})")
+    return StartOutcome("failed", current.state, None, None, current.run_id,
+                        f"gateway {journal.stream} was starting and ended {current.state}")
+
+
+def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFAULT_START_TIMEOUT,
+                  wait_ready: bool = True, run_args: Sequence[str] = (), env: dict[str, str] | None = None,
+                  countdown: Countdown | None = None) -> StartOutcome:
+    """Start the profile's gateway unless one is alive; see the module docstring."""
+    countdown = countdown or Silent()
+    until = time.monotonic() + timeout
+    current = reconcile(journal)
+    if current.state in ALIVE_STATES:
+        return _already(journal, current, until, wait_ready)
+    home = journal.home
+    offset = log_size(home.stdio_log)
+    watch = ChangeWatch(journal)
+    child = spawn_gateway(home, platform, run_args, env=env)
+
+    def failed(message: str) -> StartOutcome:
+        tail = log_tail(home.stdio_log, offset)
+        state = reconcile(journal)
+        return StartOutcome("failed", state.state, child.pid, None, state.run_id, message, tail)
+
+    ours: str | None = None  # our run's id, once its `start` is in the log
+    while True:
+        if watch.changed():
+            current = journal.state()
+            if current.pid == child.pid and current.run_id:
+                ours = current.run_id
+            if ours is not None and current.run_id == ours:
+                if current.state == "running":
+                    countdown.done()
+                    return _running("started", current, f"gateway {journal.stream} started: "
+                                    f"pid {current.pid}, port {current.port}, run {current.run_id}")
+                if not wait_ready:
+                    return _running("spawned", current, f"gateway {journal.stream} spawned: pid "
+                                    f"{current.pid}, run {current.run_id} ({current.state})")
+                if current.state not in ALIVE_STATES:
+                    countdown.done()
+                    return failed(f"gateway pid {child.pid} ended {current.state} before it was ready")
+        code = child.poll()
+        if code is not None:
+            countdown.done()
+            current = reconcile(journal)
+            if current.run_id == ours and ours is not None and current.state not in ALIVE_STATES:
+                return failed(f"gateway pid {child.pid} exited with code {code} before it was ready")
+            winner = _winner(journal, until)
+            if winner is not None:
+                return _already(journal, winner, until, wait_ready)
+            return failed(f"gateway pid {child.pid} exited with code {code} while starting")
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            countdown.done()
+            return failed(f"gateway pid {child.pid} was not ready within {timeout:g}s (it may still be starting)")
+        countdown.show(f"waiting for gateway pid {child.pid} to be ready", remaining)
+        time.sleep(min(POLL, remaining))
+
+
+def _winner(journal: Journal, until: float) -> StreamState | None:
+    """After our gateway refused to boot: the gateway that holds the profile, if any.
+
+    It may hold the instance lock a moment before its ``start`` is in the log, so a
+    live gateway process of this profile is waited for until it is recorded."""
+    while time.monotonic() < until:
+        current = reconcile(journal)
+        if current.state in ALIVE_STATES:
+            return current
+        if not find_gateway_processes(journal.home):
+            return None
+        time.sleep(0.05)
+    return None

@@ -1,0 +1,121 @@
+"""Stopping the gateway of a profile: ask first, wait for the drain, then force.
+
+1. Reconcile: a recorded process that is gone is recorded ``lost``; nothing alive ->
+   ``not_running``.
+2. Append ``stop_requested`` (target pid and create time, intent, deadline, who asked)
+   *before* any signal.  Its idempotency key is the run, so two stops at once append
+   one request: the second finds the first's and joins it instead of starting a second
+   stop sequence.
+3. On POSIX send SIGTERM (not while the run is still ``starting``: the watcher honours
+   the request as soon as the gateway can drain, and a signal before its handlers are
+   installed would end it with no drain at all).
+4. Wait for the process to leave, until the budget minus the grace.
+5. Still alive: escalate (:mod:`.escalate`).  ``force`` skips step 4.
+
+The process is identity-checked (pid, create time, command line) before anything is
+sent to it; a pid that now belongs to another process is never signalled.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from lifecycle.controller.countdown import Countdown, Silent
+from lifecycle.controller.escalate import escalate, wait_tree_gone
+from lifecycle.controller.outcome import StopOutcome
+from lifecycle.controller.target import Target
+from lifecycle.controller.tree import ProcessTree
+from lifecycle.journal import Journal
+from lifecycle.machine import ALIVE_STATES
+from lifecycle.platforms import Platform
+from lifecycle.reconcile import reconcile
+
+#: Beyond the gateway's own drain timeout, for its last events and its exit.
+MARGIN = 2.0
+#: Between terminating the tree and killing it.
+GRACE = 1.0
+
+
+def stop_budget(journal: Journal, timeout: float | None) -> float:
+    """Seconds from the request until the process must be gone: ``timeout``, else the
+    drain timeout (``restart_drain_timeout``, default 30 s) plus a margin and the grace."""
+    if timeout is not None:
+        return timeout
+    from lifecycle.config import drain_timeout
+
+    return drain_timeout(journal.home) + MARGIN + GRACE
+
+
+def grace_for(budget: float) -> float:
+    """The grace between terminate and kill, inside the budget (a quarter of it at most)."""
+    return min(GRACE, budget / 4)
+
+
+def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None = None,
+                 force: bool = False, intent: str = "stop", restart_id: str | None = None,
+                 countdown: Countdown | None = None, spare: frozenset[int] | None = None) -> StopOutcome:
+    """Stop the profile's gateway; see the module docstring for the sequence."""
+    countdown = countdown or Silent()
+    current = reconcile(journal)
+    target = Target.of(current) if current.state in ALIVE_STATES else None
+    root = target.process() if target else None
+    if target is None or root is None:
+        if target is not None:
+            current = reconcile(journal)
+            if current.state in ALIVE_STATES:
+                return StopOutcome("failed", current.state, current.run_id, current.pid,
+                                   f"pid {current.pid} does not match the recorded run's command line; "
+                                   "nothing was signalled")
+        return StopOutcome("not_running", current.state, current.run_id, None,
+                           f"gateway {journal.stream} is not running ({current.state})")
+
+    budget = stop_budget(journal, timeout)
+    grace = grace_for(budget)
+    began = time.monotonic()
+    from lifecycle.stop_request import request_stop
+
+    request = request_stop(journal, target.identity, intent, time.time() + budget, "controller",
+                           restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
+    tree = ProcessTree(target.pid, [root])
+    if (request.data.get("requested_by") or {}).get("pid") != os.getpid():
+        return _join(journal, platform, target, root, request.data.get("deadline"), grace, spare, countdown)
+
+    if not force:
+        if target.state != "starting" and target.process() is not None:
+            try:
+                platform.send_stop_signal(target.pid)
+            except ProcessLookupError:
+                pass
+        if wait_tree_gone(tree, began + budget - grace, countdown, f"gateway pid {target.pid} draining"):
+            return _left(journal, target)
+    reason = "forced (--force)" if force else f"still alive {budget - grace:.1f}s after the stop request"
+    return escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
+                    reason=reason)
+
+
+def _join(journal: Journal, platform: Platform, target: Target, root, deadline: float | None,
+          grace: float, spare: frozenset[int] | None, countdown: Countdown) -> StopOutcome:
+    """Another stop of this run is under way: wait for its outcome, and take over the
+    escalation only if the process outlives that stop's deadline (its controller died)."""
+    until = time.monotonic() + max((deadline or time.time()) - time.time(), 0) + grace + MARGIN
+    if wait_tree_gone(ProcessTree(target.pid, [root]), until, countdown,
+                      f"joined a stop of pid {target.pid} already under way"):
+        outcome = _left(journal, target)
+        outcome.joined = True
+        if outcome.state == "killed":
+            outcome.result = "forced"
+        return outcome
+    outcome = escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
+                       reason="an earlier stop request passed its deadline")
+    outcome.joined = True
+    return outcome
+
+
+def _left(journal: Journal, target: Target) -> StopOutcome:
+    """The process left on its own: the log should say how (``drained``), else ``lost``."""
+    current = reconcile(journal)
+    how = {"stopped": "stopped after a drain", "crashed": "exited without a recorded drain",
+           "killed": "killed"}.get(current.state, current.state)
+    return StopOutcome("stopped", current.state, target.run_id, target.pid,
+                       f"gateway pid {target.pid} {how}")

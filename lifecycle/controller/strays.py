@@ -1,0 +1,74 @@
+"""``stop --all``: stray gateway processes of this profile that the log does not know.
+
+A stray has no run in the log to address a stop request to, so it is asked with the
+platform's stop signal where there is one (SIGTERM on POSIX), given the budget to drain,
+then terminated and killed as a tree.  Each one that ends is recorded as an ``exited``
+event (a side step allowed in every state), so the log still says what was done.
+"""
+
+from __future__ import annotations
+
+import time
+
+from lifecycle.controller.discovery import GatewayProcess, find_strays
+from lifecycle.controller.escalate import KILL_CONFIRM, wait_tree_gone
+from lifecycle.controller.countdown import Silent
+from lifecycle.controller.outcome import StopOutcome
+from lifecycle.controller.stop import grace_for, stop_budget
+from lifecycle.controller.tree import ProcessTree, collect_tree
+from lifecycle.identity import CREATE_TIME_TOLERANCE, who
+from lifecycle.journal import Journal
+from lifecycle.platforms import Platform
+
+
+def stop_strays(journal: Journal, platform: Platform, *, timeout: float | None = None) -> list[StopOutcome]:
+    """Stop every stray of the profile; one outcome each."""
+    strays = find_strays(journal.home, journal.state())
+    if not strays:
+        return []
+    budget = stop_budget(journal, timeout)
+    return [_stop_one(journal, platform, stray, budget) for stray in strays]
+
+
+def _process(stray: GatewayProcess):
+    import psutil
+
+    try:
+        proc = psutil.Process(stray.pid)
+        if abs(proc.create_time() - stray.create_time) > CREATE_TIME_TOLERANCE:
+            return None
+    except psutil.Error:
+        return None
+    return proc
+
+
+def _stop_one(journal: Journal, platform: Platform, stray: GatewayProcess, budget: float) -> StopOutcome:
+    state = journal.state().state
+    proc = _process(stray)
+    if proc is None:
+        return StopOutcome("stopped", state, None, stray.pid, f"stray pid {stray.pid} was already gone")
+    grace, silent, began = grace_for(budget), Silent(), time.monotonic()
+    asked = None
+    try:
+        asked = platform.send_stop_signal(stray.pid)
+    except ProcessLookupError:
+        pass
+    steps = [asked] if asked else []
+    tree = ProcessTree(stray.pid, [proc])
+    gone = asked is not None and wait_tree_gone(tree, began + budget - grace, silent, "stray")
+    if not gone:
+        tree = collect_tree(proc)
+        steps += platform.terminate_tree(stray.pid, tree.processes, whole=tree.whole)
+        gone = wait_tree_gone(tree, time.monotonic() + grace, silent, "stray")
+        if not gone:
+            alive = tree.alive()
+            steps += platform.kill_tree(stray.pid, alive, whole=tree.whole)
+            gone = wait_tree_gone(ProcessTree(stray.pid, alive), time.monotonic() + KILL_CONFIRM, silent, "stray")
+    result = "failed" if not gone else ("stopped" if len(steps) <= 1 and asked else "forced")
+    journal.fire("exited", actor=who("controller"), run_id=f"stray-{stray.pid}-{int(stray.create_time)}",
+                 pid=stray.pid,
+                 reason=f"stray gateway (unknown to the log) {result} by stop --all",
+                 data={"stray": stray.to_json(), "result": result, "steps": steps,
+                       "after_s": round(time.monotonic() - began, 3)})
+    word = {"stopped": "stopped", "forced": "ended by force", "failed": "could not be stopped"}[result]
+    return StopOutcome(result, state, None, stray.pid, f"stray gateway pid {stray.pid} {word}")

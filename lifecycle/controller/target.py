@@ -1,0 +1,69 @@
+"""The recorded run as a process we may act on, checked before every signal.
+
+A pid alone proves nothing: pids are reused.  A process is the gateway of the recorded
+run only if its create time matches and, when the run recorded its command line, that
+matches too.  Anything else is a stranger that must never be signalled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
+from store import StreamState
+
+
+@dataclass(frozen=True)
+class Target:
+    """The process of the stream's current run, as the log recorded it."""
+
+    run_id: str | None
+    pid: int
+    create_time: float | None
+    cmdline: tuple[str, ...] | None
+    state: str
+
+    @classmethod
+    def of(cls, current: StreamState) -> "Target | None":
+        if current.pid is None:
+            return None
+        cmdline = current.data.get("cmdline")
+        return cls(current.run_id, current.pid, current.create_time,
+                   tuple(cmdline) if isinstance(cmdline, list) and cmdline else None, current.state)
+
+    @property
+    def identity(self) -> ProcessIdentity:
+        return ProcessIdentity(self.pid, self.create_time or 0.0)
+
+    def process(self) -> Any:
+        """The live psutil process if it is still this run's gateway, else None."""
+        import psutil
+
+        try:
+            proc = psutil.Process(self.pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            if not self.matches(proc.create_time(), _cmdline(proc)):
+                return None
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+        return proc
+
+    def matches(self, create_time: float, cmdline: tuple[str, ...] | None) -> bool:
+        if self.create_time is None or abs(create_time - self.create_time) > CREATE_TIME_TOLERANCE:
+            return False
+        return self.cmdline is None or cmdline is None or cmdline == self.cmdline
+
+    def is_alive(self) -> bool:
+        return self.process() is not None
+
+
+def _cmdline(proc: Any) -> tuple[str, ...] | None:
+    import psutil
+
+    try:
+        line = proc.cmdline()
+    except (psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+    return tuple(line) if line else None

@@ -1,0 +1,94 @@
+"""The spawn seam: how a detached gateway process is created.
+
+Production uses :class:`PopenSpawner`.  Tests build the Windows platform on Linux with a
+:class:`RecordingSpawner` and assert on the exact argv, creation flags and stdio of the
+call, because Windows process flags cannot be exercised here for real.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol, Sequence
+
+#: Windows creation flags, spelled out because ``subprocess`` defines them only on Windows.
+DETACHED_PROCESS = 0x00000008
+CREATE_NEW_PROCESS_GROUP = 0x00000200
+CREATE_BREAKAWAY_FROM_JOB = 0x01000000
+CREATE_NO_WINDOW = 0x08000000
+
+
+class SpawnedProcess(Protocol):
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+
+class Spawner(Protocol):
+    def spawn(self, argv: Sequence[str], *, stdin: Any, stdout: Any, stderr: Any,
+              start_new_session: bool = False, creationflags: int = 0,
+              env: dict[str, str] | None = None, cwd: str | None = None) -> SpawnedProcess: ...
+
+
+class PopenSpawner:
+    """Creates the process with :class:`subprocess.Popen` (never through a shell)."""
+
+    def spawn(self, argv: Sequence[str], *, stdin: Any, stdout: Any, stderr: Any,
+              start_new_session: bool = False, creationflags: int = 0,
+              env: dict[str, str] | None = None, cwd: str | None = None) -> SpawnedProcess:
+        return subprocess.Popen(
+            [str(a) for a in argv], stdin=stdin, stdout=stdout, stderr=stderr,
+            start_new_session=start_new_session, creationflags=creationflags,
+            env=env, cwd=cwd, close_fds=True,
+        )
+
+
+@dataclass
+class RecordedSpawn:
+    """A spawn that was asked for and never happened (tests only)."""
+
+    pid: int
+    argv: tuple[str, ...]
+    stdin: Any
+    stdout: Any
+    stderr: Any
+    start_new_session: bool
+    creationflags: int
+    env: dict[str, str] | None
+    cwd: str | None
+
+    def poll(self) -> int | None:
+        return None
+
+
+@dataclass
+class RecordingSpawner:
+    """Records every spawn and starts nothing (tests only)."""
+
+    calls: list[RecordedSpawn] = field(default_factory=list)
+    next_pid: int = 40000
+
+    def spawn(self, argv: Sequence[str], *, stdin: Any, stdout: Any, stderr: Any,
+              start_new_session: bool = False, creationflags: int = 0,
+              env: dict[str, str] | None = None, cwd: str | None = None) -> SpawnedProcess:
+        record = RecordedSpawn(
+            self.next_pid + len(self.calls), tuple(str(a) for a in argv), _describe(stdin),
+            _describe(stdout), _describe(stderr), start_new_session, creationflags, env, cwd,
+        )
+        self.calls.append(record)
+        return record
+
+
+def _describe(stream: Any) -> Any:
+    """Files are recorded by name so a test can say where stdio went."""
+    if stream == subprocess.DEVNULL:
+        return "DEVNULL"
+    if stream == subprocess.STDOUT:
+        return "STDOUT"
+    name = getattr(stream, "name", None)
+    return name if isinstance(name, str) else stream
+
+
+def open_log(path: "str | object") -> IO[bytes]:
+    """The sidecar log, opened for appending (shared by every run of the profile)."""
+    return open(path, "ab", buffering=0)  # noqa: SIM115 - handed to the child, closed by caller
