@@ -66,3 +66,11 @@ class VersionConflict(StoreError):
 
 class GatewayError(HermesError):
     """The gateway could not be started, stopped or reached as asked."""
+
+
+class ServiceError(HermesError):
+    """A service manager (systemd, launchd, Task Scheduler) refused or failed a step."""
+
+
+class QuotingError(UsageError):
+    """A path or argument cannot be written into a Windows command line faithfully."""

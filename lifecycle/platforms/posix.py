@@ -7,9 +7,16 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lifecycle.platforms.base import InstanceLock, Platform
 from lifecycle.platforms.spawner import SpawnedProcess, open_log
+
+if TYPE_CHECKING:  # the service-manager seam, imported lazily below
+    from typing import Mapping
+
+    from lifecycle.home import Home
+    from lifecycle.services.base import ServiceManager
 
 
 class PosixPlatform(Platform):
@@ -71,6 +78,18 @@ def _signal_each(processes: list, how: str) -> list[str]:
 class LinuxPlatform(PosixPlatform):
     name = "linux"
 
+    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
+        """A systemd user unit (see lifecycle/services/systemd.py)."""
+        from lifecycle.services.systemd import SystemdUserManager
+
+        return SystemdUserManager(home, self.runner, env)
+
 
 class MacPlatform(PosixPlatform):
     name = "macos"
+
+    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
+        """A launchd agent in the gui/<uid> domain (see lifecycle/services/launchd.py)."""
+        from lifecycle.services.launchd import LaunchdAgentManager
+
+        return LaunchdAgentManager(home, self.runner, env)

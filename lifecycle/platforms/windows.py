@@ -11,12 +11,19 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lifecycle.platforms.base import InstanceLock, Platform
 from lifecycle.platforms.spawner import (
     CREATE_BREAKAWAY_FROM_JOB, CREATE_NEW_PROCESS_GROUP, CREATE_NO_WINDOW, DETACHED_PROCESS,
     SpawnedProcess,
 )
+
+if TYPE_CHECKING:  # the service-manager seam, imported lazily below
+    from typing import Mapping
+
+    from lifecycle.home import Home
+    from lifecycle.services.base import ServiceManager
 
 #: DETACHED_PROCESS: no console; NEW_PROCESS_GROUP: the shell's Ctrl+C does not reach it;
 #: NO_WINDOW: nothing flashes; BREAKAWAY_FROM_JOB: closing the launching terminal's job
@@ -39,6 +46,12 @@ class WindowsPlatform(Platform):
             os.close(fd)
             return None
         return InstanceLock(path, fd, lambda f: msvcrt.locking(f, msvcrt.LK_UNLCK, 1))
+
+    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
+        """A logon Scheduled Task, or the Startup-folder fallback (lifecycle/services/windows_task.py)."""
+        from lifecycle.services.windows_task import WindowsTaskManager
+
+        return WindowsTaskManager(home, self.runner, env)
 
     def install_console_hygiene(self, stdin_is_tty: bool) -> list[str]:
         """A detached gateway (no TTY) ignores SIGINT and SIGBREAK: something on the boot

@@ -1,0 +1,65 @@
+"""Install and uninstall as the CLI (and the controller) run them: plan saved, change recorded.
+
+A change to the system is a ``service_installed`` / ``service_uninstalled`` event with the
+track, the file or task name, the plan and every external command that was run.  A
+no-op install writes no event; it says so instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from lifecycle.home import Home
+from lifecycle.identity import who
+from lifecycle.journal import Journal
+from lifecycle.platforms import Platform, current_platform
+from lifecycle.services.base import InstallOutcome, InstallPlan, Removal, ServiceManager
+
+ROLE = "service-manager"
+
+
+def plan_path(home: Home) -> Path:
+    """Where the last install plan of a profile is kept (read back by ``install --plan``)."""
+    return home.root / "services" / f"{home.profile}.plan.json"
+
+
+def service_manager_for(home: Home, platform: Platform | None = None,
+                        env: Mapping[str, str] | None = None) -> ServiceManager:
+    """This platform's service manager for ``home``, chosen by the platform seam."""
+    return (platform or current_platform()).service_manager(home, env)
+
+
+def is_installed(home: Home, platform: Platform | None = None) -> bool:
+    """The controller's call-out: True when start/stop/restart must go through a service manager."""
+    return service_manager_for(home, platform).is_installed()
+
+
+def install(home: Home, plan: InstallPlan, manager: ServiceManager) -> InstallOutcome:
+    """Save the plan, apply it, and record the change (if any) in the journal."""
+    home.ensure_private_dir()
+    plan.save(plan_path(home))
+    outcome = manager.install(plan)
+    if outcome.changed:
+        data: dict[str, Any] = {
+            "track": outcome.track, "definition": outcome.definition, "manager": manager.name,
+            "replaced": outcome.replaced, "started": outcome.started, "plan": plan.to_json(),
+            "commands": manager.commands,
+        }
+        if outcome.fallback_reason:
+            data["fallback_reason"] = outcome.fallback_reason
+        with Journal(home) as journal:
+            journal.fire("service_installed", actor=who(ROLE), reason=outcome.message, data=data)
+    return outcome
+
+
+def uninstall(home: Home, manager: ServiceManager) -> list[Removal]:
+    """Remove this home's and profile's tracks; one ``service_uninstalled`` event per track."""
+    removals = manager.uninstall()
+    if removals:
+        with Journal(home) as journal:
+            for removal in removals:
+                journal.fire("service_uninstalled", actor=who(ROLE), reason=f"removed {removal.definition}",
+                             data={"track": removal.track, "definition": removal.definition,
+                                   "manager": manager.name, "commands": manager.commands})
+    return removals

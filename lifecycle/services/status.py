@@ -1,0 +1,60 @@
+"""The service part of ``status``: which track is installed, whether it runs, what to fix."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from lifecycle.errors import HermesError
+from lifecycle.home import Home
+from lifecycle.platforms import Platform
+from lifecycle.services.base import ServiceStatus
+
+
+def service_status(home: Home, platform: Platform | None = None,
+                   env: Mapping[str, str] | None = None) -> ServiceStatus:
+    """Ask this platform's service manager about ``home``; problems become warnings, not errors,
+    because ``status`` must always answer."""
+    from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
+    from lifecycle.services.actions import service_manager_for
+
+    warnings = []
+    try:
+        drain = drain_timeout(home)
+    except HermesError as exc:
+        drain = DEFAULT_DRAIN_TIMEOUT
+        warnings.append(f"{exc} (checking the service against the default drain of {drain:g}s)")
+    try:
+        manager = service_manager_for(home, platform, env)
+        status = manager.describe(drain)
+    except HermesError as exc:
+        status = ServiceStatus(getattr(platform, "name", "unknown"), warnings=[str(exc)])
+    status.warnings[:0] = warnings
+    return status
+
+
+def service_status_json(home: Home, platform: Platform | None = None,
+                        env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``service`` object of ``status --json``."""
+    return service_status(home, platform, env).to_json()
+
+
+def service_status_lines(home: Home, platform: Platform | None = None,
+                         env: Mapping[str, str] | None = None) -> list[str]:
+    """The ``service:`` line of ``status``, then its warnings and hints."""
+    return render_lines(service_status(home, platform, env))
+
+
+def render_lines(status: ServiceStatus) -> list[str]:
+    if status.installed:
+        facts = []
+        if status.running is not None:
+            facts.append("running" if status.running else "not running")
+        if status.autostart is not None:
+            facts.append("starts at logon" if status.autostart else "no start at logon")
+        detail = f" ({', '.join(facts)})" if facts else ""
+        lines = [f"service: {status.track} {status.definition}{detail}"]
+    else:
+        lines = [f"service: not installed ({status.manager})"]
+    lines += [f"  warning: {w}" for w in status.warnings]
+    lines += [f"  hint: {h}" for h in status.hints]
+    return lines

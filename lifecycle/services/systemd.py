@@ -1,0 +1,216 @@
+"""Linux: a systemd *user* unit, ``~/.config/systemd/user/hermes-gateway-<profile>.service``.
+
+Exit codes carry the gateway's intent (see the runtime): 0 planned stop (stay down),
+75 planned restart (come back, no failure alert), 78 fatal configuration (stay down),
+anything else unplanned (come back).  ``TimeoutStopSec`` exceeds the drain timeout so
+systemd never kills a gateway mid-drain.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from lifecycle.errors import QuotingError
+from lifecycle.services.base import (
+    InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, stale_reason, write_atomically,
+)
+
+TRACK = "systemd-user-unit"
+_ACTIVE = frozenset({"active", "activating", "deactivating", "reloading"})
+_SPAN_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+
+
+def quote_exec_word(word: str) -> str:
+    """One ExecStart word: double-quoted, C escapes, ``%`` and ``$`` doubled."""
+    if any(ord(c) < 0x20 or c == "\x7f" for c in word):
+        raise QuotingError(f"{word!r} contains a control character; a unit file cannot hold it")
+    escaped = word.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
+    return f'"{escaped}"'
+
+
+def split_exec_line(line: str) -> list[str]:
+    """Read an ExecStart value back into words (quotes, C escapes, ``%%`` and ``$$``)."""
+    words: list[str] = []
+    index = 0
+    while index < len(line):
+        if line[index].isspace():
+            index += 1
+            continue
+        quote = line[index] if line[index] in "\"'" else None
+        index += 1 if quote else 0
+        word = []
+        while index < len(line) and (line[index] != quote if quote else not line[index].isspace()):
+            char = line[index]
+            if char == "\\" and index + 1 < len(line):
+                index += 1
+                char = {"n": "\n", "t": "\t"}.get(line[index], line[index])
+            elif char in "%$" and line[index + 1: index + 2] == char:
+                index += 1
+            word.append(char)
+            index += 1
+        index += 1 if quote else 0
+        words.append("".join(word))
+    return words
+
+
+def parse_unit(text: str) -> dict[str, dict[str, str]]:
+    """Sections and keys of a unit file (the last assignment of a key wins)."""
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+        elif "=" in line and current is not None:
+            key, value = line.split("=", 1)
+            current[key.strip()] = value.strip()
+    return sections
+
+
+def parse_timespan(text: str) -> float | None:
+    """Seconds in a systemd time span (``45``, ``45s``, ``1min 30s``); None for ``infinity``."""
+    text = text.strip()
+    if text == "infinity":
+        return None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    total = 0.0
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]+)", text):
+        total += float(number) * _SPAN_UNITS.get(unit, 0)
+    return total
+
+
+class SystemdUserManager(ServiceManager):
+    name = "systemd"
+
+    @property
+    def unit_name(self) -> str:
+        return f"hermes-gateway-{self.home.profile}.service"
+
+    @property
+    def unit_dir(self) -> Path:
+        config = self.env.get("XDG_CONFIG_HOME") or str(self.env_path("HOME") / ".config")
+        return Path(config) / "systemd" / "user"
+
+    @property
+    def unit_path(self) -> Path:
+        return self.unit_dir / self.unit_name
+
+    def systemctl(self, *args: str) -> list[str]:
+        return ["systemctl", "--user", *args]
+
+    def render(self, plan: InstallPlan) -> str:
+        exec_start = " ".join(quote_exec_word(w) for w in plan.command)
+        return "\n".join([
+            "# Written by `hermes gateway install`; `hermes gateway uninstall` removes it.",
+            "[Unit]",
+            f"Description=Hermes gateway (profile {plan.profile})",
+            "",
+            "[Service]",
+            "Type=simple",
+            f"ExecStart={exec_start}",
+            "Environment=PYTHONUNBUFFERED=1",
+            "Restart=on-failure",
+            "RestartSec=2",
+            "RestartForceExitStatus=75",
+            "SuccessExitStatus=75",
+            "RestartPreventExitStatus=78",
+            "KillMode=mixed",
+            f"TimeoutStopSec={plan.stop_timeout}",
+            "",
+            "[Install]",
+            "WantedBy=default.target",
+            "",
+        ])
+
+    def _existing(self) -> tuple[str | None, list[str]]:
+        try:
+            text = self.unit_path.read_text("utf-8")
+        except FileNotFoundError:
+            return None, []
+        return text, split_exec_line(parse_unit(text).get("Service", {}).get("ExecStart", ""))
+
+    def install(self, plan: InstallPlan) -> InstallOutcome:
+        self.verify_plan(plan)
+        wanted = self.render(plan)
+        text, command = self._existing()
+        enabled = self.run(self.systemctl("is-enabled", self.unit_name)).stdout.strip() == "enabled"
+        path = str(self.unit_path)
+        if text == wanted and enabled == plan.autostart:
+            outcome = InstallOutcome(TRACK, path, False, f"already installed: {path}; nothing changed")
+        else:
+            replaced = None
+            if text is not None and text != wanted:
+                replaced = stale_reason(command, plan.command, self.owns_command(command))
+            self.unit_dir.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.unit_path, wanted)
+            self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
+            self.check(self.systemctl("enable" if plan.autostart else "disable", self.unit_name),
+                       "enabling the unit" if plan.autostart else "disabling the unit")
+            verb = "replaced" if replaced else "installed"
+            outcome = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
+            if replaced and self.is_running():
+                outcome.message += "; the running gateway keeps the old definition until `hermes gateway restart`"
+        if plan.start_now and not self.is_running():
+            self.start()
+            outcome.started = True
+        return outcome
+
+    def uninstall(self) -> list[Removal]:
+        text, command = self._existing()
+        if text is None or not self.owns_command(command):
+            return []
+        self.check(self.systemctl("stop", self.unit_name), "stopping the unit")
+        self.check(self.systemctl("disable", self.unit_name), "disabling the unit")
+        self.unit_path.unlink()
+        self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
+        return [Removal(TRACK, str(self.unit_path))]
+
+    def start(self) -> None:
+        self.check(self.systemctl("start", self.unit_name), f"starting {self.unit_name}")
+
+    def stop(self) -> None:
+        self.check(self.systemctl("stop", self.unit_name), f"stopping {self.unit_name}")
+
+    def is_installed(self) -> bool:
+        text, command = self._existing()
+        return text is not None and self.owns_command(command)
+
+    def is_running(self) -> bool:
+        return self.run(self.systemctl("is-active", self.unit_name)).stdout.strip() in _ACTIVE
+
+    def describe(self, drain_timeout: float) -> ServiceStatus:
+        status = ServiceStatus(self.name, definition=str(self.unit_path))
+        text, command = self._existing()
+        if text is None:
+            status.hints.append("install a user unit with `hermes gateway install`")
+            return status
+        if not self.owns_command(command):
+            status.warnings.append(f"{self.unit_path} runs another home or profile; "
+                                   "`hermes gateway install` here would replace it")
+            return status
+        status.track, status.installed = TRACK, True
+        status.running = self.is_running()
+        status.autostart = self.run(self.systemctl("is-enabled", self.unit_name)).stdout.strip() == "enabled"
+        stop_timeout = parse_timespan(parse_unit(text).get("Service", {}).get("TimeoutStopSec", "90"))
+        if stop_timeout is not None and stop_timeout <= drain_timeout:
+            status.warnings.append(
+                f"TimeoutStopSec={stop_timeout:g}s is not longer than the drain timeout ({drain_timeout:g}s): "
+                "systemd would kill the gateway mid-drain; run `hermes gateway install` to rewrite the unit")
+        status.warnings.extend(self._linger_warnings())
+        status.hints.append(f"logs: journalctl --user -u {self.unit_name}")
+        return status
+
+    def _linger_warnings(self) -> list[str]:
+        user = self.env.get("USER") or self.env.get("LOGNAME") or ""
+        result = self.run(["loginctl", "show-user", user, "--property=Linger", "--value"] if user
+                          else ["loginctl", "show-user", "--property=Linger", "--value"])
+        if result.ok and result.stdout.strip() == "no":
+            who = user or "$USER"
+            return [f"lingering is off: the gateway stops when you log out; "
+                    f"turn it on with `loginctl enable-linger {who}`"]
+        return []
+

@@ -1,0 +1,298 @@
+"""Windows: a per-user Scheduled Task at logon, with a Startup-folder ``.cmd`` fallback.
+
+The task is created from an XML definition (``schtasks /Create /TN ... /XML ...``)
+because the flag form cannot lift the defaults that kill a gateway: a 72-hour
+execution limit and a stop on battery.  The XML carries what the flags
+``/SC ONLOGON /RL LIMITED /RU <user> /NP /IT`` would say: a logon trigger for this
+user, least privilege, an interactive token (no stored password, no elevation
+prompt).  When Task Scheduler denies access, times out or goes silent (locked-down
+machines), a ``.cmd`` in the user's Startup folder starts the gateway at logon instead.
+Both launch ``pythonw.exe`` so no console window appears.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path, PureWindowsPath
+
+from lifecycle.errors import ServiceError
+from lifecycle.services.base import (
+    InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
+    write_atomically,
+)
+from lifecycle.services.quoting import cmd_line, windows_arguments
+
+TASK_TRACK = "scheduled-task"
+STARTUP_TRACK = "startup-folder"
+TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
+MARKER = "hermes-gateway "
+_DENIED = ("access is denied", "0x80070005")
+#: Task Scheduler's answers are quick; a prompt for a password would wait forever.
+CREATE_TIMEOUT = 30.0
+CREATE_IDLE_TIMEOUT = 15.0
+
+
+def pythonw_for(interpreter: str) -> str:
+    """The console-less sibling of a ``python.exe``; other launchers are kept as they are."""
+    path = PureWindowsPath(interpreter)
+    if path.name.lower() == "python.exe":
+        return str(path.with_name("pythonw.exe"))
+    return interpreter
+
+
+def task_xml(*, user: str, command: str, arguments: str, description: str, autostart: bool) -> str:
+    """The task definition: logon trigger, least privilege, no time limit, battery-proof."""
+    ET.register_namespace("", TASK_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{TASK_NS}}}{tag}", attrs)
+        element.text = text
+        return element
+
+    task = ET.Element(f"{{{TASK_NS}}}Task", {"version": "1.2"})
+    info = sub(task, "RegistrationInfo")
+    sub(info, "Author", user)
+    sub(info, "Description", description)
+    trigger = sub(sub(task, "Triggers"), "LogonTrigger")
+    sub(trigger, "Enabled", "true" if autostart else "false")
+    sub(trigger, "UserId", user)
+    principal = sub(sub(task, "Principals"), "Principal", id="Author")
+    sub(principal, "UserId", user)
+    sub(principal, "LogonType", "InteractiveToken")
+    sub(principal, "RunLevel", "LeastPrivilege")
+    settings = sub(task, "Settings")
+    for tag, value in (("MultipleInstancesPolicy", "IgnoreNew"), ("DisallowStartIfOnBatteries", "false"),
+                       ("StopIfGoingOnBatteries", "false"), ("AllowHardTerminate", "true"),
+                       ("AllowStartOnDemand", "true"), ("Enabled", "true"), ("ExecutionTimeLimit", "PT0S")):
+        sub(settings, tag, value)
+    action = sub(sub(task, "Actions", Context="Author"), "Exec")
+    sub(action, "Command", command)
+    sub(action, "Arguments", arguments)
+    body = ET.tostring(task, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-16"?>\n' + body + "\n"
+
+
+_FACTS = {
+    "command": "Actions/Exec/Command", "arguments": "Actions/Exec/Arguments",
+    "description": "RegistrationInfo/Description", "autostart": "Triggers/LogonTrigger/Enabled",
+    "instances": "Settings/MultipleInstancesPolicy", "time_limit": "Settings/ExecutionTimeLimit",
+    "battery_start": "Settings/DisallowStartIfOnBatteries", "battery_stop": "Settings/StopIfGoingOnBatteries",
+    "logon_type": "Principals/Principal/LogonType", "run_level": "Principals/Principal/RunLevel",
+}
+
+
+def task_facts(xml_text: str) -> dict[str, str | None]:
+    """The fields that decide whether a task is ours and current (Windows re-serializes XML)."""
+    body = re.sub(r"^\s*(\ufeff)?<\?xml[^>]*\?>", "", xml_text)
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return {}
+    facts: dict[str, str | None] = {}
+    for name, path in _FACTS.items():
+        element = root.find("/".join(f"{{{TASK_NS}}}{part}" for part in path.split("/")))
+        facts[name] = element.text.strip() if element is not None and element.text else None
+    return facts
+
+
+def description_owner(description: str | None) -> dict:
+    if not description or not description.startswith(MARKER):
+        return {}
+    try:
+        owner = json.loads(description[len(MARKER):])
+    except ValueError:
+        return {}
+    return owner if isinstance(owner, dict) else {}
+
+
+class WindowsTaskManager(ServiceManager):
+    name = "windows"
+
+    @property
+    def task_name(self) -> str:
+        return f"HermesGateway-{self.home.profile}"
+
+    @property
+    def startup_dir(self) -> Path:
+        return self.env_path("APPDATA") / "Microsoft" / "Windows" / "Start Menu" / "Programs" / "Startup"
+
+    @property
+    def startup_cmd(self) -> Path:
+        return self.startup_dir / f"hermes-gateway-{self.home.profile}.cmd"
+
+    @property
+    def task_xml_path(self) -> Path:
+        return self.home.root / "services" / f"{self.home.profile}.task.xml"
+
+    @property
+    def user(self) -> str:
+        name = self.env.get("USERNAME")
+        if not name:
+            raise ServiceError("%USERNAME% is not set; cannot name the user the task runs as")
+        domain = self.env.get("USERDOMAIN")
+        return f"{domain}\\{name}" if domain else name
+
+    def launch_command(self, plan: InstallPlan) -> tuple[str, ...]:
+        return (pythonw_for(plan.interpreter), *plan.argv)
+
+    def owner_description(self) -> str:
+        return MARKER + json.dumps({"home": str(self.home.root), "profile": self.home.profile}, ensure_ascii=False)
+
+    def render_task(self, plan: InstallPlan) -> str:
+        program, *args = self.launch_command(plan)
+        return task_xml(user=self.user, command=program, arguments=windows_arguments(args),
+                        description=self.owner_description(), autostart=plan.autostart)
+
+    def render_cmd(self, plan: InstallPlan) -> str:
+        owner = str(self.home.root).encode("utf-8").hex()
+        lines = ["@echo off", f"rem hermes-gateway profile={self.home.profile} home-hex={owner}",
+                 "setlocal DisableDelayedExpansion", "chcp 65001 >nul",
+                 f'start "" {cmd_line(self.launch_command(plan))}', ""]
+        return "\r\n".join(lines)
+
+    # -- reading what exists ------------------------------------------------------------------
+
+    def _query_task(self) -> dict[str, str | None] | None:
+        result = self.run(["schtasks", "/Query", "/TN", self.task_name, "/XML"])
+        return task_facts(result.stdout) if result.ok else None
+
+    def _task_is_ours(self, facts: dict | None) -> bool:
+        owner = description_owner((facts or {}).get("description"))
+        return owner == {"home": str(self.home.root), "profile": self.home.profile}
+
+    def _cmd_is_ours(self) -> bool:
+        try:
+            text = self.startup_cmd.read_text("utf-8")
+        except FileNotFoundError:
+            return False
+        owner = str(self.home.root).encode("utf-8").hex()
+        return f"rem hermes-gateway profile={self.home.profile} home-hex={owner}\r\n" in text
+
+    # -- the interface --------------------------------------------------------------------------
+
+    def install(self, plan: InstallPlan) -> InstallOutcome:
+        self.verify_plan(plan)
+        wanted_xml = self.render_task(plan)
+        found = self._query_task()
+        if found is not None and found == task_facts(wanted_xml):
+            outcome = InstallOutcome(TASK_TRACK, self.task_name, False,
+                                     f"already installed: scheduled task {self.task_name}; nothing changed")
+        else:
+            outcome = self._create_task(plan, wanted_xml, found)
+        if outcome.track == TASK_TRACK and self._cmd_is_ours():
+            self.startup_cmd.unlink()  # one track at a time: both would start at logon
+            outcome.changed = True
+            outcome.message += f"; removed the Startup fallback {self.startup_cmd}"
+        if plan.start_now and not self.is_running():
+            self.start()
+            outcome.started = True
+        return outcome
+
+    def _create_task(self, plan: InstallPlan, wanted_xml: str, found: dict | None) -> InstallOutcome:
+        replaced = None
+        if found is not None:
+            wanted = task_facts(wanted_xml)
+            replaced = stale_reason([found.get("command") or "", found.get("arguments") or ""],
+                                    [wanted["command"], wanted["arguments"]], self._task_is_ours(found))
+        self.home.ensure_private_dir(self.task_xml_path.parent)
+        write_atomically(self.task_xml_path, wanted_xml, encoding="utf-16", newline="\r\n")
+        result = self.run(["schtasks", "/Create", "/F", "/TN", self.task_name, "/XML", str(self.task_xml_path)],
+                          timeout=CREATE_TIMEOUT, idle_timeout=CREATE_IDLE_TIMEOUT)
+        if result.ok:
+            verb = "replaced" if replaced else "installed"
+            return InstallOutcome(TASK_TRACK, self.task_name, True, f"{verb} scheduled task {self.task_name}",
+                                  replaced=replaced)
+        output = f"{result.stdout}\n{result.stderr}".lower()
+        if not (result.timed_out or result.went_silent or any(d in output for d in _DENIED)):
+            raise ServiceError(f"Task Scheduler refused the task: `schtasks /Create` {describe_failure(result)}")
+        reason = f"schtasks /Create {describe_failure(result)}"
+        if not plan.autostart:
+            raise ServiceError(f"{reason}; the Startup-folder fallback only starts the gateway at logon, "
+                               "so it cannot honour --no-autostart: install with --autostart")
+        return self._write_startup_cmd(plan, reason)
+
+    def _write_startup_cmd(self, plan: InstallPlan, reason: str) -> InstallOutcome:
+        wanted = self.render_cmd(plan)
+        path = str(self.startup_cmd)
+        try:
+            current = self.startup_cmd.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            current = None
+        if current == wanted:
+            return InstallOutcome(STARTUP_TRACK, path, False, f"already installed: {path}; nothing changed",
+                                  fallback_reason=reason)
+        replaced = None if current is None else ("its command differed" if self._cmd_is_ours()
+                                                 else "it ran another home or profile")
+        self.startup_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.startup_cmd, wanted, newline="")
+        verb = "replaced" if replaced else "installed"
+        return InstallOutcome(STARTUP_TRACK, path, True, f"{verb} {path} (fallback: {reason})",
+                              replaced=replaced, fallback_reason=reason)
+
+    def uninstall(self) -> list[Removal]:
+        removals = []
+        found = self._query_task()
+        if found is not None and self._task_is_ours(found):
+            self.check(["schtasks", "/Delete", "/TN", self.task_name, "/F"], "deleting the scheduled task")
+            removals.append(Removal(TASK_TRACK, self.task_name))
+        if self._cmd_is_ours():
+            self.startup_cmd.unlink()
+            removals.append(Removal(STARTUP_TRACK, str(self.startup_cmd)))
+        if removals:
+            self.task_xml_path.unlink(missing_ok=True)
+        return removals
+
+    def _track(self) -> str | None:
+        if self._task_is_ours(self._query_task()):
+            return TASK_TRACK
+        return STARTUP_TRACK if self._cmd_is_ours() else None
+
+    def start(self) -> None:
+        track = self._track()
+        if track == TASK_TRACK:
+            self.check(["schtasks", "/Run", "/TN", self.task_name], f"starting task {self.task_name}")
+        elif track == STARTUP_TRACK:
+            self.check(["cmd.exe", "/d", "/c", str(self.startup_cmd)], f"running {self.startup_cmd}")
+        else:
+            raise ServiceError(f"no service installed for profile {self.home.profile}; "
+                               "run `hermes gateway install` first")
+
+    def stop(self) -> None:
+        """``/End`` kills without a drain, so it only runs after the controller's drain; the
+        Startup track has no manager to tell."""
+        if self._track() == TASK_TRACK and self.is_running():
+            self.check(["schtasks", "/End", "/TN", self.task_name], f"ending task {self.task_name}")
+
+    def is_installed(self) -> bool:
+        return self._track() is not None
+
+    def is_running(self) -> bool | None:
+        result = self.run(["schtasks", "/Query", "/TN", self.task_name, "/FO", "CSV", "/NH"])
+        if result.ok:
+            return '"running"' in result.stdout.lower()
+        return None if self._cmd_is_ours() else False
+
+    def describe(self, drain_timeout: float) -> ServiceStatus:
+        status = ServiceStatus(self.name)
+        found = self._query_task()
+        if found is not None and not self._task_is_ours(found):
+            status.warnings.append(f"scheduled task {self.task_name} runs another home or profile; "
+                                   "`hermes gateway install` here would replace it")
+        if self._task_is_ours(found):
+            status.track, status.definition, status.installed = TASK_TRACK, self.task_name, True
+            status.autostart = (found or {}).get("autostart") == "true"
+            status.running = self.is_running()
+            if (found or {}).get("time_limit") not in ("PT0S", None):
+                status.warnings.append(f"the task has an execution time limit ({found['time_limit']}): "
+                                       "Windows will end the gateway; run `hermes gateway install` to rewrite it")
+            status.hints.append(f"inspect: schtasks /Query /TN {self.task_name} /V /FO LIST")
+        elif self._cmd_is_ours():
+            status.track, status.definition, status.installed = STARTUP_TRACK, str(self.startup_cmd), True
+            status.autostart = True
+            status.hints.append("the Startup-folder fallback has no manager to ask: the state above "
+                                "says whether the gateway runs")
+        else:
+            status.hints.append("install a logon task with `hermes gateway install`")
+        return status

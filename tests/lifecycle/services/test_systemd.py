@@ -1,0 +1,208 @@
+"""systemd user units, driven through the runner seam with a stand-in ``systemctl --user``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+from lifecycle.errors import ServiceError
+from lifecycle.journal import Journal
+from lifecycle.platforms import platform_named
+from lifecycle.platforms.runner import CommandResult
+from lifecycle.services import actions
+from lifecycle.services.base import InstallPlan
+from lifecycle.services.systemd import (
+    SystemdUserManager, parse_timespan, parse_unit, quote_exec_word, split_exec_line,
+)
+from tests.lifecycle.services.fakes import FakeSystemctl
+from tests.strategies import unit_words
+
+UNIT = "hermes-gateway-default.service"
+
+
+def make(gateway_home, user_env, fake: FakeSystemctl | None = None):
+    fake = fake or FakeSystemctl()
+    runner = fake.runner()
+    return SystemdUserManager(gateway_home, runner, user_env), runner, fake
+
+
+def plan_for(home, **choices) -> InstallPlan:
+    return InstallPlan.for_home(home, drain_timeout=choices.pop("drain_timeout", 30.0),
+                                interpreter=choices.pop("interpreter", sys.executable), **choices)
+
+
+def test_install_writes_a_user_unit_under_the_xdg_config_home(gateway_home, user_env):
+    manager, runner, _ = make(gateway_home, user_env)
+    outcome = manager.install(plan_for(gateway_home))
+    path = Path(user_env["XDG_CONFIG_HOME"]) / "systemd" / "user" / UNIT
+    assert outcome.changed and outcome.started and outcome.definition == str(path)
+    service = parse_unit(path.read_text())["Service"]
+    assert split_exec_line(service["ExecStart"]) == [
+        sys.executable, "-m", "cli.main", "gateway", "--home", str(gateway_home.root), "--profile", "default", "run"]
+    assert service["Restart"] == "on-failure"
+    assert service["RestartForceExitStatus"] == "75" and service["SuccessExitStatus"] == "75"
+    assert service["RestartPreventExitStatus"] == "78"
+    assert service["KillMode"] == "mixed"
+    assert parse_timespan(service["TimeoutStopSec"]) > 30.0
+    assert runner.calls == [
+        ("systemctl", "--user", "is-enabled", UNIT),
+        ("systemctl", "--user", "daemon-reload"),
+        ("systemctl", "--user", "enable", UNIT),
+        ("systemctl", "--user", "is-active", UNIT),
+        ("systemctl", "--user", "start", UNIT),
+    ]
+
+
+def test_unit_dir_falls_back_to_home_dot_config_without_xdg(gateway_home, user_env):
+    env = {k: v for k, v in user_env.items() if k != "XDG_CONFIG_HOME"}
+    manager = SystemdUserManager(gateway_home, FakeSystemctl().runner(), env)
+    assert manager.unit_path == Path(user_env["HOME"]) / ".config" / "systemd" / "user" / UNIT
+
+
+def test_stop_timeout_follows_a_long_drain(gateway_home, user_env):
+    manager, _, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home, drain_timeout=600.0))
+    service = parse_unit(manager.unit_path.read_text())["Service"]
+    assert parse_timespan(service["TimeoutStopSec"]) > 600.0
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_systemd_analyze_verify_accepts_the_unit_and_flags_a_mangled_copy(gateway_home, user_env, tmp_path):
+    manager, _, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home))
+    runtime = Path(user_env["XDG_RUNTIME_DIR"])
+    runtime.mkdir(mode=0o700, exist_ok=True)
+
+    def verify(path: Path) -> str:
+        result = subprocess.run(["systemd-analyze", "--user", "verify", str(path)], capture_output=True,
+                                text=True, timeout=60, env={**os.environ, **user_env})
+        return result.stdout + result.stderr if result.returncode == 0 else f"exit {result.returncode}: {result.stderr}"
+
+    assert verify(manager.unit_path) == ""
+    mangled = tmp_path / UNIT
+    mangled.write_text(manager.unit_path.read_text().replace("KillMode=mixed", "KillMode=gently"))
+    assert "KillMode" in verify(mangled) or "kill mode" in verify(mangled)
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit_words)
+def test_exec_start_words_round_trip_through_the_unit_syntax(word):
+    assert split_exec_line(f"{quote_exec_word('/usr/bin/python3')} {quote_exec_word(word)}") == ["/usr/bin/python3", word]
+
+
+def test_installing_twice_is_a_no_op_that_says_so(gateway_home, user_env):
+    manager, runner, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home))
+    runner.calls.clear()
+    outcome = manager.install(plan_for(gateway_home))
+    assert not outcome.changed and not outcome.started
+    assert outcome.message.startswith("already installed")
+    assert runner.calls == [("systemctl", "--user", "is-enabled", UNIT), ("systemctl", "--user", "is-active", UNIT)]
+
+
+@pytest.mark.parametrize("old, reason", [
+    ({"interpreter": "/opt/old-python/bin/python3"}, "another interpreter"),
+    ({"argv_home": "/srv/other-home"}, "another home or profile"),
+])
+def test_a_stale_unit_is_replaced_and_says_why(gateway_home, user_env, old, reason):
+    manager, runner, fake = make(gateway_home, user_env)
+    stale = plan_for(gateway_home, interpreter=old.get("interpreter", sys.executable))
+    if "argv_home" in old:
+        stale = InstallPlan(**{**stale.__dict__, "argv": stale.argv[:4] + (old["argv_home"],) + stale.argv[5:]})
+    manager.unit_path.parent.mkdir(parents=True)
+    manager.unit_path.write_text(manager.render(stale))
+    fake.enabled.add(UNIT)
+    outcome = manager.install(plan_for(gateway_home))
+    assert outcome.changed and reason in outcome.replaced
+    assert outcome.message.startswith("replaced")
+    assert split_exec_line(parse_unit(manager.unit_path.read_text())["Service"]["ExecStart"])[0] == sys.executable
+    assert ("systemctl", "--user", "daemon-reload") in runner.calls
+
+
+def test_start_now_and_autostart_are_separate_choices(gateway_home, user_env):
+    manager, runner, fake = make(gateway_home, user_env)
+    outcome = manager.install(plan_for(gateway_home, autostart=False, start_now=False))
+    assert not outcome.started and fake.active == set()
+    assert ("systemctl", "--user", "disable", UNIT) in runner.calls
+    assert ("systemctl", "--user", "enable", UNIT) not in runner.calls
+    assert ("systemctl", "--user", "start", UNIT) not in runner.calls
+
+
+def test_stop_keeps_the_unit_enabled_so_start_works_after_stop(gateway_home, user_env):
+    manager, runner, fake = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home))
+    runner.calls.clear()
+    manager.stop()
+    assert runner.calls == [("systemctl", "--user", "stop", UNIT)]
+    assert manager.is_installed() and UNIT in fake.enabled
+    manager.start()
+    assert manager.is_running()
+
+
+def test_a_failing_start_is_reported_not_papered_over(gateway_home, user_env):
+    fake = FakeSystemctl(fail={"start": CommandResult(("systemctl",), 1, "", "Job failed: unit entered failed state\n")})
+    manager, runner, _ = make(gateway_home, user_env, fake)
+    with pytest.raises(ServiceError, match="Job failed"):
+        manager.install(plan_for(gateway_home))
+    assert [c for c in runner.calls if c[2] == "start"] == [("systemctl", "--user", "start", UNIT)]
+
+
+def test_uninstall_removes_only_this_homes_unit(gateway_home, user_env, tmp_path):
+    from lifecycle.home import Home
+
+    production = Home.resolve(tmp_path / "production home")
+    manager, runner, fake = make(production, user_env)
+    manager.install(plan_for(production))
+    temporary, temp_runner, _ = make(gateway_home, user_env, fake)
+    assert temporary.uninstall() == []
+    assert manager.unit_path.exists()
+    assert [c for c in temp_runner.calls if c[2] in ("stop", "disable", "daemon-reload")] == []
+    removals = manager.uninstall()
+    assert [r.definition for r in removals] == [str(manager.unit_path)] and not manager.unit_path.exists()
+    assert runner.calls[-3:] == [("systemctl", "--user", "stop", UNIT), ("systemctl", "--user", "disable", UNIT),
+                                 ("systemctl", "--user", "daemon-reload")]
+
+
+def test_status_flags_a_stop_timeout_shorter_than_the_drain(gateway_home, user_env):
+    manager, _, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home, drain_timeout=30.0))
+    status = manager.describe(drain_timeout=30.0)
+    assert status.installed and status.running and status.autostart and status.warnings == []
+    manager.unit_path.write_text(manager.unit_path.read_text().replace("TimeoutStopSec=45", "TimeoutStopSec=20s"))
+    warnings = manager.describe(drain_timeout=30.0).warnings
+    assert len(warnings) == 1 and "TimeoutStopSec=20s" in warnings[0] and "mid-drain" in warnings[0]
+
+
+def test_status_warns_when_lingering_is_off_and_says_how_to_turn_it_on(gateway_home, user_env):
+    manager, runner, _ = make(gateway_home, user_env, FakeSystemctl(linger="no"))
+    manager.install(plan_for(gateway_home))
+    status = manager.describe(drain_timeout=30.0)
+    assert any("loginctl enable-linger alice" in w for w in status.warnings)
+    assert ("loginctl", "show-user", "alice", "--property=Linger", "--value") in runner.calls
+    assert not any("sudo" in line for line in status.warnings + status.hints)
+
+
+def test_install_and_uninstall_are_recorded_as_events_with_track_and_file(gateway_home, user_env):
+    fake = FakeSystemctl()
+    platform = platform_named("linux", runner=fake.runner())
+    plan = plan_for(gateway_home)
+    outcome = actions.install(gateway_home, plan, platform.service_manager(gateway_home, user_env))
+    again = actions.install(gateway_home, plan, platform.service_manager(gateway_home, user_env))
+    removals = actions.uninstall(gateway_home, platform.service_manager(gateway_home, user_env))
+    assert outcome.changed and not again.changed and len(removals) == 1
+    with Journal(gateway_home) as journal:
+        events = journal.events(triggers=("service_installed", "service_uninstalled"))
+    assert [e.trigger for e in events] == ["service_installed", "service_uninstalled"]
+    installed = events[0].data
+    assert installed["track"] == "systemd-user-unit" and installed["definition"] == outcome.definition
+    assert installed["plan"] == plan.to_json()
+    assert ["systemctl", "--user", "daemon-reload"] in [c["argv"] for c in installed["commands"]]
+    assert events[0].actor.startswith("service-manager ")
+    assert events[1].data["definition"] == outcome.definition
+    assert InstallPlan.load(actions.plan_path(gateway_home)) == plan
