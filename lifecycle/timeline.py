@@ -1,0 +1,99 @@
+"""The recent runs as lanes of states over time, for pictures (SVG, Mermaid gantt).
+
+Each :class:`Lane` is one run: its state segments (``starting``, ``running``,
+``draining``) and how it ended (``stopped``, ``killed``, ``crashed``, or still alive),
+with the escalation steps and drain timeouts as marks.  Built from the newest N
+``start`` events and those runs' own events: bounded index reads.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from lifecycle.forensics import Story
+from lifecycle.runs import latest_by_trigger, run_events
+from lifecycle.verdict import verdict
+from store.events import parse_at
+
+#: Steps drawn as marks on a lane.
+MARKED_STEPS = ("stop_requested", "signal_received", "drain_timeout", "escalated", "exit_forced")
+
+
+@dataclass(frozen=True)
+class Segment:
+    state: str
+    begin: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Mark:
+    trigger: str
+    at: datetime
+    label: str
+
+
+@dataclass
+class Lane:
+    run_id: str
+    begin: datetime
+    end: datetime
+    final_state: str
+    ended: bool
+    verdict: str
+    segments: list[Segment] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        return max((self.end - self.begin).total_seconds(), 1e-6)
+
+
+def _lane(story: Story, now: datetime) -> Lane:
+    transitions = [e for e in story.events if e.is_transition]
+    end_event = story.end
+    end = parse_at(end_event.at) if end_event else now
+    lane = Lane(story.run_id, parse_at(story.start.at), end, story.state, end_event is not None, verdict(story, now))
+    for current, following in zip(transitions, transitions[1:] + [None]):
+        if current.to_state not in ("starting", "running", "draining"):
+            continue
+        until = parse_at(following.at) if following else now
+        lane.segments.append(Segment(current.to_state, parse_at(current.at), until))
+    for e in story.events:
+        if e.trigger in MARKED_STEPS:
+            detail = e.data.get("signal") or e.data.get("step") or e.data.get("intent") or ""
+            lane.marks.append(Mark(e.trigger, parse_at(e.at), f"{e.trigger} {detail}".strip()))
+    return lane
+
+
+def recent_lanes(conn: sqlite3.Connection, stream: str, last: int,
+                 now: datetime | None = None) -> list[Lane]:
+    """The newest ``last`` runs, oldest first."""
+    now = now or datetime.now(timezone.utc)
+    lanes = []
+    for start in reversed(latest_by_trigger(conn, stream, "start", last)):
+        events = run_events(conn, stream, start.run_id) if start.run_id else [start]
+        lanes.append(_lane(Story(stream, start.run_id or "?", events), now))
+    return lanes
+
+
+def _gantt_time(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def mermaid_gantt(lanes: list[Lane], stream: str) -> str:
+    """A Mermaid ``gantt``: one section per run, ``crit`` for kills and crashes."""
+    lines = ["gantt", f"    title Gateway {stream}: the last {len(lanes)} run(s)",
+             "    dateFormat YYYY-MM-DD HH:mm:ss.SSS", "    axisFormat %H:%M:%S"]
+    for i, lane in enumerate(lanes):
+        lines.append(f"    section {lane.run_id}")
+        for j, seg in enumerate(lane.segments):
+            end = max(seg.end, seg.begin)
+            tag = "active" if not lane.ended and j == len(lane.segments) - 1 else "done"
+            lines.append(f"    {seg.state} :{tag}, r{i}s{j}, {_gantt_time(seg.begin)}, {_gantt_time(end)}")
+        if lane.ended:
+            crit = "crit, " if lane.final_state in ("killed", "crashed") else ""
+            lines.append(f"    {lane.final_state} :{crit}milestone, r{i}end, {_gantt_time(lane.end)}, 0ms")
+    return "\n".join(lines) + "\n"
