@@ -38,7 +38,26 @@ def unusable(path: Path | str, exc: sqlite3.Error) -> StoreError:
     return CorruptStore(path, str(exc))
 
 
+#: (device, inode) of database files whose header this process has already read.
+_HEADER_CHECKED: set[tuple[int, int]] = set()
+
+
 def _check_header(path: Path) -> None:
+    """Refuse a file that is not SQLite, reading its header at most once per process.
+
+    Closing *any* descriptor of a file drops *all* of this process's POSIX (fcntl)
+    locks on it, including those of SQLite connections already open: another process
+    then believes it closed the last connection and deletes the WAL under us, losing
+    committed writes.  So a file this process has checked is never opened again here.
+    """
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CorruptStore(path, f"cannot read it: {exc.strerror}") from None
+    if (stat.st_dev, stat.st_ino) in _HEADER_CHECKED:
+        return
     try:
         with open(path, "rb") as f:
             head = f.read(len(SQLITE_HEADER))
@@ -84,6 +103,8 @@ def connect(path: Path, *, sync: str = "durable", create: bool = True) -> sqlite
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         raise unusable(path, exc) from None
+    stat = path.stat()
+    _HEADER_CHECKED.add((stat.st_dev, stat.st_ino))
     return conn
 
 
