@@ -19,6 +19,8 @@ GATEWAY_COMMANDS: dict[str, str] = {
     "status": "cli.status:status",
     "events": "cli.events:events",
     "diagram": "cli.diagram:diagram",
+    "run": "cli.run:run",
+    "sessions": "cli.sessions:sessions",
     "install": "cli.install:install",
     "uninstall": "cli.uninstall:uninstall",
     "start": "cli.start:start",

@@ -74,3 +74,17 @@ class ServiceError(HermesError):
 
 class QuotingError(UsageError):
     """A path or argument cannot be written into a Windows command line faithfully."""
+
+
+class ConfigError(HermesError):
+    """The gateway's configuration is unusable; a service manager must not revive it."""
+
+    exit_code = 78  # EX_CONFIG
+
+
+class GatewayAlreadyRunning(GatewayError):
+    """Another gateway holds this profile's instance lock."""
+
+
+class InvalidStopRequest(HermesError):
+    """A stop request is malformed (bad intent, target or deadline); nothing was written."""

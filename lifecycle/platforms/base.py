@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Callable
 
 from lifecycle.platforms.runner import Runner, SubprocessRunner
 from lifecycle.platforms.spawner import PopenSpawner, SpawnedProcess, Spawner
@@ -68,6 +69,14 @@ class Platform(ABC):
     @abstractmethod
     def kill_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
         """Last force step: end ``processes`` without asking."""
+
+    def install_console_close_handler(self, callback: Callable[[str], None]) -> bool:
+        """Call ``callback(event_name)`` when the console closes or the user logs off.
+
+        Only Windows delivers those as console events; elsewhere they arrive as signals
+        (SIGHUP/SIGTERM), so the default does nothing and returns False.
+        """
+        return False
 
     def _open_lock_file(self, path: Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from typing import Callable
 
 from lifecycle.platforms.base import InstanceLock, Platform
 from lifecycle.platforms.spawner import (
@@ -30,6 +31,16 @@ if TYPE_CHECKING:  # the service-manager seam, imported lazily below
 #: does not take the gateway with it.
 DETACHED_FLAGS = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW | CREATE_BREAKAWAY_FROM_JOB
 TASKKILL_TIMEOUT = 15.0
+
+
+#: Console control events that end the process (the system kills it ~5 s after the handler
+#: is called).  Ctrl+C (0) and Ctrl+Break (1) are left to console hygiene.
+CONSOLE_CLOSE_EVENTS: dict[int, str] = {2: "CTRL_CLOSE_EVENT", 5: "CTRL_LOGOFF_EVENT", 6: "CTRL_SHUTDOWN_EVENT"}
+
+
+def console_event_name(code: int) -> str | None:
+    """The name of a console control event the gateway drains on, or None to pass it on."""
+    return CONSOLE_CLOSE_EVENTS.get(code)
 
 
 class WindowsPlatform(Platform):
@@ -102,3 +113,24 @@ class WindowsPlatform(Platform):
             result = self.runner.run(argv, timeout=TASKKILL_TIMEOUT)
             done.append(" ".join(argv) + ("" if result.ok else f" (exit {result.returncode})"))
         return done
+
+    def install_console_close_handler(self, callback: Callable[[str], None]) -> bool:
+        """Drain on console close, logoff and shutdown via ``SetConsoleCtrlHandler``.
+
+        Windows calls the handler on its own thread and ends the process when it returns,
+        so ``callback`` should block until the drain is recorded (bounded by ~5 s).
+        """
+        import ctypes
+        from ctypes import wintypes
+
+        handler_type = ctypes.WINFUNCTYPE(wintypes.BOOL, wintypes.DWORD)
+
+        def handler(code: int) -> bool:
+            name = console_event_name(code)
+            if name is None:
+                return False
+            callback(name)
+            return True
+
+        self._console_handler = handler_type(handler)  # keep a reference: ctypes does not
+        return bool(ctypes.windll.kernel32.SetConsoleCtrlHandler(self._console_handler, True))

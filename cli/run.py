@@ -1,0 +1,36 @@
+"""``hermes gateway run``: serve the gateway in the foreground until it is stopped."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from lifecycle.home import Home
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="TCP port on the host (default: config `port`, else 0 = any free port).")
+@click.option("--host", default=None, help="Address to listen on (default: config `host`, else 127.0.0.1).")
+@click.option("--drain-timeout", "drain_timeout", type=click.FloatRange(min=0, min_open=True, max=86400),
+              default=None, metavar="S",
+              help="Seconds in-flight work may take after a stop (default: config `restart_drain_timeout`, else 30).")
+@click.option("--app", "app_spec", default=None, metavar="MODULE:FACTORY",
+              help="Run another asyncio app through the runtime (default: the reference gateway).")
+@click.option("--replace", is_flag=True,
+              help="Ask the running gateway of this profile to stop (drain), wait for it, then start.")
+@click.pass_obj
+def run(home: Home, port: int | None, host: str | None, drain_timeout: float | None,
+        app_spec: str | None, replace: bool) -> None:
+    """Run the gateway in the foreground until a signal or a stop request drains it.
+
+    Exit codes: 0 planned stop, 75 planned restart, 1 unplanned signal or failure,
+    78 fatal configuration error (see README: exit codes).
+    """
+    from lifecycle.runtime.gateway import DEFAULT_APP, RunOptions, run_gateway
+
+    logging.basicConfig(level=logging.WARNING, format="hermes gateway: %(message)s")
+    code = run_gateway(home, RunOptions(port=port, host=host, drain_timeout=drain_timeout,
+                                        app=app_spec or DEFAULT_APP, replace=replace))
+    click.get_current_context().exit(code)

@@ -1,0 +1,93 @@
+"""Boot: one gateway per profile (the OS instance lock), ``--replace`` hand-over, ``start``.
+
+The instance lock is an OS lock released by the kernel however the process ends, so a
+crashed gateway never blocks the next one.  A second ``run`` refuses and names the
+running pid; ``--replace`` asks the old run to stop through the normal stop protocol
+(a ``stop_requested`` event, plus SIGTERM where the loop takes signals), waits for the
+lock, and never touches another profile.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from lifecycle.errors import GatewayAlreadyRunning, GatewayError
+from lifecycle.home import Home
+from lifecycle.identity import ProcessIdentity, is_alive, who
+from lifecycle.journal import Journal
+from lifecycle.machine import ALIVE_STATES
+from lifecycle.platforms import InstanceLock, Platform
+from lifecycle.stop_request import request_stop
+from store import Event
+
+#: Beyond the old run's drain timeout, how long ``--replace`` waits for its lock.
+REPLACE_MARGIN = 5.0
+LOCK_POLL = 0.05
+
+
+def new_run_id() -> str:
+    """Sortable and unique: ``r-20261126T124627-1a2b3c``."""
+    return f"r-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+
+
+def _holder(journal: Journal) -> str:
+    state = journal.state()
+    if state.state in ALIVE_STATES and is_alive(state.pid, state.create_time):
+        return f"pid {state.pid}, run {state.run_id}, {state.state}"
+    return "a process that has not recorded its start yet"
+
+
+def acquire_instance(home: Home, platform: Platform, journal: Journal, *, replace: bool,
+                     wait_s: float) -> InstanceLock:
+    """Take the profile's instance lock, handing over from the running gateway if ``replace``."""
+    lock = platform.try_lock(home.instance_lock)
+    if lock is not None:
+        return lock
+    if not replace:
+        raise GatewayAlreadyRunning(
+            f"a gateway is already running for profile {home.profile!r} ({_holder(journal)}); "
+            "stop it with `hermes gateway stop`, or run with --replace to take over")
+    asked = ask_old_run_to_stop(journal, platform, wait_s)
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        lock = platform.try_lock(home.instance_lock)
+        if lock is not None:
+            return lock
+        threading.Event().wait(LOCK_POLL)
+    raise GatewayError(f"--replace: the running gateway ({asked}) did not stop within {wait_s:g} s; "
+                       "it was left running: try `hermes gateway stop`, which escalates")
+
+
+def ask_old_run_to_stop(journal: Journal, platform: Platform, wait_s: float) -> str:
+    """Append a stop request for the recorded run and signal it where signals reach the loop."""
+    state = journal.state()
+    if state.state not in ALIVE_STATES or not is_alive(state.pid, state.create_time):
+        return _holder(journal)
+    target = ProcessIdentity(state.pid, state.create_time)
+    request_stop(journal, target, "stop", time.time() + wait_s, "gateway")
+    if "SIGTERM" in platform.loop_signals and is_alive(target.pid, target.create_time):
+        try:
+            os.kill(target.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    return f"pid {state.pid}, run {state.run_id}"
+
+
+def fire_start(journal: Journal, me: ProcessIdentity, run_id: str, facts: dict[str, Any]) -> Event:
+    """Append ``start`` for this process: pid, create time and command line identify it."""
+    import psutil
+
+    try:
+        cmdline = psutil.Process(me.pid).cmdline()
+    except psutil.Error:
+        cmdline = list(sys.argv)
+    return journal.fire("start", actor=who("gateway"), run_id=run_id, pid=me.pid,
+                        reason="hermes gateway run",
+                        data={"create_time": me.create_time, "cmdline": cmdline, **facts})

@@ -1,0 +1,134 @@
+"""``hermes gateway run``: boot, serve until a shutdown cause arrives, drain, exit.
+
+This module only sequences the parts: :mod:`boot` (lock, ``start``), the app
+(:mod:`app`), :mod:`sessions` (resume), :mod:`watcher` and :mod:`shutdown`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from dataclasses import dataclass
+
+from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, GatewayConfig, drain_timeout, load_config
+from lifecycle.errors import ConfigError, GatewayError, HermesError, IllegalTransition
+from lifecycle.home import Home
+from lifecycle.identity import ProcessIdentity, own_identity, who
+from lifecycle.journal import Journal
+from lifecycle.platforms import Platform, current_platform
+from lifecycle.reconcile import reconcile
+from lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
+from lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
+from lifecycle.runtime.sessions import SessionStore
+from lifecycle.runtime.shutdown import EXIT_CONFIG, Cause, Shutdown, force_exit_after
+from lifecycle.runtime.watcher import StopRequestWatcher
+from lifecycle.stop_request import StopRequest
+
+DEFAULT_APP = "lifecycle.runtime.reference:create"
+#: How long a console close/logoff handler blocks (Windows ends the process after ~5 s).
+CONSOLE_WAIT = 4.5
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    port: int | None = None
+    host: str | None = None
+    drain_timeout: float | None = None
+    app: str = DEFAULT_APP
+    replace: bool = False
+
+
+def _stdin_is_tty() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = None) -> int:
+    """Run the gateway of ``home`` until it is stopped; return its exit code (0, 1 or 75).
+
+    Raises :class:`HermesError` when it cannot start (``ConfigError``: exit 78).
+    """
+    platform = platform or current_platform()
+    platform.install_console_hygiene(_stdin_is_tty())
+    journal = Journal(home)
+    try:
+        config, config_error = load_config(home), None
+    except ConfigError as exc:
+        config, config_error = GatewayConfig(), exc
+    wait_s = (options.drain_timeout or config.restart_drain_timeout or DEFAULT_DRAIN_TIMEOUT) + 5.0
+    acquire_instance(home, platform, journal, replace=options.replace, wait_s=wait_s)  # held until exit
+    reconcile(journal, actor_role="gateway")
+    me, run_id = own_identity(), new_run_id()
+    start = fire_start(journal, me, run_id, {
+        "app": options.app, "profile": home.profile, "platform": platform.name,
+        "host": options.host or config.host})
+    try:
+        if config_error is not None:
+            raise config_error
+        timeout = drain_timeout(home, options.drain_timeout)
+    except ConfigError as exc:
+        _start_failed(journal, me, run_id, exc, EXIT_CONFIG)
+        raise
+    config = GatewayConfig(options.host or config.host,
+                           config.port if options.port is None else options.port, timeout)
+    code = asyncio.run(_serve(home, journal, platform, me, run_id, start.seq, config, options.app))
+    force_exit_after(home, me, run_id, code)
+    journal.close()
+    return code
+
+
+def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseException, code: int) -> None:
+    try:
+        journal.fire("start_failed", actor=who("gateway"), run_id=run_id, pid=me.pid, reason=str(exc),
+                     data={"error": str(exc), "type": type(exc).__name__, "exit_code": code})
+    except IllegalTransition:
+        pass  # a stop request already moved the run on; its drain is the record
+
+
+async def _serve(home: Home, journal: Journal, platform: Platform, me: ProcessIdentity, run_id: str,
+                 start_seq: int, config: GatewayConfig, app_spec: str) -> int:
+    loop = asyncio.get_running_loop()
+    shutdown = Shutdown(journal, me, run_id=run_id, start_seq=start_seq,
+                        drain_timeout=config.restart_drain_timeout)
+    for name in platform.loop_signals:
+        loop.add_signal_handler(getattr(signal, name), shutdown.request, Cause("signal", name))
+
+    def on_console_event(event: str) -> None:
+        loop.call_soon_threadsafe(shutdown.request, Cause("console", event))
+        shutdown.drained.wait(CONSOLE_WAIT)
+
+    platform.install_console_close_handler(on_console_event)
+
+    def dispatch(request: StopRequest) -> None:
+        loop.call_soon_threadsafe(shutdown.request, Cause("stop_request", request.intent, request=request))
+
+    watcher = StopRequestWatcher(home, me, run_id=run_id, after_seq=start_seq, dispatch=dispatch,
+                                 is_draining=lambda: shutdown.cause is not None).start()
+    sessions = SessionStore(journal)
+    app: GatewayApp | None = None
+    try:
+        try:
+            app = load_app(app_spec)
+            ready = await app.start(RuntimeContext(home, journal, sessions, run_id, config.host, config.port,
+                                                   who("gateway")))
+            resumed, _parked = sessions.resume_on_boot(run_id=run_id, actor=who("gateway"))
+            for session_id in resumed:
+                await app.resume(session_id)
+        except ConfigError as exc:
+            _start_failed(journal, me, run_id, exc, EXIT_CONFIG)
+            raise
+        except (OSError, HermesError) as exc:
+            _start_failed(journal, me, run_id, exc, 1)
+            raise GatewayError(f"the gateway could not start: {exc}") from None
+        if shutdown.cause is None:
+            journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,
+                         reason="accepting work", data=ready)
+            print(f"gateway {home.profile}: running on {ready.get('host')}:{ready.get('port')} "
+                  f"(pid {me.pid}, run {run_id})", flush=True)
+        await shutdown.requested.wait()
+        return await shutdown.drain(app, sessions)
+    finally:
+        watcher.stop()
+        for name in platform.loop_signals:
+            loop.remove_signal_handler(getattr(signal, name))
+

@@ -1,0 +1,161 @@
+"""The one shutdown path: whatever asks (signal, stop request, console close), the same drain.
+
+Order, each step an event: ``signal_received`` (for signals and console events),
+``drain`` with its cause, the drain hook (no new work), every active session marked
+``resume_pending`` with one ``resume_pending_marked`` in the same transaction *before*
+waiting, the bounded wait (``drain_timeout`` naming what was abandoned), ``drained``.
+
+Exit codes tell a service manager what to do: 0 planned stop (stay down), 75 planned
+restart (come back), 1 unplanned signal or console close (come back), 78 fatal
+configuration (stay down; raised as :class:`lifecycle.errors.ConfigError` at boot).
+A signal that arrives for a gateway that was also sent a stop request (the controller
+writes the request, then signals) is planned: the request's intent decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from lifecycle.errors import HermesError, IllegalTransition
+from lifecycle.home import Home
+from lifecycle.identity import ProcessIdentity, who
+from lifecycle.journal import Journal
+from lifecycle.runtime.app import GatewayApp
+from lifecycle.runtime.sessions import SessionStore
+from lifecycle.stop_request import MINE, StopRequest, judge
+
+EXIT_STOP, EXIT_UNPLANNED, EXIT_RESTART, EXIT_CONFIG = 0, 1, 75, 78
+#: How long a drained process may take to end by itself before exit is forced.
+EXIT_GRACE = 2.0
+
+log = logging.getLogger("hermes.shutdown")
+
+
+@dataclass
+class Cause:
+    """Why the gateway shuts down."""
+
+    kind: str  # "signal", "stop_request" or "console"
+    name: str  # signal name, intent, or console event name
+    request: StopRequest | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        if self.request is not None:
+            return {**self.request.describe(), **({"signal": self.name} if self.kind == "signal" else {})}
+        return {"cause": self.kind, self.kind if self.kind != "console" else "console_event": self.name,
+                **self.details}
+
+    @property
+    def reason(self) -> str:
+        if self.request is not None:
+            via = f" (with {self.name})" if self.kind == "signal" else ""
+            return f"stop request seq {self.request.seq}, intent {self.request.intent}{via}"
+        return f"{'console event' if self.kind == 'console' else 'signal'} {self.name}"
+
+    @property
+    def exit_code(self) -> int:
+        return self.request.exit_code if self.request is not None else EXIT_UNPLANNED
+
+
+def find_request_for(journal: Journal, me: ProcessIdentity, after_seq: int) -> StopRequest | None:
+    """The first stop request in the log addressed to ``me`` (after ``after_seq``), if any."""
+    for event in journal.events(after_seq=after_seq, triggers=("stop_requested",)):
+        try:
+            request = StopRequest.from_event(event)
+        except HermesError:
+            continue
+        if judge(request, me).decision == MINE:
+            return request
+    return None
+
+
+class Shutdown:
+    """Collects the first shutdown cause from any thread; :meth:`drain` runs the path once."""
+
+    def __init__(self, journal: Journal, me: ProcessIdentity, *, run_id: str, start_seq: int,
+                 drain_timeout: float) -> None:
+        self.journal = journal
+        self.me = me
+        self.run_id = run_id
+        self.start_seq = start_seq
+        self.drain_timeout = drain_timeout
+        self.cause: Cause | None = None
+        self.requested = asyncio.Event()
+        self.draining = False
+        self.drained = threading.Event()
+
+    def request(self, cause: Cause) -> None:
+        """Record ``cause`` (loop thread only); later causes are logged and ignored."""
+        if cause.kind in ("signal", "console"):
+            self._fire("signal_received", reason=cause.reason,
+                       data={"signal" if cause.kind == "signal" else "console_event": cause.name})
+        if self.cause is not None:
+            log.info("shutdown already under way (%s); ignoring %s", self.cause.reason, cause.reason)
+            return
+        if cause.request is None and cause.kind == "signal":
+            cause.request = find_request_for(self.journal, self.me, self.start_seq)
+        self.cause = cause
+        self.requested.set()
+
+    def _fire(self, trigger: str, **kwargs: Any) -> None:
+        try:
+            self.journal.fire(trigger, actor=who("gateway"), run_id=self.run_id, pid=self.me.pid, **kwargs)
+        except IllegalTransition as exc:
+            log.warning("not recorded: %s", exc)
+
+    async def drain(self, app: GatewayApp | None, sessions: SessionStore) -> int:
+        """Run the shutdown path for the recorded cause; return the exit code."""
+        cause = self.cause
+        assert cause is not None, "drain() before a cause was requested"
+        self.draining = True
+        self._fire("drain", reason=cause.reason, data=cause.describe())
+        if app is not None:
+            await app.stop_accepting()
+            active = sorted(app.active_sessions())
+            sessions.mark_resume_pending(active, run_id=self.run_id, actor=who("gateway"))
+            try:
+                await asyncio.wait_for(app.wait_idle(), self.drain_timeout)
+            except asyncio.TimeoutError:
+                self._fire("drain_timeout", reason=f"in-flight work still running after {self.drain_timeout:g} s",
+                           data={"timeout_s": self.drain_timeout, "abandoned": app.in_flight()})
+            try:
+                await app.close()
+            except Exception as exc:  # an app's close must not stop the drain from being recorded
+                log.warning("app close failed: %s", exc)
+        code = cause.exit_code
+        self._fire("drained", reason=f"exit code {code}", data={"exit_code": code, "cause": cause.describe()})
+        self.drained.set()
+        return code
+
+
+def force_exit_after(home: Home, me: ProcessIdentity, run_id: str, code: int,
+                     grace: float = EXIT_GRACE) -> threading.Thread:
+    """Start a daemon timer: if the process still exists after ``grace`` (a stuck non-daemon
+    thread, an adapter that will not close), append ``exit_forced`` and ``os._exit(code)``."""
+
+    def expire() -> None:
+        threading.Event().wait(grace)
+        stuck = [t.name for t in threading.enumerate()
+                 if t is not threading.current_thread() and not t.daemon and t is not threading.main_thread()]
+        try:
+            with Journal(home) as journal:
+                journal.fire("exit_forced", actor=who("gateway"), run_id=run_id, pid=me.pid,
+                             reason=f"still alive {grace:g} s after drained; exit {code} forced",
+                             data={"grace_s": grace, "exit_code": code, "stuck_threads": stuck})
+        except (HermesError, OSError) as exc:
+            log.warning("exit_forced not recorded: %s", exc)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    timer = threading.Thread(target=expire, name="hermes-exit-guard", daemon=True)
+    timer.start()
+    return timer

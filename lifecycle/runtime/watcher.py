@@ -1,0 +1,147 @@
+"""The stop-request watcher: a daemon thread that turns a ``stop_requested`` event into a drain.
+
+On Windows the asyncio loop cannot take SIGTERM, so this is the only way a stop
+reaches the gateway; elsewhere it is the planned path and signals are the backup.
+It asks SQLite ``PRAGMA data_version`` (a few microseconds, changes when another
+connection commits) every :data:`POLL_INTERVAL` seconds and reads the log only when
+something was committed; the seed's design polled a marker file every 0.5 s.
+
+Rules: it dispatches at most once; it does nothing while the gateway already drains;
+a database error is logged and retried with its own fresh connection, never fatal;
+``stop()`` ends it within one interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from typing import Callable
+
+import store
+from lifecycle.errors import HermesError, IllegalTransition
+from lifecycle.home import Home
+from lifecycle.identity import ProcessIdentity, who
+from lifecycle.journal import Journal
+from lifecycle.stop_request import MINE, REFUSE, StopRequest, judge
+
+POLL_INTERVAL = 0.005
+ERROR_BACKOFF = 0.2
+
+log = logging.getLogger("hermes.watcher")
+
+
+class StopRequestWatcher:
+    """Watches ``home``'s stream for stop requests addressed to ``me`` after ``after_seq``.
+
+    ``dispatch(request)`` is called from the watcher thread (use
+    ``loop.call_soon_threadsafe`` inside it); ``is_draining()`` says whether a
+    shutdown is already under way.
+    """
+
+    def __init__(self, home: Home, me: ProcessIdentity, *, run_id: str, after_seq: int,
+                 dispatch: Callable[[StopRequest], None], is_draining: Callable[[], bool],
+                 interval: float = POLL_INTERVAL) -> None:
+        self.home = home
+        self.me = me
+        self.run_id = run_id
+        self.after_seq = after_seq
+        self._dispatch = dispatch
+        self._is_draining = is_draining
+        self.interval = interval
+        self.fired: StopRequest | None = None
+        self.ignored: list[tuple[int, str]] = []  # (seq, why) of requests seen and not acted on
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="hermes-stop-watcher", daemon=True)
+        self._journal: Journal | None = None
+
+    def start(self) -> "StopRequestWatcher":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        seen_version: int | None = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    journal = self._open()
+                    version = store.data_version(journal.conn)
+                    if version != seen_version:
+                        self._scan(journal)
+                        seen_version = version
+                except (sqlite3.Error, HermesError, OSError) as exc:
+                    self.errors.append(str(exc))
+                    log.warning("stop-request watcher: database error, retrying: %s", exc)
+                    self._close()
+                    seen_version = None
+                    self._stop.wait(ERROR_BACKOFF)
+                    continue
+                self._stop.wait(self.interval)
+        finally:
+            self._close()
+
+    def _open(self) -> Journal:
+        if self._journal is None:
+            if not self.home.state_db.exists():
+                raise OSError(f"{self.home.state_db} does not exist")
+            journal = Journal(self.home)
+            try:
+                journal.conn  # noqa: B018 -- open now so a broken database fails here
+            except BaseException:
+                journal.close()
+                raise
+            self._journal = journal
+        return self._journal
+
+    def _close(self) -> None:
+        if self._journal is not None:
+            try:
+                self._journal.close()
+            except sqlite3.Error:
+                pass
+            self._journal = None
+
+    def _scan(self, journal: Journal) -> None:
+        for event in journal.events(after_seq=self.after_seq, triggers=("stop_requested",)):
+            self._consider(journal, event)
+            self.after_seq = event.seq
+
+    def _consider(self, journal: Journal, event: store.Event) -> None:
+        try:
+            request = StopRequest.from_event(event)
+        except HermesError as exc:
+            self._refuse(journal, event.seq, str(exc), None)
+            return
+        verdict = judge(request, self.me)
+        if verdict.decision == REFUSE:
+            self._refuse(journal, event.seq, verdict.why, request)
+        elif verdict.decision != MINE:
+            self.ignored.append((event.seq, verdict.why))
+        elif self.fired is not None:
+            self.ignored.append((event.seq, f"already acted on request seq {self.fired.seq}"))
+        elif self._is_draining():
+            self.ignored.append((event.seq, "the gateway is already draining"))
+        else:
+            self.fired = request
+            self._dispatch(request)
+
+    def _refuse(self, journal: Journal, seq: int, why: str, request: StopRequest | None) -> None:
+        self.ignored.append((seq, why))
+        data = {"request_seq": seq, "why": why, "me": self.me.to_json()}
+        if request is not None:
+            data["target"] = request.target.to_json()
+        try:
+            journal.fire("stop_refused", actor=who("watcher"), run_id=self.run_id, pid=self.me.pid,
+                         reason=why, data=data, idempotency_key=f"stop_refused:{seq}")
+        except IllegalTransition:
+            log.info("stop request seq %s refused, but the stream is at rest: %s", seq, why)

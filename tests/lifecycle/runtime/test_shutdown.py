@@ -1,0 +1,142 @@
+"""The one shutdown path, on real gateway processes, sockets and state.db."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from lifecycle.identity import ProcessIdentity
+from lifecycle.journal import Journal
+from lifecycle.stop_request import request_stop
+from tests.lifecycle.runtime.harness import Client, events, state, wait_for
+
+DRAIN = "--drain-timeout"
+
+
+def _identity(gateway) -> ProcessIdentity:
+    start = gateway.run_event("start")
+    return ProcessIdentity(start.pid, start.data["create_time"])
+
+
+def _ask(gateway, intent: str) -> None:
+    with Journal(gateway.home) as journal:
+        request_stop(journal, _identity(gateway), intent, time.time() + 30, "controller")
+
+
+def _hold_message_in_flight(port: int, work_ms: int) -> tuple[Client, str]:
+    client = Client(port)
+    session = client.call(op="open")["session"]
+    client.submit(op="send", session=session, text="in flight", work_ms=work_ms)
+    return client, session
+
+
+def _wait_in_flight(gateway, session: str) -> None:
+    """The user message is stored as the turn begins: then it is in flight."""
+    def stored():
+        with Journal(gateway.home) as journal:
+            return journal.conn.execute("SELECT count(*) FROM messages WHERE session_id = ?",
+                                        (session,)).fetchone()[0] >= 1
+    wait_for(stored, what="message in flight")
+
+
+def test_sigterm_marks_session_before_waiting_and_finishes_in_flight_message_exit_1(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "20")
+    client, session = _hold_message_in_flight(gateway.wait_ready(), work_ms=1500)
+    _wait_in_flight(gateway, session)
+
+    gateway.proc.send_signal(signal.SIGTERM)
+
+    assert client.read() == {"ok": True, "session": session, "reply": "echo: in flight", "seq": 2}
+    assert gateway.wait_exit() == 1
+    run = gateway.run_event("start").run_id
+    triggers = [e.trigger for e in events(tmp_path, run_id=run)]
+    assert triggers == ["start", "ready", "signal_received", "drain", "resume_pending_marked", "drained"]
+    marked = events(tmp_path, "resume_pending_marked", run_id=run)[0]
+    assert marked.data["sessions"] == [session]
+    assert events(tmp_path, "drain", run_id=run)[0].data == {"cause": "signal", "signal": "SIGTERM"}
+    assert state(tmp_path).state == "stopped"
+
+
+def test_stop_request_exits_0_and_next_boot_resumes_the_session_with_its_whole_history(tmp_path, gateways):
+    first = gateways(tmp_path, DRAIN, "20")
+    client, session = _hold_message_in_flight(first.wait_ready(), work_ms=800)
+    _wait_in_flight(first, session)
+
+    _ask(first, "stop")
+
+    assert client.read()["reply"] == "echo: in flight"
+    assert first.wait_exit() == 0
+    drain = first.run_event("drain")
+    assert drain.data["cause"] == "stop_request" and drain.data["intent"] == "stop"
+    assert drain.data["requested_by"]["role"] == "controller"
+
+    second = gateways(tmp_path, DRAIN, "20")
+    port = second.wait_ready()
+    resumed = second.run_event("session_resumed")
+    assert resumed.data["session"] == session
+    history = Client(port).call(op="history", session=session)["messages"]
+    assert [(m["role"], m["text"]) for m in history] == [("user", "in flight"), ("assistant", "echo: in flight")]
+    with Journal(second.home) as journal:
+        assert journal.conn.execute("SELECT resume_pending FROM sessions WHERE id = ?",
+                                    (session,)).fetchone()[0] == 0
+
+
+def test_restart_request_exits_75_so_service_managers_revive_it(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "5")
+    gateway.wait_ready()
+    _ask(gateway, "restart")
+    assert gateway.wait_exit() == 75
+    assert gateway.run_event("drained").data["exit_code"] == 75
+
+
+def test_signal_after_a_stop_request_is_a_planned_stop(tmp_path, gateways):
+    """The controller writes the request, then signals: whichever arrives first, exit 0."""
+    gateway = gateways(tmp_path, DRAIN, "5")
+    gateway.wait_ready()
+    _ask(gateway, "stop")
+    gateway.proc.send_signal(signal.SIGTERM)
+    assert gateway.wait_exit() == 0
+    assert len(events(tmp_path, "drain")) == 1
+
+
+def test_work_longer_than_drain_timeout_is_abandoned_with_a_drain_timeout_event(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "1")
+    client, session = _hold_message_in_flight(gateway.wait_ready(), work_ms=600_000)
+    _wait_in_flight(gateway, session)
+
+    began = time.monotonic()
+    _ask(gateway, "stop")
+    assert gateway.wait_exit(timeout=1 + 20) == 0
+    assert time.monotonic() - began < 1 + 20  # generous: proves it did not wait for the work
+
+    timeout = gateway.run_event("drain_timeout")
+    assert timeout.data["timeout_s"] == 1.0
+    assert [w["session"] for w in timeout.data["abandoned"]] == [session]
+    assert gateway.run_event("drained") is not None
+    client.close()
+
+
+def test_drained_gateway_with_a_stuck_non_daemon_thread_still_exits(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.lifecycle.runtime.apps:stuck_thread")
+    gateway.wait_ready()
+    _ask(gateway, "stop")
+    assert gateway.wait_exit() == 0
+    forced = gateway.run_event("exit_forced")
+    assert forced is not None, "the gateway exited without recording that exit was forced"
+    assert "stuck-adapter" in forced.data["stuck_threads"]
+    assert forced.data["exit_code"] == 0
+
+
+def test_draining_gateway_refuses_new_work_but_answers_history(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "20")
+    port = gateway.wait_ready()
+    client, session = _hold_message_in_flight(port, work_ms=1500)
+    other = Client(port)
+    _wait_in_flight(gateway, session)
+    _ask(gateway, "stop")
+    wait_for(lambda: gateway.run_event("drain"), what="drain")
+    refused = other.call(op="send", session=session, text="too late")
+    assert refused["ok"] is False and "draining" in refused["error"]
+    assert other.call(op="history", session=session)["ok"] is True
+    assert client.read()["ok"] is True
+    assert gateway.wait_exit() == 0
