@@ -164,7 +164,7 @@ class WindowsTaskManager(ServiceManager):
 
     def _cmd_is_ours(self) -> bool:
         try:
-            text = self.startup_cmd.read_text("utf-8")
+            text = self.startup_cmd.read_bytes().decode("utf-8", "replace")
         except FileNotFoundError:
             return False
         owner = str(self.home.root).encode("utf-8").hex()
@@ -186,7 +186,7 @@ class WindowsTaskManager(ServiceManager):
             outcome.changed = True
             outcome.message += f"; removed the Startup fallback {self.startup_cmd}"
         if plan.start_now and not self.is_running():
-            self.start()
+            self._start(outcome.track)
             outcome.started = True
         return outcome
 
@@ -250,7 +250,9 @@ class WindowsTaskManager(ServiceManager):
         return STARTUP_TRACK if self._cmd_is_ours() else None
 
     def start(self) -> None:
-        track = self._track()
+        self._start(self._track())
+
+    def _start(self, track: str | None) -> None:
         if track == TASK_TRACK:
             self.check(["schtasks", "/Run", "/TN", self.task_name], f"starting task {self.task_name}")
         elif track == STARTUP_TRACK:
