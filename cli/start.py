@@ -8,19 +8,21 @@ from cli.output import emit_json
 from lifecycle.home import Home
 
 
-@click.command()
+@click.command(context_settings={"ignore_unknown_options": True})
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               metavar="S", help="Seconds to wait for the new run's `ready` event.")
 @click.option("--no-wait", is_flag=True,
               help="Return once the run is recorded (`starting`), without waiting for `ready`.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
+@click.argument("run_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- RUN-OPTIONS]")
 @click.pass_obj
-def start(home: Home, timeout: float, no_wait: bool, as_json: bool) -> None:
+def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tuple[str, ...]) -> None:
     """Start the gateway in the background (detached from this shell).
 
     Prints the pid and port once the gateway is ready.  A gateway that is already
     running is not an error: exit 0, and the running one is named.  If the gateway
     dies while starting, the tail of its log is printed and the exit code is 1.
+    Options after `--` go to `hermes gateway run` (e.g. `-- --port 8080 --drain-timeout 10`).
     """
     from lifecycle.controller.countdown import Countdown
     from lifecycle.controller.start import start_gateway
@@ -29,7 +31,7 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool) -> None:
 
     with Journal(home) as journal:
         outcome = start_gateway(journal, current_platform(), timeout=timeout, wait_ready=not no_wait,
-                                countdown=Countdown())
+                                run_args=run_args, countdown=Countdown())
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json(), "log_tail": outcome.log_tail})
     else:

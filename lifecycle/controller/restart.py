@@ -22,11 +22,13 @@ from lifecycle.controller.countdown import Countdown, Silent
 from lifecycle.controller.outcome import EXIT_FAILED, EXIT_FORCED, EXIT_OK, StopOutcome
 from lifecycle.controller.start import DEFAULT_START_TIMEOUT, StartOutcome, start_gateway
 from lifecycle.controller.stop import stop_gateway
+from lifecycle.controller.target import run_args_of
 from lifecycle.controller.tree import caller_ancestry
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
 from lifecycle.platforms import Platform
 from lifecycle.reconcile import reconcile
+from store import StreamState
 
 #: Set in the environment of a restart that already detached itself (it must not again).
 DETACHED_ENV = "HERMES_RESTART_DETACHED"
@@ -61,6 +63,12 @@ class RestartOutcome:
                 "start": self.start.to_json() if self.start else None}
 
 
+def recorded_run_args(current: StreamState) -> list[str]:
+    """The options the last run was started with, so a restart brings back the same
+    gateway (port, app, drain timeout)."""
+    return run_args_of(current.data.get("cmdline"))
+
+
 def inside_gateway_tree(journal: Journal) -> bool:
     """True when this process descends from the profile's recorded gateway."""
     current = journal.state()
@@ -74,7 +82,7 @@ def restart_gateway(journal: Journal, platform: Platform, *, timeout: float | No
     countdown = countdown or Silent()
     restart_id = restart_id or new_restart_id()
     outcome = RestartOutcome(restart_id)
-    reconcile(journal)
+    run_args = recorded_run_args(reconcile(journal))
     if inside_gateway_tree(journal) and not os.environ.get(DETACHED_ENV):
         outcome.detached_pid = _detach(journal, platform, restart_id, timeout, start_timeout)
         return outcome
@@ -83,7 +91,8 @@ def restart_gateway(journal: Journal, platform: Platform, *, timeout: float | No
     if outcome.stop.result == "failed":
         return outcome
     env = {**os.environ, RESTART_ID_ENV: restart_id}
-    outcome.start = start_gateway(journal, platform, timeout=start_timeout, env=env, countdown=countdown)
+    outcome.start = start_gateway(journal, platform, timeout=start_timeout, run_args=run_args,
+                                  env=env, countdown=countdown)
     return outcome
 
 

@@ -37,14 +37,15 @@ MARGIN = 2.0
 GRACE = 1.0
 
 
-def stop_budget(journal: Journal, timeout: float | None) -> float:
+def stop_budget(journal: Journal, timeout: float | None, run_drain_timeout: float | None = None) -> float:
     """Seconds from the request until the process must be gone: ``timeout``, else the
-    drain timeout (``restart_drain_timeout``, default 30 s) plus a margin and the grace."""
+    run's drain timeout (its ``--drain-timeout``, else ``restart_drain_timeout``, else
+    30 s) plus a margin and the grace."""
     if timeout is not None:
         return timeout
     from lifecycle.config import drain_timeout
 
-    return drain_timeout(journal.home) + MARGIN + GRACE
+    return drain_timeout(journal.home, run_drain_timeout) + MARGIN + GRACE
 
 
 def grace_for(budget: float) -> float:
@@ -70,7 +71,7 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
         return StopOutcome("not_running", current.state, current.run_id, None,
                            f"gateway {journal.stream} is not running ({current.state})")
 
-    budget = stop_budget(journal, timeout)
+    budget = stop_budget(journal, timeout, target.drain_timeout_option)
     grace = grace_for(budget)
     began = time.monotonic()
     from lifecycle.stop_request import request_stop

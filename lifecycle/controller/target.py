@@ -58,6 +58,34 @@ class Target:
     def is_alive(self) -> bool:
         return self.process() is not None
 
+    @property
+    def run_args(self) -> list[str]:
+        return run_args_of(self.cmdline)
+
+    @property
+    def drain_timeout_option(self) -> float | None:
+        """The run's own ``--drain-timeout``, if its command line gave one."""
+        args = self.run_args
+        for i, arg in enumerate(args):
+            value = args[i + 1] if arg == "--drain-timeout" and i + 1 < len(args) else (
+                arg.split("=", 1)[1] if arg.startswith("--drain-timeout=") else None)
+            if value is not None:
+                try:
+                    return float(value)
+                except ValueError:
+                    return None
+        return None
+
+
+def run_args_of(cmdline: "tuple[str, ...] | list[str] | None") -> list[str]:
+    """The options after ``gateway ... run`` in a gateway's command line."""
+    args = list(cmdline or ())
+    try:
+        at = args.index("gateway")
+        return args[args.index("run", at + 1) + 1:]
+    except ValueError:
+        return []
+
 
 def _cmdline(proc: Any) -> tuple[str, ...] | None:
     import psutil

@@ -1,0 +1,110 @@
+"""`hermes gateway stop` against real detached gateways."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+
+from tests.conftest import run_hermes
+from tests.lifecycle.controller.conftest import start_detached
+from tests.lifecycle.runtime.harness import Client, events, state, wait_for
+
+
+def triggers(home_dir, run_id):
+    return [e.trigger for e in events(home_dir, run_id=run_id)]
+
+
+def test_stop_of_an_idle_gateway_drains_and_exits_zero(home_dir, reaper):
+    started = start_detached(home_dir)
+    done = run_hermes(home_dir, "stop")
+    assert done.returncode == 0, done.stderr
+    assert "stopped after a drain" in done.stdout
+    history = triggers(home_dir, started["run_id"])
+    assert history.index("stop_requested") < history.index("drain") < history.index("drained")
+    assert "escalated" not in history and "kill" not in history
+    request = events(home_dir, "stop_requested")[-1]
+    assert request.data["target"]["pid"] == started["pid"] and request.data["intent"] == "stop"
+    assert state(home_dir).state == "stopped"
+
+
+def test_stop_when_nothing_runs_exits_zero_and_says_not_running(home_dir):
+    done = run_hermes(home_dir, "stop")
+    assert done.returncode == 0
+    assert "not running" in done.stdout
+
+
+def test_stop_with_a_session_in_flight_drains_it_and_marks_the_session(home_dir, reaper):
+    started = start_detached(home_dir, "--drain-timeout", "20")
+    client = Client(started["port"])
+    session = client.call(op="open")["session"]
+    replies: list[dict] = []
+    client.submit(op="send", session=session, text="long turn", work_ms=1500)
+    reader = threading.Thread(target=lambda: replies.append(client.read()), daemon=True)
+    reader.start()
+    wait_for(lambda: events(home_dir, "ready") and _turn_in_flight(home_dir), what="the turn in flight")
+    done = run_hermes(home_dir, "stop")
+    reader.join(30)
+    client.close()
+    assert done.returncode == 0, done.stderr
+    assert replies and replies[0]["ok"], replies
+    marked = events(home_dir, "resume_pending_marked", run_id=started["run_id"])
+    assert session in json.dumps(marked[-1].data)
+    assert "drain_timeout" not in triggers(home_dir, started["run_id"])
+    assert state(home_dir).state == "stopped"
+
+
+def _turn_in_flight(home_dir) -> bool:
+    """The gateway has the turn: its user message is stored (the reply comes after the work)."""
+    import sqlite3
+
+    with sqlite3.connect(home_dir / "state.db") as conn:
+        return conn.execute("SELECT count(*) FROM messages").fetchone()[0] >= 1
+
+
+def test_a_frozen_gateway_is_escalated_and_killed_within_timeout_and_grace(home_dir, reaper):
+    started = start_detached(home_dir)
+    os.kill(started["pid"], signal.SIGSTOP)
+    done = run_hermes(home_dir, "stop", "--timeout", "2", "--json")
+    assert done.returncode == 3, done.stderr
+    result = json.loads(done.stdout)
+    assert result["result"] == "forced" and result["state"] == "killed"
+    history = events(home_dir, run_id=started["run_id"])
+    steps = [e.data["step"] for e in history if e.trigger == "escalated"]
+    assert steps == ["terminate_tree", "kill_tree"]
+    kill = [e for e in history if e.trigger == "kill"][-1]
+    assert kill.data["after_s"] <= 2 + 1.0  # the escalation itself fits in the grace and the kill
+    assert state(home_dir).state == "killed"
+
+
+def test_a_gateway_that_exits_on_its_own_with_an_error_shows_crashed_at_the_next_status(home_dir, reaper):
+    started = start_detached(home_dir, "--app", "tests.lifecycle.controller.apps:crash_after_ready")
+    wait_for(lambda: not _alive(started["pid"]), what="the gateway to die")
+    done = run_hermes(home_dir, "status", "--json")
+    assert json.loads(done.stdout)["state"] == "crashed"
+    assert triggers(home_dir, started["run_id"])[-1] == "lost"
+
+
+def test_force_skips_the_drain_wait(home_dir, reaper):
+    started = start_detached(home_dir, "--drain-timeout", "60")
+    client = Client(started["port"])
+    session = client.call(op="open")["session"]
+    client.submit(op="send", session=session, text="very long turn", work_ms=60_000)
+    wait_for(lambda: _turn_in_flight(home_dir), what="the turn in flight")
+    done = run_hermes(home_dir, "stop", "--force", timeout=30)
+    client.close()
+    assert done.returncode == 3, done.stderr
+    assert state(home_dir).state == "killed"
+    request = events(home_dir, "stop_requested", run_id=started["run_id"])[-1]
+    escalation = events(home_dir, "escalated", run_id=started["run_id"])[0]
+    assert request.seq < escalation.seq and escalation.reason == "forced (--force)"
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
