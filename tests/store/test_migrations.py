@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sqlite3
 import stat
@@ -15,33 +14,27 @@ from lifecycle.home import Home
 from lifecycle.journal import Journal
 from store import latest_version, open_store, schema_version
 from tests.conftest import run_hermes
+from tests.processes import TIMEOUT, race
 
 RACE_ROUNDS = 4
 OPENERS = 4
-TIMEOUT = 120
 
 
-def _open_and_report(path: str, gate, results) -> None:
+def _open_and_report(path: str, *, gate) -> tuple[str, object]:
     gate.wait(TIMEOUT)
     try:
         conn = open_store(path)
-        results.put(("ok", schema_version(conn)))
-        conn.close()
     except Exception as exc:  # the race loser crashing is the bug this test exists for
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+        return ("error", f"{type(exc).__name__}: {exc}")
+    version = schema_version(conn)
+    conn.close()
+    return ("ok", version)
 
 
 def test_processes_migrating_one_fresh_home_at_once_all_succeed_and_apply_each_migration_once(tmp_path: Path):
-    ctx = multiprocessing.get_context("fork")
     for round_ in range(RACE_ROUNDS):
         db = tmp_path / f"home{round_}" / "state.db"
-        gate, results = ctx.Barrier(OPENERS), ctx.Queue()
-        procs = [ctx.Process(target=_open_and_report, args=(str(db), gate, results)) for _ in range(OPENERS)]
-        for p in procs:
-            p.start()
-        outcomes = [results.get(timeout=TIMEOUT) for _ in procs]
-        for p in procs:
-            p.join(TIMEOUT)
+        outcomes = race(_open_and_report, [(str(db),)] * OPENERS)
         assert outcomes == [("ok", latest_version())] * OPENERS
         with sqlite3.connect(db) as conn:
             numbers = [r[0] for r in conn.execute("SELECT number FROM schema_migrations ORDER BY number")]
