@@ -1,0 +1,61 @@
+"""The read commands stay light: no transitions, sqlite_utils or psutil for a gateway at rest.
+
+Each of those costs 40-140 ms of start-up; `status` must answer in well under 100 ms.
+(Creating and migrating a new home may use sqlite_utils: that happens once per home.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, hermes_env
+
+HEAVY = ("transitions", "sqlite_utils", "psutil")
+
+#: Runs the real CLI in-process, then writes every module it imported to a file.
+DRIVER = """
+import json, sys
+from cli.main import hermes
+try:
+    hermes(sys.argv[2:], prog_name="hermes")
+except SystemExit as end:
+    code = end.code
+else:
+    code = 0
+with open(sys.argv[1], "w") as out:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+"""
+
+
+def _imported_by(home_dir: Path, report: Path, *args: str) -> dict:
+    argv = [sys.executable, "-c", DRIVER, str(report), "gateway", "--home", str(home_dir), *args]
+    subprocess.run(argv, capture_output=True, text=True, timeout=60, env=hermes_env(), cwd=ROOT, check=True)
+    return json.loads(report.read_text())
+
+
+def _record_a_finished_run(journal) -> None:
+    journal.fire("start", actor="test", run_id="r-1", pid=99999, data={"create_time": 1.0})
+    journal.fire("ready", actor="test", data={"port": 43127})
+    journal.fire("drain", actor="test", reason="stop")
+    journal.fire("drained", actor="test")
+
+
+@pytest.mark.parametrize("args", [("status",), ("status", "--history"), ("status", "--history", "--json"),
+                                  ("events",), ("events", "--json")], ids=" ".join)
+def test_read_commands_on_a_stopped_gateway_import_no_heavy_module(journal, home_dir, tmp_path, args):
+    _record_a_finished_run(journal)
+    report = _imported_by(home_dir, tmp_path / "modules.json", *args)
+    assert report["code"] == 0
+    assert "store" in report["modules"], "the driver did not run the command"
+    assert [m for m in HEAVY if m in report["modules"]] == []
+
+
+def test_the_driver_does_see_psutil_when_status_must_check_a_process(journal, home_dir, tmp_path):
+    journal.fire("start", actor="test", run_id="r-1", pid=99999999, data={"create_time": 1.0})
+    report = _imported_by(home_dir, tmp_path / "modules.json", "status")
+    assert "psutil" in report["modules"]

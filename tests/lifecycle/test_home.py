@@ -1,0 +1,79 @@
+"""Where the home is (--home > HERMES_HOME > user data dir) and which profile names are refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, hermes_env
+
+
+def _hermes(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli.main", "gateway", *args], capture_output=True,
+                          text=True, timeout=60, env=env, cwd=ROOT)
+
+
+@pytest.fixture
+def places(tmp_path: Path) -> dict[str, Path]:
+    return {name: tmp_path / name for name in ("flag", "env", "xdg", "user")}
+
+
+def _env(places: dict[str, Path], *, with_hermes_home: bool) -> dict[str, str]:
+    extra = {"XDG_DATA_HOME": str(places["xdg"]), "HOME": str(places["user"])}
+    if with_hermes_home:
+        extra["HERMES_HOME"] = str(places["env"])
+    return hermes_env(**extra)
+
+
+def _homes_with_a_store(places: dict[str, Path]) -> list[str]:
+    return sorted(name for name, root in places.items() if list(root.rglob("state.db")))
+
+
+def test_home_flag_wins_over_hermes_home(places):
+    result = _hermes("--home", str(places["flag"]), "status", env=_env(places, with_hermes_home=True))
+    assert result.returncode == 0, result.stderr
+    assert _homes_with_a_store(places) == ["flag"]
+
+
+def test_hermes_home_wins_over_the_user_data_dir(places):
+    result = _hermes("status", env=_env(places, with_hermes_home=True))
+    assert result.returncode == 0, result.stderr
+    assert _homes_with_a_store(places) == ["env"]
+    assert (places["env"] / "state.db").is_file()
+
+
+def test_without_flag_or_variable_the_platform_user_data_dir_is_used(places):
+    result = _hermes("status", env=_env(places, with_hermes_home=False))
+    assert result.returncode == 0, result.stderr
+    assert (places["xdg"] / "hermes" / "state.db").is_file()
+    assert _homes_with_a_store(places) == ["xdg"]
+
+
+BAD_NAMES = ["", "Default", "../etc", "a/b", "-dash-first", "_under", "x" * 65, "sp ace", "é", "a.b", "nul\x01"]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES, ids=repr)
+def test_an_invalid_profile_name_exits_2_before_any_path_exists(places, name):
+    home = places["flag"]
+    result = _hermes("--home", str(home), "--profile", name, "status", env=_env(places, with_hermes_home=True))
+    assert result.returncode == 2
+    assert result.stderr.startswith("hermes: invalid profile name") and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+    assert not any(p.exists() for p in places.values())
+
+
+def test_an_invalid_profile_from_the_environment_is_refused_too(places):
+    env = _env(places, with_hermes_home=True)
+    env["HERMES_PROFILE"] = "../../x"
+    result = _hermes("status", env=env)
+    assert result.returncode == 2 and "invalid profile name" in result.stderr
+    assert not places["env"].exists()
+
+
+def test_the_longest_legal_profile_name_is_accepted(places):
+    result = _hermes("--home", str(places["flag"]), "--profile", "a" + "-_0" * 21, "status",
+                     env=_env(places, with_hermes_home=False))
+    assert result.returncode == 0, result.stderr
