@@ -49,7 +49,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
     Raises :class:`HermesError` when it cannot start (``ConfigError``: exit 78).
     """
     platform = platform or current_platform()
-    platform.install_console_hygiene(_stdin_is_tty())
+    hygiene = platform.install_console_hygiene(_stdin_is_tty())
     journal = Journal(home)
     try:
         config, config_error = load_config(home), None
@@ -61,7 +61,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
     me, run_id = own_identity(), new_run_id()
     start = fire_start(journal, me, run_id, {
         "app": options.app, "profile": home.profile, "platform": platform.name,
-        "host": options.host or config.host})
+        "host": options.host or config.host, "console_hygiene": hygiene})
     try:
         if config_error is not None:
             raise config_error

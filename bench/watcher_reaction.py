@@ -1,0 +1,122 @@
+"""How fast a gateway reacts to a stop request: ``stop_requested`` committed -> ``drain`` committed.
+
+Both instants are the ``at`` stamps of the two events in ``state.db`` (one clock), so
+the figure includes the watcher's detection, the hop into the event loop and the
+durable commit of ``drain``.  Three measurements:
+
+1. real ``hermes gateway run`` processes, stopped with ``request_stop`` (the product);
+2. the watcher in-process at its production interval;
+3. the same watcher at the seed design's 0.5 s poll of a marker file (the baseline).
+
+Run: ``.venv/bin/python bench/watcher_reaction.py [--runs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lifecycle.home import Home  # noqa: E402
+from lifecycle.identity import ProcessIdentity, own_identity  # noqa: E402
+from lifecycle.journal import Journal  # noqa: E402
+from lifecycle.runtime.watcher import POLL_INTERVAL, StopRequestWatcher  # noqa: E402
+from lifecycle.stop_request import request_stop  # noqa: E402
+from store import parse_at  # noqa: E402
+
+SEED_POLL_INTERVAL = 0.5
+
+
+def _gap_ms(first, second) -> float:
+    return (parse_at(second.at) - parse_at(first.at)).total_seconds() * 1000
+
+
+def _wait(condition, timeout: float = 60.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise SystemExit("bench: timed out waiting for the gateway")
+
+
+def real_gateways(runs: int) -> list[float]:
+    home = Home.resolve(Path(tempfile.mkdtemp(prefix="hermes-bench-")))
+    gaps = []
+    for _ in range(runs):
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "gateway", "--home", str(home.root), "run",
+                                 "--drain-timeout", "5"], cwd=ROOT, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with Journal(home) as journal:
+            _wait(lambda: journal.state().state == "running" and journal.state().pid == proc.pid)
+            current = journal.state()
+            time.sleep(random.uniform(0, 0.05))  # no phase lock with the watcher's interval
+            request = request_stop(journal, ProcessIdentity(current.pid, current.create_time), "stop",
+                                   time.time() + 30, "controller")
+        proc.wait(60)
+        with Journal(home) as journal:
+            drain = journal.events(after_seq=request.seq, triggers=("drain",))[0]
+        gaps.append(_gap_ms(request, drain))
+    return gaps
+
+
+def in_process(runs: int, interval: float) -> list[float]:
+    home = Home.resolve(Path(tempfile.mkdtemp(prefix="hermes-bench-")))
+    me = own_identity()
+    gaps = []
+    with Journal(home) as journal, Journal(home) as drainer:
+        for _ in range(runs):
+            start = journal.fire("start", actor="bench", pid=me.pid, data={"create_time": me.create_time})
+            drained = threading.Event()
+
+            def dispatch(request) -> None:
+                drainer.fire("drain", actor="bench", reason=f"stop request seq {request.seq}")
+                drained.set()
+
+            watcher = StopRequestWatcher(home, me, run_id=start.run_id, after_seq=start.seq, dispatch=dispatch,
+                                         is_draining=drained.is_set, interval=interval).start()
+            time.sleep(random.uniform(0, interval) + 0.01)
+            request = request_stop(journal, me, "stop", None, "controller")
+            if not drained.wait(30):
+                raise SystemExit("bench: the watcher never dispatched")
+            watcher.stop()
+            drain = journal.events(after_seq=request.seq, triggers=("drain",))[0]
+            gaps.append(_gap_ms(request, drain))
+            journal.fire("drained", actor="bench")
+    return gaps
+
+
+def _summary(name: str, gaps: list[float]) -> tuple[float, str]:
+    ordered = sorted(gaps)
+    median = statistics.median(ordered)
+    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    return median, f"{name:<46} runs {len(gaps):>3}  median {median:7.1f} ms  p90 {p90:7.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="measurements per row (default 15)")
+    runs = parser.parse_args().runs
+    real, line_real = _summary("real gateway processes (hermes gateway run)", real_gateways(runs))
+    fast, line_fast = _summary(f"watcher, data_version every {POLL_INTERVAL * 1000:g} ms", in_process(runs, POLL_INTERVAL))
+    seed, line_seed = _summary(f"seed design, poll every {SEED_POLL_INTERVAL * 1000:g} ms",
+                               in_process(runs, SEED_POLL_INTERVAL))
+    print("stop_requested committed -> drain committed")
+    for line in (line_real, line_fast, line_seed):
+        print(line)
+    print(f"target: median <= 50 ms on real gateways: {'met' if real <= 50 else 'MISSED'} ({real:.1f} ms); "
+          f"seed design / watcher median: {seed / fast:.0f}x")
+
+
+if __name__ == "__main__":
+    main()

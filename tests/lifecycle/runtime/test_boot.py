@@ -1,0 +1,140 @@
+"""Boot: one gateway per profile, --replace hand-over, start/ready/start_failed, resume, parking."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from lifecycle.identity import ProcessIdentity
+from lifecycle.journal import Journal
+from lifecycle.runtime.sessions import PARK_AFTER_INTERRUPTIONS
+from lifecycle.stop_request import request_stop
+from tests.conftest import run_hermes
+from tests.lifecycle.runtime.apps import RELEASE_FILE
+from tests.lifecycle.runtime.harness import Client, events, state, wait_for
+
+
+def _identity(gateway) -> ProcessIdentity:
+    start = wait_for(lambda: gateway.run_event("start"), what="start")
+    return ProcessIdentity(start.pid, start.data["create_time"])
+
+
+def _ask(gateway, intent: str = "stop") -> None:
+    with Journal(gateway.home) as journal:
+        request_stop(journal, _identity(gateway), intent, time.time() + 30, "controller")
+
+
+def test_boot_records_start_with_identity_then_ready_with_the_bound_port(tmp_path, gateways):
+    gateway = gateways(tmp_path, "--port", "0")
+    port = gateway.wait_ready()
+    start = gateway.run_event("start")
+    assert start.run_id.startswith("r-") and start.pid == gateway.pid
+    assert {"create_time", "cmdline", "app"} <= set(start.data)
+    assert start.data["app"] == "lifecycle.runtime.reference:create"
+    assert port > 0 and Client(port).call(op="open")["ok"] is True
+    status = json.loads(run_hermes(tmp_path, "status", "--json").stdout)
+    assert (status["state"], status["port"], status["pid"]) == ("running", port, gateway.pid)
+
+
+def test_second_run_is_refused_naming_the_running_pid(tmp_path, gateways):
+    first = gateways(tmp_path)
+    first.wait_ready()
+    second = run_hermes(tmp_path, "run", timeout=60)
+    assert second.returncode == 1
+    assert f"pid {first.pid}" in second.stderr and "--replace" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+    assert state(tmp_path).pid == first.pid
+
+
+def test_other_profiles_run_side_by_side(tmp_path, gateways):
+    default, other = gateways(tmp_path), gateways(tmp_path, profile="other")
+    assert default.wait_ready() != other.wait_ready()
+
+
+def test_replace_hands_over_with_the_old_run_drained_not_killed(tmp_path, gateways):
+    old = gateways(tmp_path, "--drain-timeout", "10")
+    client = Client(old.wait_ready())
+    session = client.call(op="open")["session"]
+    new = gateways(tmp_path, "--replace", "--drain-timeout", "10")
+    new.wait_ready()
+    assert old.wait_exit() == 0
+    old_run = old.run_event("start").run_id
+    triggers = [e.trigger for e in events(tmp_path, run_id=old_run)]
+    assert "kill" not in triggers and triggers[-1] == "drained"
+    request = events(tmp_path, "stop_requested", run_id=old_run)[0]
+    assert request.data["target"]["pid"] == old.pid and request.data["requested_by"]["role"] == "gateway"
+    assert events(tmp_path, "resume_pending_marked", run_id=old_run)[0].data["sessions"] == [session]
+    assert new.run_event("session_resumed").data["session"] == session
+
+
+def test_stop_request_during_start_is_honoured_once_it_can_drain(tmp_path, gateways):
+    gateway = gateways(tmp_path, "--app", "tests.lifecycle.runtime.apps:slow_start")
+    wait_for(lambda: gateway.run_event("start"), what="start")
+    _ask(gateway)
+    (tmp_path / RELEASE_FILE).touch()
+    assert gateway.wait_exit() == 0
+    run = gateway.run_event("start").run_id
+    transitions = [(e.trigger, e.from_state) for e in events(tmp_path, run_id=run) if e.kind == "transition"]
+    assert transitions == [("start", "stopped"), ("drain", "starting"), ("drained", "draining")]
+
+
+def test_bad_config_is_fatal_exit_78_with_one_line_and_start_failed(tmp_path):
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "config.json").write_text('{"restart_drain_timeout": "soon"}')
+    result = run_hermes(tmp_path, "run")
+    assert result.returncode == 78
+    assert result.stderr.count("\n") == 1 and "restart_drain_timeout" in result.stderr
+    failed = events(tmp_path, "start_failed")[0]
+    assert failed.data["exit_code"] == 78 and state(tmp_path).state == "stopped"
+
+
+def test_app_that_is_not_a_gateway_app_is_a_configuration_error(tmp_path):
+    result = run_hermes(tmp_path, "run", "--app", "tests.lifecycle.runtime.apps:not_an_app")
+    assert result.returncode == 78 and "GatewayApp" in result.stderr
+    assert events(tmp_path, "start_failed")[0].data["type"] == "ConfigError"
+
+
+def test_port_in_use_fails_the_start_with_the_error_recorded(tmp_path, gateways):
+    first = gateways(tmp_path)
+    port = first.wait_ready()
+    result = run_hermes(tmp_path, "run", "--port", str(port), profile="other")
+    assert result.returncode == 1
+    failed = events(tmp_path, "start_failed", profile="other")[0]
+    assert "address" in failed.reason.lower() or "in use" in failed.reason.lower()
+
+
+def test_session_interrupted_on_three_boots_in_a_row_is_parked_on_the_fourth(tmp_path, gateways):
+    session = None
+    for boot in range(PARK_AFTER_INTERRUPTIONS):
+        gateway = gateways(tmp_path, "--drain-timeout", "5")
+        client = Client(gateway.wait_ready())
+        reply = client.call(op="open") if session is None else client.call(op="open", session=session)
+        session = reply["session"]
+        _ask(gateway)
+        assert gateway.wait_exit() == 0
+        client.close()
+        if boot:
+            assert gateway.run_event("session_resumed").data["session"] == session
+
+    fourth = gateways(tmp_path, "--drain-timeout", "5")
+    fourth.wait_ready()
+    assert fourth.run_event("session_resumed") is None
+    abandoned = fourth.run_event("resume_abandoned")
+    assert abandoned.data["session"] == session
+    assert len(abandoned.data["runs"]) == PARK_AFTER_INTERRUPTIONS
+    listed = json.loads(run_hermes(tmp_path, "sessions", "--json").stdout)["sessions"]
+    assert [(s["id"], s["parked"], s["resume_pending"]) for s in listed] == [(session, True, False)]
+
+
+def test_a_completed_turn_resets_the_interruption_count(tmp_path, gateways):
+    session = None
+    for _ in range(PARK_AFTER_INTERRUPTIONS + 1):
+        gateway = gateways(tmp_path, "--drain-timeout", "5")
+        client = Client(gateway.wait_ready())
+        session = client.call(op="open", **({"session": session} if session else {}))["session"]
+        assert client.call(op="send", session=session, text="done")["ok"] is True
+        _ask(gateway)
+        assert gateway.wait_exit() == 0
+        client.close()
+    assert events(tmp_path, "resume_abandoned") == []
+    assert len(events(tmp_path, "session_resumed")) == PARK_AFTER_INTERRUPTIONS

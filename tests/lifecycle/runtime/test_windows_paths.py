@@ -1,0 +1,79 @@
+"""Windows paths on a real process: the watcher as the only way in, console close, hygiene."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from lifecycle.identity import ProcessIdentity
+from lifecycle.journal import Journal
+from lifecycle.platforms import platform_named
+from lifecycle.platforms.windows import console_event_name
+from lifecycle.stop_request import request_stop
+from tests.conftest import ROOT, hermes_env
+from tests.lifecycle.runtime.harness import GatewayProcess, events
+from tests.lifecycle.runtime.windows_like import CONSOLE_CLOSE_FILE
+
+
+class WindowsLikeGateway(GatewayProcess):
+    def __init__(self, home_dir) -> None:  # noqa: D107 -- same attributes, another command
+        self.home_dir, self.profile = home_dir, "default"
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.lifecycle.runtime.windows_like", str(home_dir)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=hermes_env(), cwd=ROOT)
+        self.pid = self.proc.pid
+
+
+@pytest.fixture
+def windows_gateway(tmp_path):
+    gateway = WindowsLikeGateway(tmp_path)
+    yield gateway
+    gateway.kill()
+
+
+def test_without_loop_signals_the_watcher_alone_drains_a_stop_request(tmp_path, windows_gateway):
+    windows_gateway.wait_ready()
+    start = windows_gateway.run_event("start")
+    with Journal(windows_gateway.home) as journal:
+        request_stop(journal, ProcessIdentity(start.pid, start.data["create_time"]), "restart",
+                     time.time() + 30, "controller")
+    assert windows_gateway.wait_exit() == 75
+    assert windows_gateway.run_event("drain").data["cause"] == "stop_request"
+
+
+def test_console_close_drains_and_exits_1_for_the_service_manager_to_revive(tmp_path, windows_gateway):
+    windows_gateway.wait_ready()
+    (tmp_path / CONSOLE_CLOSE_FILE).touch()
+    assert windows_gateway.wait_exit() == 1
+    run = windows_gateway.run_event("start").run_id
+    received = events(tmp_path, "signal_received", run_id=run)[0]
+    assert received.data == {"console_event": "CTRL_CLOSE_EVENT"}
+    drain = events(tmp_path, "drain", run_id=run)[0]
+    assert drain.data["cause"] == "console" and drain.data["console_event"] == "CTRL_CLOSE_EVENT"
+    assert events(tmp_path, "drained", run_id=run)
+
+
+def test_detached_gateway_ignores_console_ctrl_c_where_windows_would(tmp_path, windows_gateway):
+    windows_gateway.wait_ready()
+    start = windows_gateway.run_event("start")
+    assert start.data["console_hygiene"] == ["SIGINT"]  # and SIGBREAK, which Linux does not have
+    windows_gateway.proc.send_signal(2)  # SIGINT: the spurious Ctrl+C of a detached pythonw
+    with Journal(windows_gateway.home) as journal:
+        request_stop(journal, ProcessIdentity(start.pid, start.data["create_time"]), "stop",
+                     time.time() + 30, "controller")
+    assert windows_gateway.wait_exit() == 0  # a KeyboardInterrupt would have ended it otherwise
+    assert windows_gateway.run_event("signal_received") is None
+    assert windows_gateway.run_event("drained") is not None
+
+
+def test_console_event_names_cover_close_logoff_shutdown_and_pass_ctrl_c_on():
+    assert [console_event_name(c) for c in range(7)] == [
+        None, None, "CTRL_CLOSE_EVENT", None, None, "CTRL_LOGOFF_EVENT", "CTRL_SHUTDOWN_EVENT"]
+
+
+@pytest.mark.parametrize("name", ["linux", "macos"])
+def test_posix_platforms_have_no_console_close_handler(name):
+    assert platform_named(name).install_console_close_handler(lambda event: None) is False
