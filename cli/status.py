@@ -79,6 +79,13 @@ def _print_history(runs, colour: bool) -> None:
                        f"{_paint(f'{e.to_state:<8}', e.to_state, colour)}  {e.trigger:<12} {who}{why}")
 
 
+def _strays(home: Home, current) -> list:
+    """Gateway processes of this profile the log does not know (see lifecycle/controller/discovery.py)."""
+    from lifecycle.controller.discovery import find_strays
+
+    return find_strays(home, current)
+
+
 @click.command()
 @click.option("--history", is_flag=True, help="Also show the transitions that led here, grouped by run.")
 @click.option("-n", "limit", type=click.IntRange(min=1), default=DEFAULT_HISTORY, show_default=True,
@@ -122,6 +129,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         found_warnings = warnings(conn, home.profile, current)
         window_counts = counts(conn, home.profile) if as_json else None
     runs = group_by_run(transitions)
+    strays = _strays(home, current)
 
     if as_json:
         document = {
@@ -136,6 +144,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             "resume_pending_sessions": pending,
             "counts": window_counts,
             "warnings": found_warnings,
+            "strays": [s.to_json() for s in strays],
         }
         if history:
             document["history"] = [_transition_json(e) for e in transitions]
@@ -159,6 +168,8 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
                    f"{last_shutdown['ended_at']})")
     if pending:
         click.echo(f"sessions waiting for resume: {pending}")
+    for stray in strays:
+        click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `hermes gateway stop --all` takes it)")
     for warning in found_warnings:
         text = f"warning: {warning['message']}; see `{warning['command']}`"
         click.echo(click.style(text, fg="yellow") if colour else text)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
+from lifecycle.platforms import Platform
 from store import StreamState
 
 #: ``python -m`` modules that run the hermes CLI (the second is the Windows sidecar).
@@ -65,33 +66,58 @@ def _default_home() -> Path:
     return Path(user_data_dir("hermes", appauthor=False))
 
 
-def find_gateway_processes(home: Home) -> list[GatewayProcess]:
-    """Every live gateway process of ``home``'s profile, this process excluded."""
-    import psutil
+def find_gateway_processes(home: Home, platform: Platform | None = None) -> list[GatewayProcess]:
+    """Every live gateway process of ``home``'s profile, this process excluded.
 
+    The scan reads command lines only (cheap, no psutil on Linux); psutil is asked
+    only about the few processes that look like gateways."""
+    if platform is None:
+        from lifecycle.platforms import current_platform
+
+        platform = current_platform()
     wanted = (_real(home.root), home.profile)
     found = []
-    for proc in psutil.process_iter(["pid", "cmdline", "create_time", "status"]):
-        info = proc.info
-        cmdline = info.get("cmdline") or []
-        if proc.pid == os.getpid() or info.get("status") == psutil.STATUS_ZOMBIE or "gateway" not in cmdline:
+    for pid, cmdline in platform.process_command_lines():
+        if pid == os.getpid() or "gateway" not in cmdline or "run" not in cmdline:
             continue
-        environ = None
-        if "--home" not in " ".join(cmdline) or "--profile" not in " ".join(cmdline):
-            try:
-                environ = proc.environ()
-            except psutil.Error:
-                environ = {}
-        scope = gateway_scope(cmdline, environ)
+        scope = gateway_scope(cmdline, _environ(pid) if _names_no_scope(cmdline) else None)
         if scope is None or (_real(scope[0]), scope[1]) != wanted:
             continue
-        found.append(GatewayProcess(proc.pid, info["create_time"], tuple(cmdline)))
+        process = _identify(pid, cmdline)
+        if process is not None:
+            found.append(process)
     return found
 
 
-def find_strays(home: Home, current: StreamState) -> list[GatewayProcess]:
+def _names_no_scope(cmdline: list[str]) -> bool:
+    joined = " ".join(cmdline)
+    return "--home" not in joined or "--profile" not in joined
+
+
+def _environ(pid: int) -> dict[str, str]:
+    import psutil
+
+    try:
+        return psutil.Process(pid).environ()
+    except psutil.Error:
+        return {}
+
+
+def _identify(pid: int, cmdline: list[str]) -> GatewayProcess | None:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return GatewayProcess(pid, proc.create_time(), tuple(cmdline))
+    except psutil.Error:
+        return None
+
+
+def find_strays(home: Home, current: StreamState, platform: Platform | None = None) -> list[GatewayProcess]:
     """Gateway processes of this profile that are not the run the log records as alive."""
-    return [p for p in find_gateway_processes(home)
+    return [p for p in find_gateway_processes(home, platform)
             if not (p.pid == current.pid and current.create_time is not None
                     and abs(p.create_time - current.create_time) <= 0.5)]
 

@@ -73,9 +73,9 @@ def wait_for_state(journal: Journal, target: str, timeout: float | None) -> Wait
     began = time.monotonic()
     until = None if timeout is None else began + timeout
     watch = ChangeWatch(journal)
+    saw_alive_run = journal.state().state in ALIVE_STATES  # as the log said when the wait began
     current = reconcile(journal)
     seen_seq = current.last_seq
-    saw_alive_run = current.state in ALIVE_STATES
     next_liveness = began + LIVENESS_EVERY
 
     def outcome(reached: bool, reason: str) -> WaitOutcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from lifecycle.platforms.runner import Runner, SubprocessRunner
 from lifecycle.platforms.spawner import PopenSpawner, SpawnedProcess, Spawner
@@ -69,6 +69,14 @@ class Platform(ABC):
     @abstractmethod
     def kill_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
         """Last force step: end ``processes`` without asking."""
+
+    def process_command_lines(self) -> Iterator[tuple[int, list[str]]]:
+        """(pid, argv) of every process we may read, for discovery.  psutil here; Linux
+        reads /proc directly so `status` can list strays without importing psutil."""
+        import psutil
+
+        for proc in psutil.process_iter(["cmdline"]):
+            yield proc.pid, proc.info.get("cmdline") or []
 
     def install_console_close_handler(self, callback: Callable[[str], None]) -> bool:
         """Call ``callback(event_name)`` when the console closes or the user logs off.

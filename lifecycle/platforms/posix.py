@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from lifecycle.platforms.base import InstanceLock, Platform
 from lifecycle.platforms.spawner import SpawnedProcess, open_log
@@ -77,6 +77,18 @@ def _signal_each(processes: list, how: str) -> list[str]:
 
 class LinuxPlatform(PosixPlatform):
     name = "linux"
+
+    def process_command_lines(self) -> Iterator[tuple[int, list[str]]]:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    raw = f.read()
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+            if raw:
+                yield int(entry), [a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0")]
 
     def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
         """A systemd user unit (see lifecycle/services/systemd.py)."""

@@ -1,0 +1,59 @@
+"""Discovery: gateway processes of this profile and home, known to the log or not."""
+
+from __future__ import annotations
+
+import json
+
+from lifecycle.controller.discovery import find_gateway_processes, gateway_scope
+from lifecycle.home import Home
+from tests.conftest import run_hermes
+from tests.lifecycle.controller.conftest import PLAIN, spawn_plain, start_detached
+from tests.lifecycle.runtime.harness import events
+
+
+def _fake_gateway(home_dir, profile: str):
+    """A process whose command line is a gateway's (``python -c CODE cli.main gateway ... run``)."""
+    return spawn_plain(PLAIN, "cli.main", "gateway", "--home", str(home_dir), "--profile", profile, "run")
+
+
+def test_status_lists_strays_of_this_profile_and_never_other_profiles(home_dir, reaper):
+    started = start_detached(home_dir)
+    stray = _fake_gateway(home_dir, "default")
+    other = _fake_gateway(home_dir, "other")
+    reaper.extend([stray, other])
+    found = {p.pid for p in find_gateway_processes(Home.resolve(home_dir))}
+    assert found == {started["pid"], stray.pid}
+    document = json.loads(run_hermes(home_dir, "status", "--json").stdout)
+    assert [s["pid"] for s in document["strays"]] == [stray.pid]
+    assert f"stray gateway process: pid {stray.pid}" in run_hermes(home_dir, "status").stdout
+
+
+def test_stop_all_takes_the_strays_and_leaves_other_profiles_alone(home_dir, reaper):
+    start_detached(home_dir)
+    stray = _fake_gateway(home_dir, "default")
+    other = _fake_gateway(home_dir, "other")
+    reaper.extend([stray, other])
+    done = run_hermes(home_dir, "stop", "--all", "--timeout", "5", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert [s["pid"] for s in document["strays"]] == [stray.pid]
+    assert stray.wait(30) is not None
+    assert other.poll() is None, "another profile's gateway was touched"
+    exited = events(home_dir, "exited")[-1]
+    assert exited.data["stray"]["pid"] == stray.pid and exited.data["result"] == "stopped"
+
+
+def test_plain_stop_leaves_strays_alone(home_dir, reaper):
+    stray = _fake_gateway(home_dir, "default")
+    reaper.append(stray)
+    assert run_hermes(home_dir, "stop").returncode == 0
+    assert stray.poll() is None
+
+
+def test_gateway_scope_reads_home_and_profile_from_the_command_line(tmp_path):
+    line = ["/usr/bin/python3", "-m", "cli.main", "gateway", "--home", str(tmp_path), "--profile", "p1", "run"]
+    assert gateway_scope(line) == (tmp_path, "p1")
+    assert gateway_scope(["/usr/bin/python3", "-m", "cli.main", "gateway", "--home", str(tmp_path), "stop"]) is None
+    assert gateway_scope(["vim", "gateway", "run"]) is None
+    env_scope = gateway_scope(["/venv/bin/hermes", "gateway", "run"], {"HERMES_HOME": str(tmp_path)})
+    assert env_scope == (tmp_path, "default")

@@ -1,0 +1,98 @@
+"""Detached spawning and tree termination per platform, through the recorded seams.
+
+Windows process flags and taskkill cannot run here: the spawn seam and the runner seam
+record the exact calls.  Everything else in these tests is real.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import psutil
+
+from lifecycle.controller.countdown import Silent
+from lifecycle.controller.spawn import spawn_gateway
+from lifecycle.controller.stop import stop_gateway
+from lifecycle.platforms import CommandResult, RecordingRunner, platform_named
+from lifecycle.platforms.spawner import RecordingSpawner
+from tests.conftest import ROOT, hermes_env
+from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
+
+DETACHED_PROCESS, CREATE_NEW_PROCESS_GROUP = 0x00000008, 0x00000200
+CREATE_NO_WINDOW, CREATE_BREAKAWAY_FROM_JOB = 0x08000000, 0x01000000
+
+
+def test_windows_spawns_pythonw_detached_with_devnull_stdio_and_the_sidecar_log(home):
+    spawner = RecordingSpawner()
+    platform = platform_named("windows", runner=RecordingRunner(), spawner=spawner)
+    spawn_gateway(home, platform, ["--port", "0"])
+    (call,) = spawner.calls
+    assert call.argv[0].endswith("pythonw.exe")
+    assert call.argv[1:5] == ("-m", "lifecycle.controller.sidecar", str(home.stdio_log), "--")
+    assert call.argv[5:] == ("gateway", "--home", str(home.root), "--profile", "default", "run", "--port", "0")
+    assert call.creationflags == (DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW
+                                  | CREATE_BREAKAWAY_FROM_JOB)
+    assert (call.stdin, call.stdout, call.stderr) == ("DEVNULL", "DEVNULL", "DEVNULL")
+    assert not call.start_new_session
+
+
+def test_posix_spawns_a_new_session_with_output_to_the_sidecar_log(home):
+    spawner = RecordingSpawner()
+    spawn_gateway(home, platform_named("linux", spawner=spawner))
+    (call,) = spawner.calls
+    assert call.argv[0] == sys.executable and call.argv[1:3] == ("-m", "cli.main")
+    assert call.start_new_session and call.creationflags == 0
+    assert (call.stdin, call.stdout, call.stderr) == ("DEVNULL", str(home.stdio_log), "STDOUT")
+
+
+def test_the_sidecar_sends_the_commands_output_to_the_log(home_dir, tmp_path):
+    log = tmp_path / "sidecar.log"
+    done = subprocess.run([sys.executable, "-m", "lifecycle.controller.sidecar", str(log), "--",
+                           "gateway", "--home", str(home_dir), "status"],
+                          capture_output=True, text=True, cwd=ROOT, env=hermes_env(), timeout=60)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+    assert "gateway default: stopped" in log.read_text()
+
+
+def test_windows_stop_sends_no_signal_and_escalates_with_taskkill_tree_then_force(journal, reaper):
+    plain = spawn_plain(PLAIN)  # SIGTERM would end it at once: it survives only if none is sent
+    reaper.append(plain)
+    run_id = record_as_run(journal, plain.pid)
+
+    def taskkill(argv):
+        if "/F" in argv:
+            plain.send_signal(signal.SIGKILL)  # what taskkill /F does to the tree
+        return CommandResult(argv, 0 if "/F" in argv else 128)  # without /F it is only asked
+
+    runner = RecordingRunner({("taskkill",): taskkill})
+    outcome = stop_gateway(journal, platform_named("windows", runner=runner), timeout=1.0, countdown=Silent())
+    assert outcome.result == "forced" and outcome.exit_code == 3 and outcome.state == "killed"
+    assert runner.calls == [("taskkill", "/PID", str(plain.pid), "/T"),
+                            ("taskkill", "/PID", str(plain.pid), "/T", "/F")]
+    steps = [e.data for e in journal.events(run_id=run_id, triggers=("escalated",))]
+    assert [s["done"] for s in steps] == [[f"taskkill /PID {plain.pid} /T (exit 128)"],
+                                          [f"taskkill /PID {plain.pid} /T /F"]]
+
+
+def test_windows_names_each_pid_without_tree_flag_when_the_callers_ancestry_is_spared():
+    runner = RecordingRunner()
+    platform = platform_named("windows", runner=runner)
+    members = [SimpleNamespace(pid=100), SimpleNamespace(pid=102)]
+    platform.terminate_tree(100, members, whole=False)
+    platform.kill_tree(100, members, whole=False)
+    assert runner.calls == [("taskkill", "/PID", "102"), ("taskkill", "/PID", "100"),
+                            ("taskkill", "/PID", "102", "/F"), ("taskkill", "/PID", "100", "/F")]
+
+
+def test_linux_lists_command_lines_without_psutil_and_agrees_with_it():
+    child = spawn_plain(PLAIN, "marker-arg")
+    try:
+        listed = dict(platform_named("linux").process_command_lines())
+        assert listed[child.pid] == psutil.Process(child.pid).cmdline()
+        assert listed[child.pid][-1] == "marker-arg"
+    finally:
+        child.kill()
+        child.wait(30)

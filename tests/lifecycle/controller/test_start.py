@@ -1,0 +1,47 @@
+"""`hermes gateway start`: success only on `ready`; failures show the gateway's log."""
+
+from __future__ import annotations
+
+import json
+
+import psutil
+
+from tests.conftest import run_hermes
+from tests.lifecycle.controller.conftest import start_detached
+from tests.lifecycle.runtime.harness import state
+
+
+def test_start_reports_pid_and_port_of_the_ready_run_detached_in_its_own_session(home_dir, reaper):
+    started = start_detached(home_dir)
+    assert started["result"] == "started" and started["state"] == "running"
+    assert isinstance(started["port"], int) and started["port"] > 0
+    gateway = psutil.Process(started["pid"])
+    assert gateway.ppid() != psutil.Process().pid  # its launcher (the start command) is gone
+    import os
+
+    assert os.getsid(started["pid"]) == started["pid"]  # a session leader: no terminal, no job control
+    assert (home_dir / "logs" / "gateway-stdio.log").read_text().count(f"pid {started['pid']}") == 1
+
+
+def test_start_on_a_running_gateway_exits_zero_and_names_it(home_dir, reaper):
+    started = start_detached(home_dir)
+    again = run_hermes(home_dir, "start")
+    assert again.returncode == 0
+    assert f"already running (pid {started['pid']}" in again.stdout
+
+
+def test_a_gateway_that_dies_while_starting_shows_its_log_tail_and_exit_one(home_dir):
+    home_dir.mkdir(parents=True)
+    (home_dir / "config.json").write_text('{"restart_drain_timeout": "soon"}')
+    done = run_hermes(home_dir, "start")
+    assert done.returncode == 1
+    assert "before it was ready" in done.stderr or "while starting" in done.stderr
+    assert "restart_drain_timeout" in done.stderr  # the gateway's own error, from its log
+    assert state(home_dir).state != "running"
+
+
+def test_start_no_wait_returns_the_recorded_run_without_waiting_for_ready(home_dir, reaper):
+    done = run_hermes(home_dir, "start", "--no-wait", "--json")
+    document = json.loads(done.stdout)
+    assert done.returncode == 0 and document["result"] == "spawned"
+    assert document["run_id"] and document["pid"]
