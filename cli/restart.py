@@ -30,9 +30,18 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
     from lifecycle.journal import Journal
     from lifecycle.platforms import current_platform
 
+    from lifecycle.services.controlled import installed_service, restart_through_service
+
+    platform = current_platform()
     with Journal(home) as journal:
-        outcome = restart_gateway(journal, current_platform(), timeout=timeout, start_timeout=start_timeout,
-                                  restart_id=restart_id, countdown=Countdown())
+        service = installed_service(home, platform)
+        if service is not None:  # installed as a service: drain (exit 75), the manager brings it back
+            outcome = restart_through_service(journal, platform, service, timeout=timeout,
+                                              start_timeout=start_timeout, restart_id=restart_id,
+                                              countdown=Countdown())
+        else:
+            outcome = restart_gateway(journal, platform, timeout=timeout, start_timeout=start_timeout,
+                                      restart_id=restart_id, countdown=Countdown())
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json()})
     elif outcome.detached_pid is not None:

@@ -29,9 +29,17 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     from lifecycle.journal import Journal
     from lifecycle.platforms import current_platform
 
+    from lifecycle.services.controlled import installed_service, start_through_service
+
+    platform = current_platform()
     with Journal(home) as journal:
-        outcome = start_gateway(journal, current_platform(), timeout=timeout, wait_ready=not no_wait,
-                                run_args=run_args, countdown=Countdown())
+        service = installed_service(home, platform)
+        if service is not None:  # installed as a service: its manager starts the gateway
+            outcome = start_through_service(journal, service, timeout=timeout, wait_ready=not no_wait,
+                                            run_args=run_args, countdown=Countdown())
+        else:
+            outcome = start_gateway(journal, platform, timeout=timeout, wait_ready=not no_wait,
+                                    run_args=run_args, countdown=Countdown())
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json(), "log_tail": outcome.log_tail})
     else:

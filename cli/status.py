@@ -106,6 +106,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     from lifecycle.journal import Journal
     from lifecycle.patterns import counts, warnings
     from lifecycle.runs import group_by_run
+    from lifecycle.services.status import service_status_json, service_status_lines
 
     cutoff = None
     if since is not None:
@@ -145,6 +146,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             "counts": window_counts,
             "warnings": found_warnings,
             "strays": [s.to_json() for s in strays],
+            "service": service_status_json(home),
         }
         if history:
             document["history"] = [_transition_json(e) for e in transitions]
@@ -173,5 +175,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     for warning in found_warnings:
         text = f"warning: {warning['message']}; see `{warning['command']}`"
         click.echo(click.style(text, fg="yellow") if colour else text)
+    for line in service_status_lines(home):
+        click.echo(line)
     if history:
         _print_history(runs, colour)

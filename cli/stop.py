@@ -29,9 +29,16 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     from lifecycle.journal import Journal
     from lifecycle.platforms import current_platform
 
+    from lifecycle.services.controlled import installed_service, stop_through_service
+
     platform = current_platform()
     with Journal(home) as journal:
-        outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown())
+        service = installed_service(home, platform)
+        if service is not None:  # installed as a service: drain first, then the manager's stop
+            outcome = stop_through_service(journal, platform, service, timeout=timeout, force=force,
+                                           countdown=Countdown())
+        else:
+            outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown())
         strays = stop_strays(journal, platform, timeout=timeout) if take_all else []
     code = max([outcome.exit_code, *(s.exit_code for s in strays)], key=_severity)
     if as_json:

@@ -13,15 +13,34 @@ from lifecycle.home import Home
 @click.pass_obj
 def uninstall(home: Home, as_json: bool) -> None:
     """Remove every service track (unit, agent, task, Startup file) that runs THIS home and
-    profile; definitions of other homes or profiles are left alone."""
+    profile; definitions of other homes or profiles are left alone.
+
+    A gateway the service runs is stopped first the way `stop` does it (stop request,
+    drain, then the manager's stop), so uninstalling never cuts a conversation.
+    """
+    from lifecycle.journal import Journal
+    from lifecycle.machine import ALIVE_STATES
+    from lifecycle.platforms import current_platform
+    from lifecycle.reconcile import reconcile
     from lifecycle.services import actions
 
-    manager = actions.service_manager_for(home)
+    platform = current_platform()
+    manager = actions.service_manager_for(home, platform)
+    stopped = None
+    if manager.is_installed():
+        with Journal(home) as journal:
+            if reconcile(journal).state in ALIVE_STATES:
+                from lifecycle.services.controlled import stop_through_service
+
+                stopped = stop_through_service(journal, platform, manager)
     removals = actions.uninstall(home, manager)
     if as_json:
         emit_json({"profile": home.profile, "manager": manager.name,
+                   "stopped": stopped.to_json() if stopped else None,
                    "removed": [{"track": r.track, "definition": r.definition} for r in removals]})
         return
+    if stopped is not None:
+        click.echo(stopped.message)
     if not removals:
         click.echo(f"nothing to uninstall: no {manager.name} service runs home {home.root} profile {home.profile}")
     for removal in removals:

@@ -84,6 +84,8 @@ SIDE_STEPS: tuple[dict, ...] = (
      "by": "service-manager", "doc": "a service definition was written (track, file or task)"},
     {"trigger": "service_uninstalled", "source": "*", "dest": None,
      "by": "service-manager", "doc": "a service definition was removed"},
+    {"trigger": "service_requested", "source": "*", "dest": None,
+     "by": "the controller", "doc": "the service manager was asked to start or stop (commands, result)"},
     {"trigger": "pruned", "source": "*", "dest": None,
      "by": "`prune`", "doc": "old runs were removed from the log (which range)"},
 )

@@ -45,8 +45,12 @@ def _holder(journal: Journal) -> str:
 
 
 def acquire_instance(home: Home, platform: Platform, journal: Journal, *, replace: bool,
-                     wait_s: float) -> InstanceLock:
-    """Take the profile's instance lock, handing over from the running gateway if ``replace``."""
+                     fallback_wait_s: float) -> InstanceLock:
+    """Take the profile's instance lock, handing over from the running gateway if ``replace``.
+
+    The hand-over waits for the old run's own drain timeout (from its ``start`` event,
+    else ``fallback_wait_s``) plus :data:`REPLACE_MARGIN`.
+    """
     lock = platform.try_lock(home.instance_lock)
     if lock is not None:
         return lock
@@ -54,6 +58,7 @@ def acquire_instance(home: Home, platform: Platform, journal: Journal, *, replac
         raise GatewayAlreadyRunning(
             f"a gateway is already running for profile {home.profile!r} ({_holder(journal)}); "
             "stop it with `hermes gateway stop`, or run with --replace to take over")
+    wait_s = _old_drain_timeout(journal, fallback_wait_s) + REPLACE_MARGIN
     asked = ask_old_run_to_stop(journal, platform, wait_s)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
@@ -63,6 +68,13 @@ def acquire_instance(home: Home, platform: Platform, journal: Journal, *, replac
         threading.Event().wait(LOCK_POLL)
     raise GatewayError(f"--replace: the running gateway ({asked}) did not stop within {wait_s:g} s; "
                        "it was left running: try `hermes gateway stop`, which escalates")
+
+
+def _old_drain_timeout(journal: Journal, fallback: float) -> float:
+    state = journal.state()
+    starts = journal.events(run_id=state.run_id, triggers=("start",)) if state.run_id else []
+    recorded = starts[-1].data.get("drain_timeout") if starts else None
+    return float(recorded) if isinstance(recorded, (int, float)) and recorded > 0 else fallback
 
 
 def ask_old_run_to_stop(journal: Journal, platform: Platform, wait_s: float) -> str:

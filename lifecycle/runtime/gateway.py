@@ -11,7 +11,7 @@ import signal
 import sys
 from dataclasses import dataclass
 
-from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, GatewayConfig, drain_timeout, load_config
+from lifecycle.config import GatewayConfig, drain_timeout, load_config
 from lifecycle.errors import ConfigError, GatewayError, HermesError, IllegalTransition
 from lifecycle.home import Home
 from lifecycle.identity import ProcessIdentity, own_identity, who
@@ -52,23 +52,20 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
     hygiene = platform.install_console_hygiene(_stdin_is_tty())
     journal = Journal(home)
     try:
-        config, config_error = load_config(home), None
+        config = load_config(home)
+        timeout, config_error = drain_timeout(home, options.drain_timeout), None
     except ConfigError as exc:
-        config, config_error = GatewayConfig(), exc
-    wait_s = (options.drain_timeout or config.restart_drain_timeout or DEFAULT_DRAIN_TIMEOUT) + 5.0
-    acquire_instance(home, platform, journal, replace=options.replace, wait_s=wait_s)  # held until exit
+        config, timeout, config_error = GatewayConfig(), None, exc
+    acquire_instance(home, platform, journal, replace=options.replace,
+                     fallback_wait_s=config.restart_drain_timeout)  # held until the process exits
     reconcile(journal, actor_role="gateway")
     me, run_id = own_identity(), new_run_id()
     start = fire_start(journal, me, run_id, {
         "app": options.app, "profile": home.profile, "platform": platform.name,
-        "host": options.host or config.host, "console_hygiene": hygiene})
-    try:
-        if config_error is not None:
-            raise config_error
-        timeout = drain_timeout(home, options.drain_timeout)
-    except ConfigError as exc:
-        _start_failed(journal, me, run_id, exc, EXIT_CONFIG)
-        raise
+        "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene})
+    if config_error is not None:
+        _start_failed(journal, me, run_id, config_error, EXIT_CONFIG)
+        raise config_error
     config = GatewayConfig(options.host or config.host,
                            config.port if options.port is None else options.port, timeout)
     code = asyncio.run(_serve(home, journal, platform, me, run_id, start.seq, config, options.app))
@@ -100,7 +97,10 @@ async def _serve(home: Home, journal: Journal, platform: Platform, me: ProcessId
     platform.install_console_close_handler(on_console_event)
 
     def dispatch(request: StopRequest) -> None:
-        loop.call_soon_threadsafe(shutdown.request, Cause("stop_request", request.intent, request=request))
+        try:
+            loop.call_soon_threadsafe(shutdown.request, Cause("stop_request", request.intent, request=request))
+        except RuntimeError:  # the loop already closed: the process is on its way out
+            pass
 
     watcher = StopRequestWatcher(home, me, run_id=run_id, after_seq=start_seq, dispatch=dispatch,
                                  is_draining=lambda: shutdown.cause is not None).start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -88,7 +89,6 @@ class Shutdown:
         self.drain_timeout = drain_timeout
         self.cause: Cause | None = None
         self.requested = asyncio.Event()
-        self.draining = False
         self.drained = threading.Event()
 
     def request(self, cause: Cause) -> None:
@@ -114,7 +114,6 @@ class Shutdown:
         """Run the shutdown path for the recorded cause; return the exit code."""
         cause = self.cause
         assert cause is not None, "drain() before a cause was requested"
-        self.draining = True
         self._fire("drain", reason=cause.reason, data=cause.describe())
         if app is not None:
             await app.stop_accepting()
@@ -149,7 +148,7 @@ def force_exit_after(home: Home, me: ProcessIdentity, run_id: str, code: int,
                 journal.fire("exit_forced", actor=who("gateway"), run_id=run_id, pid=me.pid,
                              reason=f"still alive {grace:g} s after drained; exit {code} forced",
                              data={"grace_s": grace, "exit_code": code, "stuck_threads": stuck})
-        except (HermesError, OSError) as exc:
+        except (HermesError, OSError, sqlite3.Error) as exc:
             log.warning("exit_forced not recorded: %s", exc)
         finally:
             sys.stdout.flush()

@@ -39,6 +39,7 @@ def install(home: Home, plan: InstallPlan, manager: ServiceManager) -> InstallOu
     """Save the plan, apply it, and record the change (if any) in the journal."""
     home.ensure_private_dir()
     plan.save(plan_path(home))
+    manager.commands.clear()
     outcome = manager.install(plan)
     if outcome.changed:
         data: dict[str, Any] = {
@@ -55,6 +56,7 @@ def install(home: Home, plan: InstallPlan, manager: ServiceManager) -> InstallOu
 
 def uninstall(home: Home, manager: ServiceManager) -> list[Removal]:
     """Remove this home's and profile's tracks; one ``service_uninstalled`` event per track."""
+    manager.commands.clear()
     removals = manager.uninstall()
     if removals:
         with Journal(home) as journal:

@@ -15,7 +15,7 @@ def service_status(home: Home, platform: Platform | None = None,
     """Ask this platform's service manager about ``home``; problems become warnings, not errors,
     because ``status`` must always answer."""
     from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
-    from lifecycle.services.actions import service_manager_for
+    from lifecycle.platforms import current_platform
 
     warnings = []
     try:
@@ -24,7 +24,7 @@ def service_status(home: Home, platform: Platform | None = None,
         drain = DEFAULT_DRAIN_TIMEOUT
         warnings.append(f"{exc} (checking the service against the default drain of {drain:g}s)")
     try:
-        manager = service_manager_for(home, platform, env)
+        manager = (platform or current_platform()).service_manager(home, env)
         status = manager.describe(drain)
     except HermesError as exc:
         status = ServiceStatus(getattr(platform, "name", "unknown"), warnings=[str(exc)])

@@ -30,6 +30,7 @@ def test_boot_records_start_with_identity_then_ready_with_the_bound_port(tmp_pat
     start = gateway.run_event("start")
     assert start.run_id.startswith("r-") and start.pid == gateway.pid
     assert {"create_time", "cmdline", "app"} <= set(start.data)
+    assert start.data["drain_timeout"] == 30.0  # the default, recorded for the controller
     assert start.data["app"] == "lifecycle.runtime.reference:create"
     assert port > 0 and Client(port).call(op="open")["ok"] is True
     status = json.loads(run_hermes(tmp_path, "status", "--json").stdout)
@@ -53,11 +54,15 @@ def test_other_profiles_run_side_by_side(tmp_path, gateways):
 
 def test_replace_hands_over_with_the_old_run_drained_not_killed(tmp_path, gateways):
     old = gateways(tmp_path, "--drain-timeout", "10")
+    neighbour = gateways(tmp_path, profile="neighbour")
     client = Client(old.wait_ready())
+    neighbour.wait_ready()
     session = client.call(op="open")["session"]
     new = gateways(tmp_path, "--replace", "--drain-timeout", "10")
     new.wait_ready()
     assert old.wait_exit() == 0
+    assert neighbour.proc.poll() is None and state(tmp_path, "neighbour").state == "running"
+    assert events(tmp_path, "stop_requested", profile="neighbour") == []
     old_run = old.run_event("start").run_id
     triggers = [e.trigger for e in events(tmp_path, run_id=old_run)]
     assert "kill" not in triggers and triggers[-1] == "drained"
@@ -138,3 +143,15 @@ def test_a_completed_turn_resets_the_interruption_count(tmp_path, gateways):
         client.close()
     assert events(tmp_path, "resume_abandoned") == []
     assert len(events(tmp_path, "session_resumed")) == PARK_AFTER_INTERRUPTIONS
+
+
+def test_reopening_a_parked_session_unparks_it(tmp_path, gateways):
+    gateway = gateways(tmp_path, "--drain-timeout", "5")
+    port = gateway.wait_ready()
+    session = Client(port).call(op="open")["session"]
+    with Journal(gateway.home) as journal:
+        journal.conn.execute("UPDATE sessions SET parked = 1, parked_at = 'then', interruptions = 3 WHERE id = ?",
+                             (session,))
+    assert Client(port).call(op="open", session=session)["ok"] is True
+    listed = json.loads(run_hermes(tmp_path, "sessions", "--json").stdout)["sessions"]
+    assert (listed[0]["parked"], listed[0]["interruptions"]) == (False, 0)
