@@ -80,13 +80,26 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
     for pid, cmdline in platform.process_command_lines():
         if pid == os.getpid() or "gateway" not in cmdline or "run" not in cmdline:
             continue
-        scope = gateway_scope(cmdline, _environ(pid) if _names_no_scope(cmdline) else None)
+        scope = gateway_scope(cmdline)
+        if scope is None or not _could_be(cmdline, scope, wanted):
+            continue
+        if _names_no_scope(cmdline):  # the environment decides what the command line left out
+            scope = gateway_scope(cmdline, _environ(pid))
         if scope is None or (_real(scope[0]), scope[1]) != wanted:
             continue
         process = _identify(pid, cmdline)
         if process is not None:
             found.append(process)
     return found
+
+
+def _could_be(cmdline: list[str], scope: tuple[Path, str], wanted: tuple[str, str]) -> bool:
+    """False when the command line itself names another home or profile (no need to read
+    the process's environment, which costs a psutil import on the `status` path)."""
+    group = cmdline[cmdline.index("gateway") + 1:]
+    if _option(group, "--home") is not None and _real(scope[0]) != wanted[0]:
+        return False
+    return _option(group, "--profile") is None or scope[1] == wanted[1]
 
 
 def _names_no_scope(cmdline: list[str]) -> bool:
