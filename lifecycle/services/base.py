@@ -182,6 +182,8 @@ class ServiceManager(ABC):
     """
 
     name = "abstract"
+    #: How this platform's shell writes a variable, for messages.
+    env_reference = "${}"
 
     def __init__(self, home: Home, runner: Runner, env: Mapping[str, str] | None = None) -> None:
         self.home = home
@@ -204,7 +206,8 @@ class ServiceManager(ABC):
     def env_path(self, name: str) -> Path:
         value = self.env.get(name)
         if not value:
-            raise ServiceError(f"${name} is not set; cannot locate the {self.name} service files")
+            raise ServiceError(f"{self.env_reference.format(name)} is not set; "
+                               f"cannot locate the {self.name} service files")
         return Path(value)
 
     def owns_command(self, argv: Sequence[str]) -> bool:

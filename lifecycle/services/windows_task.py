@@ -109,6 +109,7 @@ def description_owner(description: str | None) -> dict:
 
 class WindowsTaskManager(ServiceManager):
     name = "windows"
+    env_reference = "%{}%"
 
     @property
     def task_name(self) -> str:

@@ -109,12 +109,15 @@ def test_installing_twice_is_a_no_op_that_says_so(gateway_home, user_env):
 @pytest.mark.parametrize("old, reason", [
     ({"interpreter": "/opt/old-python/bin/python3"}, "another interpreter"),
     ({"argv_home": "/srv/other-home"}, "another home or profile"),
+    ({"argv_extra": ("--drain-timeout", "5")}, "other arguments"),
 ])
 def test_a_stale_unit_is_replaced_and_says_why(gateway_home, user_env, old, reason):
     manager, runner, fake = make(gateway_home, user_env)
     stale = plan_for(gateway_home, interpreter=old.get("interpreter", sys.executable))
     if "argv_home" in old:
         stale = InstallPlan(**{**stale.__dict__, "argv": stale.argv[:4] + (old["argv_home"],) + stale.argv[5:]})
+    if "argv_extra" in old:
+        stale = InstallPlan(**{**stale.__dict__, "argv": stale.argv + old["argv_extra"]})
     manager.unit_path.parent.mkdir(parents=True)
     manager.unit_path.write_text(manager.render(stale))
     fake.enabled.add(UNIT)

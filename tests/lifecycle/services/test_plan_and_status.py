@@ -1,0 +1,115 @@
+"""The install plan as data, the status lines per platform, and the controller's call-out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lifecycle.errors import UsageError
+from lifecycle.home import Home
+from lifecycle.journal import Journal
+from lifecycle.platforms import platform_named
+from lifecycle.platforms.runner import CommandResult
+from lifecycle.services.base import InstallPlan, stop_timeout_seconds
+from lifecycle.services.controlled import installed_service, start_through_service
+from lifecycle.services.status import service_status, service_status_lines
+from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks, FakeSystemctl
+
+
+def test_a_plan_round_trips_through_its_json_file(gateway_home, tmp_path):
+    plan = InstallPlan.for_home(gateway_home, drain_timeout=42.5, autostart=False, start_now=True,
+                                interpreter="C:\\Python 3\\python.exe")
+    assert InstallPlan.load(plan.save(tmp_path / "plan.json")) == plan
+    assert plan.argv == ("-m", "cli.main", "gateway", "--home", str(gateway_home.root), "--profile", "default", "run")
+    assert plan.stop_timeout == stop_timeout_seconds(42.5) > 42.5
+
+
+@pytest.mark.parametrize("document, says", [
+    ({"plan_version": 2}, "version 1"),
+    ({"plan_version": 1, "profile": "default"}, "'home'"),
+    ({"plan_version": 1, "profile": "Bad Name", "home": "/h", "interpreter": "/p", "argv": [],
+      "autostart": True, "start_now": True, "drain_timeout": 30}, "invalid profile name"),
+    ({"plan_version": 1, "profile": "default", "home": "/h", "interpreter": "/p", "argv": [],
+      "autostart": True, "start_now": True, "drain_timeout": True}, "'drain_timeout'"),
+])
+def test_a_malformed_plan_is_a_usage_error_naming_the_problem(tmp_path, document, says):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(UsageError, match=says):
+        InstallPlan.load(path)
+
+
+def test_a_plan_for_another_home_is_refused_before_anything_is_written(gateway_home, tmp_path, user_env):
+    manager = platform_named("linux", runner=FakeSystemctl().runner()).service_manager(gateway_home, user_env)
+    other = InstallPlan.for_home(Home.resolve(tmp_path / "other"), drain_timeout=30.0)
+    with pytest.raises(UsageError, match="is for home"):
+        manager.install(other)
+    assert not manager.unit_path.exists() and manager.runner.calls == []
+
+
+@pytest.mark.parametrize("name, fake, first_line", [
+    ("linux", FakeSystemctl(), "service: systemd-user-unit "),
+    ("macos", FakeLaunchctl(), "service: launchd-agent "),
+    ("windows", FakeSchtasks(), "service: scheduled-task HermesGateway-default (running, starts at logon)"),
+])
+def test_status_lines_name_the_track_and_whether_it_runs(gateway_home, user_env, name, fake, first_line):
+    platform = platform_named(name, runner=fake.runner())
+    platform.service_manager(gateway_home, user_env).install(
+        InstallPlan.for_home(gateway_home, drain_timeout=30.0, interpreter="/usr/bin/python3"))
+    lines = service_status_lines(gateway_home, platform, user_env)
+    assert lines[0].startswith(first_line) and "(running, starts at logon)" in lines[0]
+    assert not any("sudo" in line or "--system" in line for line in lines)
+
+
+@pytest.mark.parametrize("name, fake", [("linux", FakeSystemctl()), ("macos", FakeLaunchctl()),
+                                        ("windows", FakeSchtasks())])
+def test_status_without_a_service_suggests_the_plain_install_command(gateway_home, user_env, name, fake):
+    lines = service_status_lines(gateway_home, platform_named(name, runner=fake.runner()), user_env)
+    assert lines[0] == f"service: not installed ({ {'linux': 'systemd', 'macos': 'launchd'}.get(name, name) })"
+    assert "`hermes gateway install`" in lines[1] and "sudo" not in lines[1] and "--system" not in lines[1]
+
+
+def test_status_still_answers_when_the_config_is_broken(gateway_home, user_env):
+    gateway_home.ensure_private_dir()
+    gateway_home.config_file.write_text('{"restart_drain_timeout": "soon"}')
+    status = service_status(gateway_home, platform_named("linux", runner=FakeSystemctl().runner()), user_env)
+    assert "restart_drain_timeout" in status.warnings[0] and "default drain of 30s" in status.warnings[0]
+
+
+def test_status_without_home_variables_warns_instead_of_failing(gateway_home):
+    status = service_status(gateway_home, platform_named("windows", runner=FakeSchtasks().runner()), {})
+    assert not status.installed
+    assert status.warnings == ["%APPDATA% is not set; cannot locate the windows service files"]
+
+
+def test_the_controller_goes_through_a_service_only_when_this_home_installed_one(gateway_home, user_env, tmp_path):
+    fake = FakeSystemctl()
+    platform = platform_named("linux", runner=fake.runner())
+    assert installed_service(gateway_home, platform) is None
+    other = Home.resolve(tmp_path / "other")
+    platform.service_manager(other).install(InstallPlan.for_home(other, drain_timeout=30.0, start_now=False))
+    assert installed_service(gateway_home, platform) is None
+    platform.service_manager(gateway_home).install(
+        InstallPlan.for_home(gateway_home, drain_timeout=30.0, start_now=False))
+    assert installed_service(gateway_home, platform) is not None
+
+
+def test_a_failing_service_start_is_reported_and_recorded_never_replaced_by_a_spawn(gateway_home, user_env):
+    fake = FakeSystemctl(fail={"start": CommandResult(("systemctl",), 1, "", "Unit is masked.\n")})
+    platform = platform_named("linux", runner=fake.runner())
+    manager = platform.service_manager(gateway_home)
+    manager.install(InstallPlan.for_home(gateway_home, drain_timeout=30.0, start_now=False))
+    with Journal(gateway_home) as journal:
+        outcome = start_through_service(journal, manager, timeout=5.0)
+        asked = journal.events(triggers=("service_requested",))
+        runs = journal.events(triggers=("start",))
+    assert outcome.result == "failed" and "Unit is masked." in outcome.message and outcome.exit_code == 1
+    assert [(e.data["action"], e.data["ok"]) for e in asked] == [("start", False)]
+    assert runs == []  # nothing was spawned behind the manager's back
+
+
+def test_start_options_cannot_apply_to_an_installed_service(gateway_home, user_env):
+    manager = platform_named("linux", runner=FakeSystemctl().runner()).service_manager(gateway_home)
+    with Journal(gateway_home) as journal, pytest.raises(UsageError, match="installed command line"):
+        start_through_service(journal, manager, timeout=5.0, run_args=("--port", "8080"))
