@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+from lifecycle.errors import ServiceError
 from lifecycle.home import Home
 from lifecycle.identity import who
 from lifecycle.journal import Journal
@@ -40,18 +41,32 @@ def install(home: Home, plan: InstallPlan, manager: ServiceManager) -> InstallOu
     home.ensure_private_dir()
     plan.save(plan_path(home))
     manager.commands.clear()
-    outcome = manager.install(plan)
+    manager.written = None
+    try:
+        outcome = manager.install(plan)
+    except ServiceError as exc:
+        if manager.written is not None:  # the definition is on disk: the log must say so
+            _record_installed(home, manager, plan, manager.written, error=str(exc))
+        raise
     if outcome.changed:
-        data: dict[str, Any] = {
-            "track": outcome.track, "definition": outcome.definition, "manager": manager.name,
-            "replaced": outcome.replaced, "started": outcome.started, "plan": plan.to_json(),
-            "commands": manager.commands,
-        }
-        if outcome.fallback_reason:
-            data["fallback_reason"] = outcome.fallback_reason
-        with Journal(home) as journal:
-            journal.fire("service_installed", actor=who(ROLE), reason=outcome.message, data=data)
+        _record_installed(home, manager, plan, outcome)
     return outcome
+
+
+def _record_installed(home: Home, manager: ServiceManager, plan: InstallPlan, outcome: InstallOutcome,
+                      error: str | None = None) -> None:
+    data: dict[str, Any] = {
+        "track": outcome.track, "definition": outcome.definition, "manager": manager.name,
+        "replaced": outcome.replaced, "started": outcome.started, "plan": plan.to_json(),
+        "commands": manager.commands,
+    }
+    if outcome.fallback_reason:
+        data["fallback_reason"] = outcome.fallback_reason
+    if error is not None:
+        data["error"] = error
+    with Journal(home) as journal:
+        journal.fire("service_installed", actor=who(ROLE), reason=outcome.message if error is None
+                     else f"{outcome.message}, then: {error}", data=data)
 
 
 def uninstall(home: Home, manager: ServiceManager) -> list[Removal]:

@@ -190,6 +190,9 @@ class ServiceManager(ABC):
         self.runner = runner
         self.env: dict[str, str] = dict(os.environ if env is None else env)
         self.commands: list[dict[str, Any]] = []
+        #: Set by ``install`` once a definition is written, so a later failing step
+        #: (reload, enable, start) cannot hide that the system was changed.
+        self.written: InstallOutcome | None = None
 
     def run(self, argv: Sequence[str], **limits: float) -> CommandResult:
         result = self.runner.run(argv, **limits)

@@ -97,7 +97,7 @@ class LaunchdAgentManager(ServiceManager):
             self.home.ensure_private_dir(self.home.logs_dir)
             write_atomically(self.plist_path, plistlib.dumps(wanted).decode("utf-8"))
             verb = "replaced" if replaced else "installed"
-            outcome = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
+            outcome = self.written = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
             if plan.start_now:
                 self._bootstrap()  # with RunAtLoad this also starts it; without, kickstart below
                 outcome.started = plan.autostart

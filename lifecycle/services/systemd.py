@@ -147,11 +147,11 @@ class SystemdUserManager(ServiceManager):
                 replaced = stale_reason(command, plan.command, self.owns_command(command))
             self.unit_dir.mkdir(parents=True, exist_ok=True)
             write_atomically(self.unit_path, wanted)
+            verb = "replaced" if replaced else "installed"
+            outcome = self.written = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
             self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
             self.check(self.systemctl("enable" if plan.autostart else "disable", self.unit_name),
                        "enabling the unit" if plan.autostart else "disabling the unit")
-            verb = "replaced" if replaced else "installed"
-            outcome = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
             if replaced and self.is_running():
                 outcome.message += "; the running gateway keeps the old definition until `hermes gateway restart`"
         if plan.start_now and not self.is_running():

@@ -85,7 +85,8 @@ _FACTS = {
 
 def task_facts(xml_text: str) -> dict[str, str | None]:
     """The fields that decide whether a task is ours and current (Windows re-serializes XML)."""
-    body = re.sub(r"^\s*(\ufeff)?<\?xml[^>]*\?>", "", xml_text)
+    # schtasks may print UTF-16: read as UTF-8 it has NULs and a mangled byte order mark
+    body = re.sub(r"^[^<]*<\?xml[^>]*\?>", "", xml_text.replace("\0", ""))
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
@@ -139,7 +140,9 @@ class WindowsTaskManager(ServiceManager):
         return (pythonw_for(plan.interpreter), *plan.argv)
 
     def owner_description(self) -> str:
-        return MARKER + json.dumps({"home": str(self.home.root), "profile": self.home.profile}, ensure_ascii=False)
+        # ASCII only (\uXXXX escapes): schtasks prints through the console code page, and a
+        # mangled marker would make our own task look foreign to `uninstall`
+        return MARKER + json.dumps({"home": str(self.home.root), "profile": self.home.profile})
 
     def render_task(self, plan: InstallPlan) -> str:
         program, *args = self.launch_command(plan)
@@ -182,6 +185,7 @@ class WindowsTaskManager(ServiceManager):
                                      f"already installed: scheduled task {self.task_name}; nothing changed")
         else:
             outcome = self._create_task(plan, wanted_xml, found)
+            self.written = outcome if outcome.changed else None
         if outcome.track == TASK_TRACK and self._cmd_is_ours():
             self.startup_cmd.unlink()  # one track at a time: both would start at logon
             outcome.changed = True

@@ -209,3 +209,13 @@ def test_install_and_uninstall_are_recorded_as_events_with_track_and_file(gatewa
     assert events[0].actor.startswith("service-manager ")
     assert events[1].data["definition"] == outcome.definition
     assert InstallPlan.load(actions.plan_path(gateway_home)) == plan
+
+
+def test_a_failing_reload_after_the_unit_was_written_is_still_recorded(gateway_home, user_env):
+    fake = FakeSystemctl(fail={"daemon-reload": CommandResult(("systemctl",), 1, "", "Failed to connect to bus\n")})
+    manager = platform_named("linux", runner=fake.runner()).service_manager(gateway_home, user_env)
+    with pytest.raises(ServiceError, match="Failed to connect to bus"):
+        actions.install(gateway_home, plan_for(gateway_home), manager)
+    with Journal(gateway_home) as journal:
+        [event] = journal.events(triggers=("service_installed",))
+    assert event.data["definition"] == str(manager.unit_path) and "Failed to connect to bus" in event.data["error"]

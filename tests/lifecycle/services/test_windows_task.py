@@ -237,3 +237,14 @@ def test_status_names_the_track_and_suggests_windows_commands_only(gateway_home,
     for status in (fallback, task):
         text = " ".join(status.hints + status.warnings)
         assert "sudo" not in text and "--system" not in text and "systemctl" not in text
+
+
+def test_our_task_is_recognised_when_schtasks_prints_utf16(tmp_path, user_env):
+    home = Home.resolve(tmp_path / "hôme 中")
+    fake = FakeSchtasks()
+    manager, _, _ = make(home, user_env, fake)
+    manager.install(plan_for(home, start_now=False))
+    raw = fake.tasks[TASK]
+    fake.tasks[TASK] = raw.encode("utf-16").decode("utf-8", "replace")  # what a byte-reading runner gets
+    assert manager.is_installed()
+    assert [r.track for r in manager.uninstall()] == ["scheduled-task"] and fake.tasks == {}
