@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from cli.output import emit_json
 from lifecycle.home import Home
 
+#: When this command began (as early as the CLI lets us see): `--timeout` counts from here.
+COMMAND_STARTED = time.monotonic()
+
 
 @click.command()
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
-              help="Seconds from the stop request until the gateway must be gone; force is used "
-                   "in the last part (default: restart_drain_timeout + 3, i.e. 33).")
+              help="Seconds from running this command until the gateway must be gone; force is used "
+                   "in the last part (default: the run's drain timeout + 3, i.e. 33 by default).")
 @click.option("--force", is_flag=True, help="Skip the drain wait: terminate the tree, short grace, kill.")
 @click.option("--all", "take_all", is_flag=True,
               help="Also stop stray gateway processes of this profile that the log does not know.")
@@ -25,7 +30,6 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     """
     from lifecycle.controller.countdown import Countdown
     from lifecycle.controller.stop import stop_gateway
-    from lifecycle.controller.strays import stop_strays
     from lifecycle.journal import Journal
     from lifecycle.platforms import current_platform
 
@@ -38,8 +42,13 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
             outcome = stop_through_service(journal, platform, service, timeout=timeout, force=force,
                                            countdown=Countdown())
         else:
-            outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown())
-        strays = stop_strays(journal, platform, timeout=timeout) if take_all else []
+            outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown(),
+                                   started_at=COMMAND_STARTED)
+        strays = []
+        if take_all:
+            from lifecycle.controller.strays import stop_strays
+
+            strays = stop_strays(journal, platform, timeout=timeout)
     code = max([outcome.exit_code, *(s.exit_code for s in strays)], key=_severity)
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json(), "exit_code": code,

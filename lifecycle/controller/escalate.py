@@ -22,7 +22,7 @@ from lifecycle.platforms import Platform
 
 #: How long a killed tree may take to vanish from the process table before we give up.
 KILL_CONFIRM = 5.0
-POLL = 0.01
+POLL = 0.005
 
 
 def wait_tree_gone(tree: ProcessTree, until: float, countdown: Countdown, what: str) -> bool:

@@ -13,7 +13,6 @@ session, its output in the sidecar log) and the caller gets the restart id to fo
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +36,7 @@ RESTART_ID_ENV = "HERMES_RESTART_ID"
 
 
 def new_restart_id() -> str:
-    return f"rs-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
+    return f"rs-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{os.urandom(3).hex()}"  # not `secrets`: 7 ms of imports
 
 
 @dataclass

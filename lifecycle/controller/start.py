@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.discovery import find_gateway_processes
-from lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
 from lifecycle.controller.wait import POLL, ChangeWatch, wait_for_state
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
@@ -72,6 +70,8 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
     current = reconcile(journal)
     if current.state in ALIVE_STATES:
         return _already(journal, current, until, wait_ready)
+    from lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
+
     home = journal.home
     offset = log_size(home.stdio_log)
     watch = ChangeWatch(journal)
@@ -122,6 +122,8 @@ def _winner(journal: Journal, until: float) -> StreamState | None:
 
     It may hold the instance lock a moment before its ``start`` is in the log, so a
     live gateway process of this profile is waited for until it is recorded."""
+    from lifecycle.controller.discovery import find_gateway_processes
+
     while time.monotonic() < until:
         current = reconcile(journal)
         if current.state in ALIVE_STATES:

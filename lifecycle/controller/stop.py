@@ -55,9 +55,16 @@ def grace_for(budget: float) -> float:
 
 def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None = None,
                  force: bool = False, intent: str = "stop", restart_id: str | None = None,
-                 countdown: Countdown | None = None, spare: frozenset[int] | None = None) -> StopOutcome:
-    """Stop the profile's gateway; see the module docstring for the sequence."""
+                 countdown: Countdown | None = None, spare: frozenset[int] | None = None,
+                 started_at: float | None = None) -> StopOutcome:
+    """Stop the profile's gateway; see the module docstring for the sequence.
+
+    The budget counts from ``started_at`` (a ``time.monotonic()`` reading; the CLI passes
+    the moment the command began, so `--timeout 2` means two seconds after it was run),
+    else from this call."""
     countdown = countdown or Silent()
+    began = time.monotonic() if started_at is None else min(started_at, time.monotonic())
+    asked_at = time.time() - (time.monotonic() - began)
     current = reconcile(journal)
     target = Target.of(current) if current.state in ALIVE_STATES else None
     root = target.process() if target else None
@@ -73,10 +80,9 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
 
     budget = stop_budget(journal, timeout, target.drain_timeout_option)
     grace = grace_for(budget)
-    began = time.monotonic()
     from lifecycle.stop_request import request_stop
 
-    request = request_stop(journal, target.identity, intent, time.time() + budget, "controller",
+    request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",
                            restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
     tree = ProcessTree(target.pid, [root])
     if (request.data.get("requested_by") or {}).get("pid") != os.getpid():

@@ -43,5 +43,7 @@ def test_a_gateway_that_dies_while_starting_shows_its_log_tail_and_exit_one(home
 def test_start_no_wait_returns_the_recorded_run_without_waiting_for_ready(home_dir, reaper):
     done = run_hermes(home_dir, "start", "--no-wait", "--json")
     document = json.loads(done.stdout)
-    assert done.returncode == 0 and document["result"] == "spawned"
+    assert done.returncode == 0
+    # "started" when the gateway was quicker than our first look at the log
+    assert (document["result"], document["state"]) in (("spawned", "starting"), ("started", "running"))
     assert document["run_id"] and document["pid"]

@@ -1,0 +1,300 @@
+"""The controller beside supervisord 4.3 and pm2 7, in one run on this machine.
+
+    .venv/bin/python bench/controller.py [--runs N] [--env DIR]
+
+Prints, side by side: the wall time of the stop command for an idle process, of the
+status command, and the total time to stop a process that ignores the polite stop with
+a 2 s stop timeout; then our figures against the targets and as ratios to the peers.
+
+Ours is the real thing: `hermes gateway start` runs the reference gateway detached; its
+stop includes the stop request, SIGTERM, the gateway's drain and every event.  The
+"ignores SIGTERM" gateway holds a turn in flight for 60 s with a 60 s drain timeout, so
+only escalation can end it within 2 s (`stop --timeout 2`).  The peers run a Python
+process that sleeps (idle) or ignores SIGTERM and SIGINT (stubborn: pm2 stops with
+SIGINT), with stopwaitsecs=2 / --kill-timeout 2000.
+
+The peers are installed into the benchmark's own environment (default
+``$TMPDIR/hermes-bench-controller``: a venv with supervisor from PyPI, pm2 from npm),
+never into the project.  If that fails, the output says so and still prints ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+HERMES = [sys.executable, "-m", "cli.main", "gateway"]
+STOP_TIMEOUT = 2.0
+TARGETS = {"stop": 0.150, "status": 0.100, "escalation": STOP_TIMEOUT + 0.1}
+IDLE = "import time\nwhile True:\n    time.sleep(3600)\n"
+STUBBORN = ("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+            "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "while True:\n    time.sleep(3600)\n")
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None, check: bool = True) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    elapsed = time.perf_counter() - began
+    if check and done.returncode not in (0, 3):
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
+    return elapsed
+
+
+def quiet(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+
+
+# --- ours -----------------------------------------------------------------------------
+
+class Ours:
+    name = "hermes"
+
+    def __init__(self, work: Path) -> None:
+        self.home = work / "hermes-home"
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def cmd(self, *args: str) -> list[str]:
+        return [*HERMES, "--home", str(self.home), *args]
+
+    def start(self, *run_args: str) -> dict:
+        done = quiet(self.cmd("start", "--json", *(["--", *run_args] if run_args else [])), self.env)
+        if done.returncode != 0:
+            raise RuntimeError(f"hermes gateway start failed: {done.stderr.strip()}")
+        return json.loads(done.stdout)
+
+    def run_idle(self) -> None:
+        self.start()
+
+    def end_idle(self) -> None:
+        quiet(self.cmd("stop"), self.env)
+
+    def stop_idle(self) -> float:
+        self.start()
+        return timed(self.cmd("stop"), self.env)
+
+    def status(self) -> float:
+        return timed(self.cmd("status"), self.env)
+
+    def stop_stubborn(self) -> float:
+        started = self.start("--drain-timeout", "60")
+        client = socket.create_connection(("127.0.0.1", started["port"]), timeout=30)
+        stream = client.makefile("rw", encoding="utf-8")
+        stream.write(json.dumps({"op": "open"}) + "\n")
+        stream.flush()
+        session = json.loads(stream.readline())["session"]
+        stream.write(json.dumps({"op": "send", "session": session, "text": "hold", "work_ms": 60_000}) + "\n")
+        stream.flush()
+        time.sleep(0.2)  # let the turn reach the gateway (not part of the measurement)
+        try:
+            return timed(self.cmd("stop", "--timeout", f"{STOP_TIMEOUT:g}"), self.env)
+        finally:
+            stream.close()
+            client.close()
+
+    def close(self) -> None:
+        quiet(self.cmd("stop", "--force", "--all"), self.env)
+
+
+# --- supervisord ----------------------------------------------------------------------
+
+class Supervisor:
+    name = "supervisord"
+
+    def __init__(self, env_dir: Path, work: Path) -> None:
+        self.bin = env_dir / "venv" / "bin"
+        self.dir = work / "supervisor"
+        self.dir.mkdir(parents=True)
+        (self.dir / "idle.py").write_text(IDLE)
+        (self.dir / "stubborn.py").write_text(STUBBORN)
+        self.conf = self.dir / "supervisord.conf"
+        sock = self.dir / "supervisor.sock"
+        programs = "".join(
+            f"[program:{name}]\ncommand={sys.executable} {self.dir / (name + '.py')}\nautostart=false\n"
+            f"autorestart=false\nstopwaitsecs={STOP_TIMEOUT:g}\nstartsecs=0\n\n" for name in ("idle", "stubborn"))
+        self.conf.write_text(
+            f"[unix_http_server]\nfile={sock}\n\n[supervisord]\nlogfile={self.dir / 'supervisord.log'}\n"
+            f"pidfile={self.dir / 'supervisord.pid'}\nnodaemon=false\n\n"
+            "[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n"
+            f"[supervisorctl]\nserverurl=unix://{sock}\n\n{programs}")
+        done = quiet([str(self.bin / "supervisord"), "-c", str(self.conf)])
+        if done.returncode != 0:
+            raise RuntimeError(f"supervisord did not start: {done.stderr.strip()}")
+        deadline = time.monotonic() + 20
+        while quiet(self.ctl("status")).returncode not in (0, 3):
+            if time.monotonic() > deadline:
+                raise RuntimeError("supervisord did not answer")
+            time.sleep(0.1)
+
+    def ctl(self, *args: str) -> list[str]:
+        return [str(self.bin / "supervisorctl"), "-c", str(self.conf), *args]
+
+    def run_idle(self) -> None:
+        quiet(self.ctl("start", "idle"))
+
+    def end_idle(self) -> None:
+        quiet(self.ctl("stop", "idle"))
+
+    def stop_idle(self) -> float:
+        self.run_idle()
+        return timed(self.ctl("stop", "idle"))
+
+    def status(self) -> float:
+        return timed(self.ctl("status", "idle"), check=False)  # exit 3 when a program is not running
+
+    def stop_stubborn(self) -> float:
+        quiet(self.ctl("start", "stubborn"))
+        return timed(self.ctl("stop", "stubborn"))
+
+    def close(self) -> None:
+        quiet(self.ctl("shutdown"))
+
+
+# --- pm2 ------------------------------------------------------------------------------
+
+class Pm2:
+    name = "pm2"
+
+    def __init__(self, env_dir: Path, work: Path) -> None:
+        self.bin = env_dir / "pm2" / "node_modules" / ".bin" / "pm2"
+        self.dir = work / "pm2"
+        self.dir.mkdir(parents=True)
+        (self.dir / "idle.py").write_text(IDLE)
+        (self.dir / "stubborn.py").write_text(STUBBORN)
+        self.env = {**os.environ, "PM2_HOME": str(self.dir / "home")}
+        quiet([str(self.bin), "ping"], self.env)  # starts pm2's daemon (not measured)
+        for name, extra in (("idle", []), ("stubborn", ["--kill-timeout", str(int(STOP_TIMEOUT * 1000))])):
+            done = quiet([str(self.bin), "start", str(self.dir / f"{name}.py"), "--name", name,
+                          "--interpreter", sys.executable, "--no-autorestart", *extra], self.env)
+            if done.returncode != 0:
+                raise RuntimeError(f"pm2 start {name} failed: {done.stderr.strip()}")
+        quiet([str(self.bin), "stop", "stubborn"], self.env)
+
+    def run_idle(self) -> None:
+        quiet([str(self.bin), "restart", "idle"], self.env)
+
+    def end_idle(self) -> None:
+        quiet([str(self.bin), "stop", "idle"], self.env)
+
+    def stop_idle(self) -> float:
+        self.run_idle()
+        return timed([str(self.bin), "stop", "idle"], self.env)
+
+    def status(self) -> float:
+        return timed([str(self.bin), "jlist"], self.env)
+
+    def stop_stubborn(self) -> float:
+        quiet([str(self.bin), "restart", "stubborn"], self.env)
+        time.sleep(0.3)  # let the Python interpreter install its SIG_IGN (not measured)
+        return timed([str(self.bin), "stop", "stubborn"], self.env)
+
+    def close(self) -> None:
+        quiet([str(self.bin), "kill"], self.env)
+
+
+# --- installing the peers -------------------------------------------------------------
+
+def install_supervisor(env_dir: Path) -> None:
+    venv = env_dir / "venv"
+    if (venv / "bin" / "supervisorctl").exists():
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "supervisor>=4.3,<4.4"],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip install supervisor failed: {done.stderr.strip()[-300:]}")
+
+
+def install_pm2(env_dir: Path) -> None:
+    target = env_dir / "pm2"
+    if (target / "node_modules" / ".bin" / "pm2").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed")
+    target.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(target), "pm2@7"],
+                          capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        raise RuntimeError(f"npm install pm2@7 failed: {done.stderr.strip()[-300:]}")
+
+
+# --- the run --------------------------------------------------------------------------
+
+def measure(tools: list, runs: int) -> dict[str, dict[str, list[float]]]:
+    figures: dict[str, dict[str, list[float]]] = {t.name: {"stop": [], "status": [], "escalation": []} for t in tools}
+    for tool in tools:
+        for _ in range(runs):
+            figures[tool.name]["stop"].append(tool.stop_idle())
+        tool.run_idle()  # status of a running process
+        for _ in range(runs):
+            figures[tool.name]["status"].append(tool.status())
+        tool.end_idle()
+        for _ in range(max(3, runs // 3)):
+            figures[tool.name]["escalation"].append(tool.stop_stubborn())
+    return figures
+
+
+def report(figures: dict[str, dict[str, list[float]]], notes: list[str], runs: int) -> None:
+    rows = (("stop", "stop an idle process"), ("status", "status"),
+            ("escalation", f"stop ignoring SIGTERM, {STOP_TIMEOUT:g} s timeout"))
+    names = list(figures)
+    print(f"controller benchmark, median of {runs} runs (escalation: of {max(3, runs // 3)}), wall time of the command")
+    print(f"{'':40}" + "".join(f"{n:>14}" for n in names))
+    for key, label in rows:
+        cells = []
+        for name in names:
+            values = figures[name][key]
+            cells.append(f"{statistics.median(values) * 1000:11.0f} ms" if values else f"{'-':>14}")
+        print(f"{label:40}" + "".join(cells))
+    print()
+    ours = figures["hermes"]
+    for key, label in rows:
+        median = statistics.median(ours[key])
+        verdict = "meets" if median <= TARGETS[key] else "MISSES"
+        ratios = ", ".join(f"{statistics.median(figures[n][key]) / median:.2f}x {n}"
+                           for n in names if n != "hermes" and figures[n][key])
+        print(f"hermes {label}: {median * 1000:.0f} ms, target <= {TARGETS[key] * 1000:.0f} ms: {verdict}"
+              + (f"; peers take {ratios} as long" if ratios else ""))
+    for note in notes:
+        print(f"note: {note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--env", type=Path, default=Path(tempfile.gettempdir()) / "hermes-bench-controller",
+                        help="where supervisor and pm2 are installed (outside the project)")
+    options = parser.parse_args()
+    notes: list[str] = []
+    work = Path(tempfile.mkdtemp(prefix="hermes-bench-controller-"))
+    tools: list = [Ours(work)]
+    for label, install, cls in (("supervisord 4.3", install_supervisor, Supervisor), ("pm2 7", install_pm2, Pm2)):
+        try:
+            install(options.env)
+            tools.append(cls(options.env, work))
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            notes.append(f"{label}: not measured ({exc})")
+    try:
+        figures = measure(tools, options.runs)
+    finally:
+        for tool in tools:
+            tool.close()
+        shutil.rmtree(work, ignore_errors=True)
+    report(figures, notes, options.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
