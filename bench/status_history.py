@@ -2,9 +2,9 @@
 
 Builds (once, cached) a store holding 100,000 runs of ten events each: planned stops,
 restarts, drain timeouts, kills and crashes, with a valid projection. Then prints the
-median and spread of the real command's wall time, the same for an empty store (the
-cost of starting Python and click), the query plan of every query status runs, and
-which heavy modules the command imported.
+median and spread of the real command's wall time, and the same for an empty store (the
+cost of starting Python and click).  That every status query walks an index is asserted
+by tests/cli/test_status_history.py; bench/status.py compares 1,000 with 1,000,000 events.
 
     .venv/bin/python bench/status_history.py [--events 1000000] [--repeat 15] [--dir /tmp/hermes-bench-1m]
 """
@@ -79,38 +79,6 @@ def timed(home: Path, repeat: int) -> list[float]:
     return times
 
 
-def query_plans(home: Path) -> list[tuple[str, str]]:
-    """Every SELECT status runs, with SQLite's plan: a full SCAN of events would be a defect."""
-    import sqlite3
-
-    from click.testing import CliRunner
-
-    import store
-    from cli.main import hermes
-
-    statements: list[str] = []
-    original = store.open_store
-
-    def traced(*args, **kwargs):
-        conn = original(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    store.open_store = traced
-    try:
-        result = CliRunner().invoke(hermes, ["gateway", "--home", str(home), "status", "--history", "--json"])
-    finally:
-        store.open_store = original
-    assert result.exit_code == 0, result.output
-    probe = sqlite3.connect(home / "state.db")
-    plans = []
-    for sql in dict.fromkeys(s for s in statements if s.lstrip().upper().startswith("SELECT")):
-        detail = "; ".join(row[3] for row in probe.execute("EXPLAIN QUERY PLAN " + sql))
-        plans.append((sql, detail))
-    probe.close()
-    return plans
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -131,9 +99,6 @@ def main() -> None:
           f"(min {min(big) * 1000:.1f}, max {max(big) * 1000:.1f}) over {args.repeat} runs")
     print(f"status --history -n 20, empty store:      median {med_small * 1000:.1f} ms "
           f"(min {min(small) * 1000:.1f}, max {max(small) * 1000:.1f})")
-    for sql, plan in query_plans(home):
-        flag = "SCAN OF THE LOG " if "SCAN events" in plan and "USING" not in plan else ""
-        print(f"  {flag}plan: {plan}\n      for: {' '.join(sql.split())[:150]}")
     print(f"cost of the log itself: {(med_big - med_small) * 1000:+.1f} ms; "
           f"target <= 100 ms: {'met' if med_big <= 0.100 else 'NOT met'}")
 

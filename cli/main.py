@@ -19,15 +19,17 @@ GATEWAY_COMMANDS: dict[str, str] = {
     "status": "cli.status:status",
     "events": "cli.events:events",
     "diagram": "cli.diagram:diagram",
-    "run": "cli.run:run",
-    "sessions": "cli.sessions:sessions",
     "install": "cli.install:install",
     "uninstall": "cli.uninstall:uninstall",
+    "run": "cli.run:run",
     "start": "cli.start:start",
     "stop": "cli.stop:stop",
     "restart": "cli.restart:restart",
     "wait": "cli.wait:wait",
+    "sessions": "cli.sessions:sessions",
     "forensics": "cli.forensics:forensics",
+    "prune": "cli.prune:prune",
+    "timeline": "cli.timeline:timeline",
 }
 
 

@@ -65,6 +65,18 @@ def _deadline_seconds(request: Event) -> float | None:
     return round((moment - asked).total_seconds(), 3)
 
 
+def _session_ids(event: Event) -> list[str]:
+    """Session ids named by a resume step (``sessions``/``session_ids`` lists, ``session``/``session_id``)."""
+    data = event.data
+    for key in ("sessions", "session_ids"):
+        if isinstance(data.get(key), list):
+            return [str(s) for s in data[key]]
+    for key in ("session", "session_id"):
+        if data.get(key) is not None:
+            return [str(data[key])]
+    return []
+
+
 def _count(value: Any) -> int:
     if isinstance(value, (list, tuple, dict)):
         return len(value)
@@ -107,13 +119,15 @@ class Story:
     def stop_cause(self) -> dict[str, Any]:
         request = self._first("stop_requested")
         signals = self._all("signal_received")
-        signal = signal_name(signals[0].data.get("signal") or signals[0].data.get("event")) if signals else None
+        signal = signal_name(signals[0].data.get("signal") or signals[0].data.get("console_event")
+                             or signals[0].data.get("event")) if signals else None
         drain = self._first("drain")
         during_start = any(e.from_state == "starting" for e in (request, drain) if e is not None)
+        never_ready = self._first("ready") is None
         cause: dict[str, Any] = {
             "kind": "none", "requested_by": None, "requested_at": None, "intent": None,
             "restart_id": None, "deadline": None, "drain_timeout_s": None, "force": False,
-            "signal": signal, "during_start": during_start,
+            "signal": signal, "during_start": during_start, "never_ready": never_ready,
             "drain_reason": drain.reason if drain else None,
         }
         if request is not None:
@@ -143,24 +157,19 @@ class Story:
             "completed": done is not None,
             "in_flight": in_flight,
             "in_flight_count": _count(in_flight) if in_flight is not None else None,
-            "sessions_marked": len(marked.data.get("session_ids", [])) if marked else 0,
+            "sessions_marked": len(_session_ids(marked)) if marked else 0,
             "timed_out": timeout is not None,
-            "timeout_s": timeout.data.get("timeout", timeout.data.get("timeout_s")) if timeout else None,
+            "timeout_s": timeout.data.get("timeout_s", timeout.data.get("timeout")) if timeout else None,
             "abandoned": abandoned,
             "abandoned_count": _count(abandoned),
         }
 
     def resume(self) -> dict[str, Any]:
         """Sessions this run marked for resume, and what the next run did with each."""
-        marked: list[str] = []
-        for event in self._all("resume_pending_marked"):
-            marked.extend(str(s) for s in event.data.get("session_ids", []))
-        resumed_next = {str(e.data.get("session_id")): e for e in self.next_run if e.trigger == "session_resumed"}
-        abandoned_next: dict[str, Event] = {}
-        for e in self.next_run:
-            if e.trigger == "resume_abandoned":
-                for sid in e.data.get("session_ids", [e.data.get("session_id")]):
-                    abandoned_next[str(sid)] = e
+        marked = [sid for event in self._all("resume_pending_marked") for sid in _session_ids(event)]
+        resumed_next = {sid: e for e in self.next_run if e.trigger == "session_resumed" for sid in _session_ids(e)}
+        abandoned_next = {sid: e for e in self.next_run if e.trigger == "resume_abandoned"
+                          for sid in _session_ids(e)}
         next_id = self.next_run[0].run_id if self.next_run else None
         next_alive = bool(self.next_run) and not any(
             e.is_transition and e.trigger in ENDINGS for e in self.next_run)
@@ -178,9 +187,8 @@ class Story:
         return {
             "marked": marked,
             "sessions": sessions,
-            "resumed_at_boot": [str(e.data.get("session_id")) for e in self._all("session_resumed")],
-            "abandoned_at_boot": [str(s) for e in self._all("resume_abandoned")
-                                  for s in e.data.get("session_ids", [e.data.get("session_id")])],
+            "resumed_at_boot": [sid for e in self._all("session_resumed") for sid in _session_ids(e)],
+            "abandoned_at_boot": [sid for e in self._all("resume_abandoned") for sid in _session_ids(e)],
         }
 
     def escalation(self) -> list[dict[str, Any]]:
@@ -190,13 +198,17 @@ class Story:
                 for e in self._all("escalated")]
 
     def exit(self) -> dict[str, Any] | None:
+        """The exit as observed (``exited``), else as the gateway announced it (``drained``, ``start_failed``)."""
         exited = self._all("exited")
         forced = self._first("exit_forced")
-        if not exited and forced is None:
+        announced = next((e for e in reversed(self.events) if e.trigger in ("drained", "start_failed")
+                          and "exit_code" in e.data), None)
+        if not exited and forced is None and announced is None:
             return None
-        last = exited[-1].data if exited else {}
-        return {"code": last.get("exit_code"), "signal": signal_name(last.get("signal")),
-                "forced": forced is not None,
+        last = exited[-1].data if exited else (announced.data if announced else {})
+        code = last.get("exit_code", forced.data.get("exit_code") if forced else None)
+        return {"code": code, "signal": signal_name(last.get("signal")),
+                "observed": bool(exited), "forced": forced is not None,
                 "forced_reason": forced.reason if forced else None}
 
     def last_sign_of_life(self) -> dict[str, Any] | None:

@@ -114,7 +114,9 @@ def verdict(story: "Story", now: datetime | None = None) -> str:
         return _killed(story)
     if kind == "crashed":
         return _crashed(story)
-    while_starting = " while starting (never ready)" if cause["during_start"] else ""
+    while_starting = ""
+    if cause["during_start"]:
+        while_starting = " asked while starting" + (" (never ready)" if cause["never_ready"] else "")
     head = {
         "planned_stop": f"planned stop{while_starting}",
         "planned_restart": f"planned restart{while_starting}",

@@ -1,0 +1,83 @@
+"""`forensics`, `timeline` and `prune` as a user and a script meet them."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from store import verify_projection
+from tests.conftest import run_hermes
+from tests.journal_runs import boot, crash, planned_stop, request
+
+STORY_KEYS = {"schema_version", "profile", "run_id", "pid", "state", "started_at", "ended_at", "duration_s",
+              "end", "ending", "verdict", "stop_cause", "drain", "resume", "escalation", "exit",
+              "last_sign_of_life", "timeline"}
+
+
+def test_forensics_json_has_the_documented_fields(journal, home_dir):
+    planned_stop(journal, "r1", sessions=["s1"])
+    doc = json.loads(run_hermes(home_dir, "forensics", "--last", "--json").stdout)
+    assert set(doc) == STORY_KEYS
+    assert doc["run_id"] == "r1" and doc["ending"] == "planned_stop"
+
+
+def test_forensics_text_tells_the_story(journal, home_dir):
+    planned_stop(journal, "r1", sessions=["s1"])
+    boot(journal, "r2", resumed=["s1"])
+    out = run_hermes(home_dir, "forensics", "--run", "r1")
+    assert out.returncode == 0, out.stderr
+    assert "verdict: planned stop, drained in" in out.stdout
+    assert "stop cause: stop requested by controller alice@box pid 5000 (hermes gateway stop)" in out.stdout
+    assert "sessions marked for resume: s1 resumed" in out.stdout
+
+
+def test_forensics_refuses_bad_input_with_one_line(journal, home_dir):
+    planned_stop(journal, "r1")
+    missing = run_hermes(home_dir, "forensics", "--run", "nope")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "no run 'nope'" in missing.stderr
+    both = run_hermes(home_dir, "forensics", "--run", "r1", "--last")
+    assert both.returncode == 2 and "either --run" in both.stderr
+
+
+def test_timeline_svg_is_well_formed_with_kills_and_crashes_marked(journal, home_dir, tmp_path):
+    planned_stop(journal, "r1")
+    boot(journal, "r2")
+    request(journal, timeout=1)
+    journal.fire("escalated", actor="controller", data={"step": "kill_tree", "pids": [1]})
+    journal.fire("kill", actor="controller")
+    crash(journal, "r3")
+    target = tmp_path / "runs.svg"
+    out = run_hermes(home_dir, "timeline", "--last", "2", "-o", str(target))
+    assert out.returncode == 0, out.stderr
+    root = ET.parse(target).getroot()
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "r2" in texts and "r3" in texts and "r1" not in texts
+    assert any(t and t.startswith("killed after the ") for t in texts)
+    assert any(t and t.startswith("crashed: ") for t in texts)
+    assert root.find(".//{http://www.w3.org/2000/svg}polygon") is not None
+
+
+def test_timeline_mermaid_is_a_gantt_with_one_section_per_run(journal, home_dir):
+    planned_stop(journal, "r1")
+    crash(journal, "r2")
+    out = run_hermes(home_dir, "timeline", "--format", "mermaid").stdout
+    assert out.startswith("gantt\n")
+    assert "    section r1" in out and "    section r2" in out
+    assert "crashed :crit, milestone" in out
+
+
+def test_prune_cli_keeps_the_log_consistent(journal, home_dir):
+    for i in range(4):
+        planned_stop(journal, f"r{i}")
+    boot(journal, "r4")
+    dry = run_hermes(home_dir, "prune", "--keep-runs", "2", "--dry-run")
+    assert dry.stdout.startswith("would remove 3 run(s) (r0 .. r2)")
+    doc = json.loads(run_hermes(home_dir, "prune", "--keep-runs", "2", "--json").stdout)
+    assert doc["removed"]["runs"] == 3 and doc["pruned_seq"] is not None
+    stored, rebuilt = verify_projection(journal.conn, "default")
+    assert stored == rebuilt and stored.run_id == "r4"
+    assert run_hermes(home_dir, "prune", "--older-than", "1h").stdout.startswith("nothing to prune")
+    both = run_hermes(home_dir, "prune", "--keep-runs", "1", "--older-than", "1h")
+    assert both.returncode == 2 and "exactly one" in both.stderr
+    bad = run_hermes(home_dir, "prune", "--older-than", "soon")
+    assert bad.returncode == 2 and "invalid duration 'soon'" in bad.stderr

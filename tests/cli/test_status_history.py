@@ -1,0 +1,99 @@
+"""`status` and `status --history`: runs grouped, verdict line, warnings, JSON keys only ever added."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT, hermes_env, run_hermes
+from tests.journal_runs import boot, crash, planned_stop
+
+OLD_KEYS = {"schema_version", "profile", "state", "pid", "run_id", "since", "port", "version", "history"}
+HISTORY_KEYS = {"seq", "at", "from", "to", "trigger", "run_id", "actor", "reason"}
+
+
+def test_history_groups_transitions_by_run_with_duration_and_end(journal, home_dir):
+    planned_stop(journal, "r1")
+    crash(journal, "r2")
+    out = run_hermes(home_dir, "status", "--history")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("  run r1: stopped, ") and line.endswith("ended by drained") for line in lines)
+    assert any(line.startswith("  run r2: crashed, ") and line.endswith("ended by lost") for line in lines)
+    assert "\x1b[" not in out.stdout  # colour only on a terminal
+
+
+def test_plain_status_shows_the_last_shutdown_and_pattern_warnings(journal, home_dir):
+    planned_stop(journal, "r1")
+    crash(journal, "r2")
+    out = run_hermes(home_dir, "status").stdout
+    assert "last shutdown: crashed: the process vanished while running" in out
+    assert "warning: run r2 ended with no shutdown at all" in out
+    assert "see `hermes gateway forensics --run r2`" in out
+
+
+def test_json_keeps_every_old_key_and_adds_runs_counts_and_warnings(journal, home_dir):
+    planned_stop(journal, "r1", sessions=["s1"])
+    boot(journal, "r2")
+    doc = json.loads(run_hermes(home_dir, "status", "--history", "-n", "3", "--json").stdout)
+    assert OLD_KEYS <= set(doc)
+    assert all(set(h) == HISTORY_KEYS for h in doc["history"])
+    assert len(doc["history"]) == 3
+    assert [r["run_id"] for r in doc["runs"]] == ["r1", "r2"]
+    assert doc["runs"][0]["partial"] is True and doc["runs"][1]["end"] is None
+    assert doc["last_shutdown"]["ending"] == "planned_stop"
+    assert doc["counts"]["stops"] == 1 and doc["warnings"] == []
+    assert doc["resume_pending_sessions"] in (0, None)
+
+
+def test_since_limits_history_to_recent_transitions(journal, home_dir):
+    planned_stop(journal, "r1")
+    doc = json.loads(run_hermes(home_dir, "status", "--history", "--since", "1h", "--json").stdout)
+    assert [h["trigger"] for h in doc["history"]] == ["start", "ready", "drain", "drained"]
+    doc = json.loads(run_hermes(home_dir, "status", "--history", "--since", "2099-01-01T00:00:00Z",
+                                "--json").stdout)
+    assert doc["history"] == [] and doc["runs"] == []
+    bad = run_hermes(home_dir, "status", "--history", "--since", "yesterday")
+    assert bad.returncode == 2 and "invalid --since 'yesterday'" in bad.stderr
+
+
+def test_status_of_a_stopped_gateway_imports_no_heavy_module(journal, home_dir):
+    planned_stop(journal, "r1")
+    crash(journal, "r2")
+    probe = ("import sys\nfrom cli.main import hermes\n"
+             f"try:\n    hermes(['gateway', '--home', {str(home_dir)!r}, 'status', '--history', '--json'])\n"
+             "except SystemExit:\n    pass\n"
+             "print('HEAVY', sorted(m for m in ('transitions', 'sqlite_utils', 'psutil') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
+                         env=hermes_env(), timeout=60)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_every_status_query_uses_an_index(journal, home_dir):
+    import store
+    from click.testing import CliRunner
+
+    from cli.main import hermes
+
+    planned_stop(journal, "r1", sessions=["s1"])
+    crash(journal, "r2")
+    statements: list[str] = []
+    original = store.open_store
+
+    def traced(*args, **kwargs):
+        conn = original(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    store.open_store = traced
+    try:
+        result = CliRunner().invoke(hermes, ["gateway", "--home", str(home_dir), "status", "--history", "--json"])
+    finally:
+        store.open_store = original
+    assert result.exit_code == 0, result.output
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and " events " in f"{s} "]
+    assert len(selects) >= 5
+    for sql in selects:
+        plan = " ".join(row[3] for row in journal.conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "USING" in plan and "SCAN events" not in plan, (sql, plan)

@@ -1,0 +1,55 @@
+"""Runs written into a real state.db through the one write path, shaped like the gateway's own events.
+
+Used where a test needs a particular ending without waiting for a real process
+(the real-process tests in tests/lifecycle/test_forensics_real.py cover the same endings).
+"""
+
+from __future__ import annotations
+
+import time
+
+from lifecycle.identity import own_identity
+from lifecycle.journal import Journal
+
+ASKER = {"role": "controller", "user": "alice", "host": "box", "pid": 5000,
+         "argv": ["hermes", "gateway", "stop"]}
+
+
+def boot(journal: Journal, run_id: str, *, ready: bool = True, resumed=()) -> None:
+    """A run of *this* test process, so reconciliation (status) sees it alive until it ends."""
+    me = own_identity()
+    journal.fire("start", actor=f"gateway alice@box pid {me.pid}", run_id=run_id, pid=me.pid,
+                 data={"create_time": me.create_time})
+    for sid in resumed:
+        journal.fire("session_resumed", actor="gateway", data={"session": sid})
+    if ready:
+        journal.fire("ready", actor="gateway", data={"port": 40000})
+
+
+def request(journal: Journal, intent: str = "stop", timeout: float = 30.0, **extra) -> None:
+    journal.fire("stop_requested", actor="controller alice@box pid 5000", reason=intent,
+                 data={"target": {"pid": 4242, "create_time": 1.0}, "intent": intent,
+                       "deadline": time.time() + timeout, "requested_by": ASKER, **extra})
+
+
+def drain(journal: Journal, *, sessions=(), abandoned=None, timeout_s: float = 30.0, code: int = 0,
+          signal: str | None = None) -> None:
+    if signal:
+        journal.fire("signal_received", actor="gateway", data={"signal": signal})
+    journal.fire("drain", actor="gateway", reason="stop")
+    journal.fire("resume_pending_marked", actor="gateway", data={"sessions": list(sessions),
+                                                                 "count": len(sessions)})
+    if abandoned is not None:
+        journal.fire("drain_timeout", actor="gateway", data={"timeout_s": timeout_s, "abandoned": abandoned})
+    journal.fire("drained", actor="gateway", data={"exit_code": code})
+
+
+def planned_stop(journal: Journal, run_id: str, *, sessions=(), resumed=(), intent: str = "stop") -> None:
+    boot(journal, run_id, resumed=resumed)
+    request(journal, intent)
+    drain(journal, sessions=sessions, code=75 if intent == "restart" else 0)
+
+
+def crash(journal: Journal, run_id: str) -> None:
+    boot(journal, run_id)
+    journal.fire("lost", actor="controller alice@box pid 6000", reason="process 4242 is gone")
