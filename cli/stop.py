@@ -42,8 +42,10 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
             outcome = stop_through_service(journal, platform, service, timeout=timeout, force=force,
                                            countdown=Countdown())
         else:
+            age = platform.own_age()  # from the process's creation, if the OS can tell precisely
+            began = COMMAND_STARTED if age is None else time.monotonic() - age
             outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown(),
-                                   started_at=COMMAND_STARTED)
+                                   started_at=began)
         strays = []
         if take_all:
             from lifecycle.controller.strays import stop_strays

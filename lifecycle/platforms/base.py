@@ -70,6 +70,12 @@ class Platform(ABC):
     def kill_tree(self, root_pid: int, processes: list, *, whole: bool = True) -> list[str]:
         """Last force step: end ``processes`` without asking."""
 
+    def own_age(self) -> float | None:
+        """Seconds since this process was created, read from a monotonic clock, or None where
+        the OS gives no such reading (psutil's create time rounds the boot time to a second,
+        too coarse for a deadline counted from when a command was run)."""
+        return None
+
     def process_command_lines(self) -> Iterator[tuple[int, list[str]]]:
         """(pid, argv) of every process we may read, for discovery.  psutil here; Linux
         reads /proc directly so `status` can list strays without importing psutil."""

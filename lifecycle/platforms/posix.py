@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -77,6 +78,15 @@ def _signal_each(processes: list, how: str) -> list[str]:
 
 class LinuxPlatform(PosixPlatform):
     name = "linux"
+
+    def own_age(self) -> float | None:
+        try:
+            with open("/proc/self/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime, ticks after boot
+            return max(time.clock_gettime(time.CLOCK_BOOTTIME) - started, 0.0)
+        except (OSError, ValueError, IndexError, AttributeError):
+            return None
 
     def process_command_lines(self) -> Iterator[tuple[int, list[str]]]:
         for entry in os.listdir("/proc"):

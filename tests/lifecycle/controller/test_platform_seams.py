@@ -96,3 +96,16 @@ def test_linux_lists_command_lines_without_psutil_and_agrees_with_it():
     finally:
         child.kill()
         child.wait(30)
+
+
+AGE_PROBE = ("import time; from lifecycle.platforms import platform_named; p = platform_named('linux'); "
+             "a = p.own_age(); time.sleep(0.3); print(a, p.own_age())")
+
+
+def test_linux_reads_its_own_age_from_a_monotonic_clock():
+    done = subprocess.run([sys.executable, "-c", AGE_PROBE], capture_output=True, text=True, cwd=ROOT,
+                          env=hermes_env(), timeout=60, check=True)
+    first, second = map(float, done.stdout.split())
+    assert 0 < first < second
+    assert second - first >= 0.3 - 0.011  # the clock tick of the start time is 10 ms
+    assert platform_named("windows").own_age() is None
