@@ -135,7 +135,9 @@ class Story:
                          {"actor": request.actor}, requested_at=request.at,
                          intent=request.data.get("intent", "stop"),
                          restart_id=request.data.get("restart_id"), deadline=request.data.get("deadline"),
-                         drain_timeout_s=_deadline_seconds(request), force=bool(request.data.get("force")))
+                         drain_timeout_s=self.start.data.get("drain_timeout") or _deadline_seconds(request),
+                         force=bool(request.data.get("force")) or any(
+                             "--force" in (e.reason or "") for e in self._all("escalated")))
         elif signal is not None:
             cause["kind"] = "console_close" if signal in CONSOLE_EVENTS else "signal"
         return cause
