@@ -68,6 +68,9 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
     countdown = countdown or Silent()
     until = time.monotonic() + timeout
     current = reconcile(journal)
+    if current.state == "draining":  # on its way out: let it finish, then start a new run
+        _wait_until_at_rest(journal, until)
+        current = reconcile(journal)
     if current.state in ALIVE_STATES:
         return _already(journal, current, until, wait_ready)
     from lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
@@ -115,6 +118,12 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
             return failed(f"gateway pid {child.pid} was not ready within {timeout:g}s (it may still be starting)")
         countdown.show(f"waiting for gateway pid {child.pid} to be ready", remaining)
         time.sleep(min(POLL, remaining))
+
+
+def _wait_until_at_rest(journal: Journal, until: float) -> None:
+    """Until the draining run has ended (reconcile also notices a silent death)."""
+    while time.monotonic() < until and reconcile(journal).state in ALIVE_STATES:
+        time.sleep(0.02)
 
 
 def _winner(journal: Journal, until: float) -> StreamState | None:

@@ -86,7 +86,8 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
                            restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
     tree = ProcessTree(target.pid, [root])
     if (request.data.get("requested_by") or {}).get("pid") != os.getpid():
-        return _join(journal, platform, target, root, request.data.get("deadline"), grace, spare, countdown)
+        deadline = time.time() if force else request.data.get("deadline")  # --force waits for no one
+        return _join(journal, platform, target, root, deadline, grace, spare, countdown)
 
     if not force:
         if target.state != "starting" and target.process() is not None:

@@ -63,6 +63,14 @@ def spawn_plain(code: str, *extra_args: str) -> subprocess.Popen:
     return proc
 
 
+def turn_in_flight(home_dir: Path) -> bool:
+    """The reference gateway has a turn: its user message is stored (the reply comes after the work)."""
+    import sqlite3
+
+    with sqlite3.connect(home_dir / "state.db") as conn:
+        return conn.execute("SELECT count(*) FROM messages").fetchone()[0] >= 1
+
+
 def record_as_run(journal: Journal, pid: int, *, create_time: float | None = None,
                   cmdline: list[str] | None = None, ready: bool = True) -> str:
     """Record ``pid`` as the profile's running gateway, as `run` would have."""

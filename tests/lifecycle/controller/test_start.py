@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import psutil
 
 from tests.conftest import run_hermes
-from tests.lifecycle.controller.conftest import start_detached
-from tests.lifecycle.runtime.harness import state
+from tests.lifecycle.controller.conftest import start_detached, turn_in_flight
+from tests.lifecycle.runtime.harness import Client, events, state, wait_for
 
 
 def test_start_reports_pid_and_port_of_the_ready_run_detached_in_its_own_session(home_dir, reaper):
@@ -17,8 +19,6 @@ def test_start_reports_pid_and_port_of_the_ready_run_detached_in_its_own_session
     assert isinstance(started["port"], int) and started["port"] > 0
     gateway = psutil.Process(started["pid"])
     assert gateway.ppid() != psutil.Process().pid  # its launcher (the start command) is gone
-    import os
-
     assert os.getsid(started["pid"]) == started["pid"]  # a session leader: no terminal, no job control
     assert (home_dir / "logs" / "gateway-stdio.log").read_text().count(f"pid {started['pid']}") == 1
 
@@ -47,3 +47,20 @@ def test_start_no_wait_returns_the_recorded_run_without_waiting_for_ready(home_d
     # "started" when the gateway was quicker than our first look at the log
     assert (document["result"], document["state"]) in (("spawned", "starting"), ("started", "running"))
     assert document["run_id"] and document["pid"]
+
+
+def test_start_while_the_gateway_drains_waits_for_it_and_starts_a_new_run(home_dir, reaper):
+    old = start_detached(home_dir, "--drain-timeout", "20")
+    client = Client(old["port"])
+    session = client.call(op="open")["session"]
+    client.submit(op="send", session=session, text="finishing", work_ms=1500)
+    wait_for(lambda: turn_in_flight(home_dir), what="the turn in flight")
+    os.kill(old["pid"], signal.SIGTERM)
+    wait_for(lambda: state(home_dir).state == "draining", what="draining")
+    done = run_hermes(home_dir, "start", "--json")
+    client.close()
+    document = json.loads(done.stdout)
+    assert done.returncode == 0 and document["result"] == "started", done.stderr
+    assert document["run_id"] != old["run_id"]
+    assert [e.trigger for e in events(home_dir, run_id=old["run_id"])][-1] == "drained"
+

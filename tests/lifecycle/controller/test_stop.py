@@ -9,7 +9,7 @@ import threading
 
 from store import parse_at
 from tests.conftest import run_hermes
-from tests.lifecycle.controller.conftest import start_detached
+from tests.lifecycle.controller.conftest import start_detached, turn_in_flight
 from tests.lifecycle.runtime.harness import Client, events, state, wait_for
 
 
@@ -44,7 +44,7 @@ def test_stop_with_a_session_in_flight_drains_it_and_marks_the_session(home_dir,
     client.submit(op="send", session=session, text="long turn", work_ms=1500)
     reader = threading.Thread(target=lambda: replies.append(client.read()), daemon=True)
     reader.start()
-    wait_for(lambda: events(home_dir, "ready") and _turn_in_flight(home_dir), what="the turn in flight")
+    wait_for(lambda: events(home_dir, "ready") and turn_in_flight(home_dir), what="the turn in flight")
     done = run_hermes(home_dir, "stop")
     reader.join(30)
     client.close()
@@ -54,14 +54,6 @@ def test_stop_with_a_session_in_flight_drains_it_and_marks_the_session(home_dir,
     assert session in json.dumps(marked[-1].data)
     assert "drain_timeout" not in triggers(home_dir, started["run_id"])
     assert state(home_dir).state == "stopped"
-
-
-def _turn_in_flight(home_dir) -> bool:
-    """The gateway has the turn: its user message is stored (the reply comes after the work)."""
-    import sqlite3
-
-    with sqlite3.connect(home_dir / "state.db") as conn:
-        return conn.execute("SELECT count(*) FROM messages").fetchone()[0] >= 1
 
 
 def test_a_frozen_gateway_is_escalated_and_killed_within_timeout_and_grace(home_dir, reaper):
@@ -95,7 +87,7 @@ def test_force_skips_the_drain_wait(home_dir, reaper):
     client = Client(started["port"])
     session = client.call(op="open")["session"]
     client.submit(op="send", session=session, text="very long turn", work_ms=60_000)
-    wait_for(lambda: _turn_in_flight(home_dir), what="the turn in flight")
+    wait_for(lambda: turn_in_flight(home_dir), what="the turn in flight")
     done = run_hermes(home_dir, "stop", "--force", timeout=30)
     client.close()
     assert done.returncode == 3, done.stderr
