@@ -39,7 +39,7 @@ GRACE = 1.0
 
 def stop_budget(journal: Journal, timeout: float | None, run_drain_timeout: float | None = None) -> float:
     """Seconds from the request until the process must be gone: ``timeout``, else the
-    run's drain timeout (its ``--drain-timeout``, else ``restart_drain_timeout``, else
+    run's drain timeout (as the run recorded it, else ``restart_drain_timeout``, else
     30 s) plus a margin and the grace."""
     if timeout is not None:
         return timeout
@@ -78,7 +78,7 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
         return StopOutcome("not_running", current.state, current.run_id, None,
                            f"gateway {journal.stream} is not running ({current.state})")
 
-    budget = stop_budget(journal, timeout, target.drain_timeout_option)
+    budget = stop_budget(journal, timeout, _run_drain_timeout(journal, target))
     grace = grace_for(budget)
     from lifecycle.stop_request import request_stop
 
@@ -100,6 +100,17 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
     reason = "forced (--force)" if force else f"still alive {budget - grace:.1f}s after the stop request"
     return escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
                     reason=reason)
+
+
+def _run_drain_timeout(journal: Journal, target: Target) -> float | None:
+    """The drain timeout the run itself resolved (its `start` event records it), else its
+    command line's ``--drain-timeout``: the config may have changed since it started."""
+    if target.run_id:
+        for event in journal.events(run_id=target.run_id, triggers=("start",), limit=1):
+            value = event.data.get("drain_timeout")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                return float(value)
+    return target.drain_timeout_option
 
 
 def _join(journal: Journal, platform: Platform, target: Target, root, deadline: float | None,

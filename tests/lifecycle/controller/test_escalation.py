@@ -91,3 +91,19 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_the_default_budget_is_the_runs_own_drain_timeout_not_todays_config(home, journal, reaper):
+    from lifecycle.controller.stop import GRACE, MARGIN, _run_drain_timeout, stop_budget
+    from lifecycle.controller.target import Target
+
+    plain = spawn_plain(PLAIN)
+    reaper.append(plain)
+    proc = psutil.Process(plain.pid)
+    journal.fire("start", actor="test", run_id="r-own", pid=plain.pid,
+                 data={"create_time": proc.create_time(), "cmdline": proc.cmdline(), "drain_timeout": 4.0})
+    home.config_file.write_text('{"restart_drain_timeout": 90}')
+    target = Target.of(journal.state())
+    assert stop_budget(journal, None, _run_drain_timeout(journal, target)) == 4.0 + MARGIN + GRACE
+    assert stop_budget(journal, None, None) == 90 + MARGIN + GRACE
+    assert stop_budget(journal, 2.5, 4.0) == 2.5
