@@ -61,9 +61,14 @@ def test_follow_starts_after_since_and_ends_quietly_when_the_reader_leaves(home_
         [sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "events", "--follow", "--json",
          "--since", "2"],
         cwd=ROOT, env=hermes_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert json.loads(follower.stdout.readline())["seq"] == 3  # already committed: no wait
-    follower.stdout.close()
-    with Journal(Home.resolve(home_dir)) as journal:
-        journal.fire("exited", actor="test", data={"n": 3})
-    follower.wait(timeout=DEADLINE)
+    try:
+        assert json.loads(follower.stdout.readline())["seq"] == 3  # already committed: no wait
+        follower.stdout.close()
+        with Journal(Home.resolve(home_dir)) as journal:
+            journal.fire("exited", actor="test", data={"n": 3})
+        assert follower.wait(timeout=DEADLINE) == 0
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait(timeout=DEADLINE)
     assert "Traceback" not in follower.stderr.read()

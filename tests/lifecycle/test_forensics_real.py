@@ -22,6 +22,14 @@ from tests.conftest import ROOT, hermes_env, run_hermes
 DEADLINE = 60
 
 
+@pytest.fixture(autouse=True)
+def no_gateway_left_behind(home_dir):
+    """A failed assertion must not leave a detached gateway running on the shared machine."""
+    yield
+    if (home_dir / "state.db").exists():
+        run_hermes(home_dir, "stop", "--force", "--timeout", "10")
+
+
 def wait_for(predicate, what: str, timeout: float = DEADLINE):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -119,9 +127,12 @@ def test_planned_stop_drains_marks_the_session_and_the_next_run_resumes_it(home_
 def test_an_unplanned_sigterm_is_named_as_the_cause(home_dir):
     configure(home_dir, 30)
     gateway = run_gateway(home_dir)
-    ready_event(home_dir)
-    gateway.send_signal(signal.SIGTERM)
-    assert gateway.wait(timeout=DEADLINE) == 1
+    try:
+        ready_event(home_dir)
+        gateway.send_signal(signal.SIGTERM)
+        assert gateway.wait(timeout=DEADLINE) == 1
+    finally:
+        gateway.kill()
     doc = story(home_dir)
     assert doc["ending"] == "unplanned_signal" and doc["stop_cause"]["kind"] == "signal"
     assert doc["verdict"].startswith("unplanned stop by SIGTERM, drained in ")
@@ -159,8 +170,10 @@ def test_a_frozen_gateway_is_killed_and_each_escalation_step_is_told(home_dir):
 def test_a_sigkilled_gateway_is_told_as_a_crash_with_its_last_sign_of_life(home_dir):
     configure(home_dir, 30)
     gateway = run_gateway(home_dir)
-    ready_event(home_dir)
-    gateway.kill()
+    try:
+        ready_event(home_dir)
+    finally:
+        gateway.kill()
     gateway.wait(timeout=DEADLINE)
     status = run_hermes(home_dir, "status")
     assert "warning: run " in status.stdout and "ended with no shutdown at all" in status.stdout
@@ -175,10 +188,13 @@ def test_a_stop_during_start_is_honoured_and_told(home_dir):
     configure(home_dir, 5)
     gateway = run_gateway(home_dir, "--app", "tests.slow_start_app:create",
                           env=hermes_env(HERMES_TEST_SLOW_START_S="3"))
-    wait_for(lambda: any(e.trigger == "start" for e in log(home_dir)), "the run to begin")
-    stopped = run_hermes(home_dir, "stop")
-    assert stopped.returncode == 0, stopped.stderr
-    assert gateway.wait(timeout=DEADLINE) == 0
+    try:
+        wait_for(lambda: any(e.trigger == "start" for e in log(home_dir)), "the run to begin")
+        stopped = run_hermes(home_dir, "stop")
+        assert stopped.returncode == 0, stopped.stderr
+        assert gateway.wait(timeout=DEADLINE) == 0
+    finally:
+        gateway.kill()
     doc = story(home_dir)
     assert doc["ending"] == "planned_stop" and doc["stop_cause"]["during_start"]
     assert "asked while starting" in doc["verdict"]
