@@ -161,7 +161,8 @@ class Story:
             "in_flight_count": _count(in_flight) if in_flight is not None else None,
             "sessions_marked": len(_session_ids(marked)) if marked else 0,
             "timed_out": timeout is not None,
-            "timeout_s": timeout.data.get("timeout_s", timeout.data.get("timeout")) if timeout else None,
+            "timeout_s": (timeout.data.get("timeout_s", timeout.data.get("timeout")) if timeout
+                          else self.start.data.get("drain_timeout")),
             "abandoned": abandoned,
             "abandoned_count": _count(abandoned),
         }
