@@ -53,3 +53,36 @@ def planned_stop(journal: Journal, run_id: str, *, sessions=(), resumed=(), inte
 def crash(journal: Journal, run_id: str) -> None:
     boot(journal, run_id)
     journal.fire("lost", actor="controller alice@box pid 6000", reason="process 4242 is gone")
+
+
+def ended_run(journal: Journal, run_id: str, ending: str) -> None:
+    """One run that ends as ``ending`` says (a word of ``tests.strategies.run_endings``)."""
+    if ending == "crash":
+        crash(journal, run_id)
+    elif ending == "start_failed":
+        boot(journal, run_id, ready=False)
+        journal.fire("start_failed", actor="gateway", reason="boom", data={"error": "boom", "exit_code": 78})
+    elif ending == "kill":
+        boot(journal, run_id)
+        request(journal, timeout=1)
+        journal.fire("escalated", actor="controller", data={"step": "kill_tree", "pids": [1]})
+        journal.fire("kill", actor="controller")
+    elif ending == "signal":
+        boot(journal, run_id)
+        drain(journal, signal="SIGTERM", code=1)
+    elif ending == "timeout":
+        boot(journal, run_id)
+        request(journal)
+        drain(journal, abandoned=[{"session": "x"}])
+    else:
+        planned_stop(journal, run_id, sessions=["s"], intent=ending)
+
+
+def write_history(journal: Journal, history: tuple[list[str], bool]) -> list[str]:
+    """Write a ``tests.strategies.run_histories`` example; return the run ids, oldest first."""
+    endings, alive = history
+    for i, ending in enumerate(endings):
+        ended_run(journal, f"r{i}", ending)
+    if alive:
+        boot(journal, "live")
+    return [f"r{i}" for i in range(len(endings))] + (["live"] if alive else [])

@@ -31,3 +31,11 @@ fire_context = st.fixed_dictionaries(
 
 #: A sequence of (trigger, context) that a crowd of writers might fire at one stream.
 trigger_sequences = st.lists(st.tuples(trigger_names, fire_context), max_size=40)
+
+
+# -- Histories of whole runs (forensics, prune) --
+
+#: How one run ends; tests/journal_runs.py writes each as the gateway and controller would.
+run_endings = st.sampled_from(["stop", "restart", "signal", "timeout", "kill", "crash", "start_failed"])
+#: A profile's history: some ended runs, then maybe a run that is still alive.
+run_histories = st.tuples(st.lists(run_endings, min_size=1, max_size=8), st.booleans())

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.conftest import ROOT, hermes_env, run_hermes
+from tests.conftest import run_hermes
 from tests.journal_runs import boot, crash, planned_stop
 
 OLD_KEYS = {"schema_version", "profile", "state", "pid", "run_id", "since", "port", "version", "history"}
@@ -56,18 +54,6 @@ def test_since_limits_history_to_recent_transitions(journal, home_dir):
     assert doc["history"] == [] and doc["runs"] == []
     bad = run_hermes(home_dir, "status", "--history", "--since", "yesterday")
     assert bad.returncode == 2 and "invalid --since 'yesterday'" in bad.stderr
-
-
-def test_status_of_a_stopped_gateway_imports_no_heavy_module(journal, home_dir):
-    planned_stop(journal, "r1")
-    crash(journal, "r2")
-    probe = ("import sys\nfrom cli.main import hermes\n"
-             f"try:\n    hermes(['gateway', '--home', {str(home_dir)!r}, 'status', '--history', '--json'])\n"
-             "except SystemExit:\n    pass\n"
-             "print('HEAVY', sorted(m for m in ('transitions', 'sqlite_utils', 'psutil') if m in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT,
-                         env=hermes_env(), timeout=60)
-    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
 
 
 def test_every_status_query_uses_an_index(journal, home_dir):

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from lifecycle.forensics import RunNotFound, build_story
-from tests.journal_runs import boot, crash, drain, planned_stop, request
+from lifecycle.home import Home
+from lifecycle.journal import Journal
+from lifecycle.verdict import ENDING_KINDS
+from tests.journal_runs import boot, crash, drain, planned_stop, request, write_history
+from tests.strategies import run_histories
 
 
 def story(journal, run_id=None) -> dict:
@@ -138,3 +143,23 @@ def test_an_unknown_run_is_a_clear_error(journal):
         build_story(journal.conn, "default", "nope")
     with pytest.raises(RunNotFound, match="no run at all"):
         build_story(journal.conn, "default")
+
+
+EXPECTED_ENDING = {"stop": "planned_stop", "restart": "planned_restart", "signal": "unplanned_signal",
+                   "timeout": "planned_stop", "kill": "killed", "crash": "crashed",
+                   "start_failed": "start_failed"}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=run_histories)
+def test_every_run_of_any_history_gets_the_ending_it_had(tmp_path_factory, history):
+    endings, alive = history
+    with Journal(Home.resolve(tmp_path_factory.mktemp("home"))) as journal:
+        write_history(journal, history)
+        for i, ending in enumerate(endings):
+            doc = build_story(journal.conn, "default", f"r{i}").to_json()
+            assert doc["ending"] == EXPECTED_ENDING[ending] and doc["ending"] in ENDING_KINDS
+            assert doc["verdict"] and "\n" not in doc["verdict"]
+            assert doc["timeline"][0]["trigger"] == "start"
+        last = build_story(journal.conn, "default").to_json()
+        assert last["ending"] == ("alive" if alive else EXPECTED_ENDING[endings[-1]])

@@ -6,10 +6,15 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from lifecycle.home import Home
+from lifecycle.journal import Journal
 from lifecycle.prune import plan_keep_runs, plan_older_than, prune
 from store import read_events, verify_projection
-from tests.journal_runs import boot, crash, planned_stop
+from tests.journal_runs import boot, crash, planned_stop, write_history
+from tests.strategies import run_histories
 
 
 def five_runs_and_a_live_one(journal) -> None:
@@ -85,3 +90,21 @@ def test_a_stale_plan_removes_nothing(journal):
     with pytest.raises(PruneConflict, match="nothing was removed"):
         prune(journal, stale, actor="test", rule={})
     assert read_events(journal.conn) == before
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=run_histories, keep=st.integers(min_value=1, max_value=10))
+def test_any_history_pruned_to_any_size_folds_to_the_same_state(tmp_path_factory, history, keep):
+    with Journal(Home.resolve(tmp_path_factory.mktemp("home"))) as journal:
+        runs = write_history(journal, history)
+        newest = [e for e in read_events(journal.conn) if e.run_id == runs[-1]]
+        before = journal.state()
+        plan = plan_keep_runs(journal.conn, "default", keep)
+        if plan is not None:
+            prune(journal, plan, actor="test", rule={"keep_runs": keep})
+        remaining = read_events(journal.conn)
+        assert {e.run_id for e in remaining} == set(runs[-keep:])
+        assert [e for e in remaining if e.run_id == runs[-1]][:len(newest)] == newest
+        stored, rebuilt = verify_projection(journal.conn, "default")
+        assert stored == rebuilt
+        assert (stored.state, stored.run_id, stored.pid) == (before.state, before.run_id, before.pid)
