@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from lifecycle.errors import ServiceError, UsageError
+from lifecycle.errors import HermesError, ServiceError, UsageError
 from lifecycle.home import Home, validate_profile
 from lifecycle.platforms.runner import CommandResult, Runner
 
@@ -205,6 +205,19 @@ class ServiceManager(ABC):
         if not result.ok:
             raise ServiceError(f"{what} failed: `{' '.join(result.argv)}` {describe_failure(result)}")
         return result
+
+    def stop_limits(self) -> dict[str, float]:
+        """Limits for a command that waits silently while the gateway drains (``systemctl
+        stop``, ``launchctl bootout``): both cutoffs beyond the manager's stop timeout, so a
+        drain is never mistaken for a hung command."""
+        from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
+
+        try:
+            drain = drain_timeout(self.home)
+        except HermesError:
+            drain = DEFAULT_DRAIN_TIMEOUT
+        limit = float(stop_timeout_seconds(drain) + STOP_GRACE_SECONDS)
+        return {"timeout": limit, "idle_timeout": limit}
 
     def env_path(self, name: str) -> Path:
         value = self.env.get(name)

@@ -92,7 +92,7 @@ class LaunchdAgentManager(ServiceManager):
                 command = found.get("ProgramArguments") or []
                 replaced = stale_reason(command, plan.command, self.owns_command(command))
                 if self._loaded():
-                    self.check(["launchctl", "bootout", self.target], "unloading the old agent")
+                    self.check(["launchctl", "bootout", self.target], "unloading the old agent", **self.stop_limits())
             self.plist_path.parent.mkdir(parents=True, exist_ok=True)
             self.home.ensure_private_dir(self.home.logs_dir)
             write_atomically(self.plist_path, plistlib.dumps(wanted).decode("utf-8"))
@@ -112,7 +112,7 @@ class LaunchdAgentManager(ServiceManager):
         if found is None or not self.owns_command(found.get("ProgramArguments") or []):
             return []
         if self._loaded():
-            self.check(["launchctl", "bootout", self.target], "unloading the agent")
+            self.check(["launchctl", "bootout", self.target], "unloading the agent", **self.stop_limits())
         self.plist_path.unlink()
         return [Removal(TRACK, str(self.plist_path))]
 

@@ -163,7 +163,7 @@ class SystemdUserManager(ServiceManager):
         text, command = self._existing()
         if text is None or not self.owns_command(command):
             return []
-        self.check(self.systemctl("stop", self.unit_name), "stopping the unit")
+        self.check(self.systemctl("stop", self.unit_name), "stopping the unit", **self.stop_limits())
         self.check(self.systemctl("disable", self.unit_name), "disabling the unit")
         self.unit_path.unlink()
         self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
@@ -173,7 +173,7 @@ class SystemdUserManager(ServiceManager):
         self.check(self.systemctl("start", self.unit_name), f"starting {self.unit_name}")
 
     def stop(self) -> None:
-        self.check(self.systemctl("stop", self.unit_name), f"stopping {self.unit_name}")
+        self.check(self.systemctl("stop", self.unit_name), f"stopping {self.unit_name}", **self.stop_limits())
 
     def is_installed(self) -> bool:
         text, command = self._existing()

@@ -219,3 +219,17 @@ def test_a_failing_reload_after_the_unit_was_written_is_still_recorded(gateway_h
     with Journal(gateway_home) as journal:
         [event] = journal.events(triggers=("service_installed",))
     assert event.data["definition"] == str(manager.unit_path) and "Failed to connect to bus" in event.data["error"]
+
+
+def test_the_managers_stop_waits_longer_than_a_silent_drain(gateway_home, user_env):
+    gateway_home.ensure_private_dir()
+    gateway_home.config_file.write_text('{"restart_drain_timeout": 120}')
+    fake = FakeSystemctl()
+    runner = fake.runner()
+    seen = []
+    original = runner.run
+    runner.run = lambda argv, **limits: (seen.append((tuple(argv), limits)), original(argv, **limits))[1]
+    SystemdUserManager(gateway_home, runner, user_env).stop()
+    [(argv, limits)] = seen
+    assert argv == ("systemctl", "--user", "stop", UNIT)
+    assert limits["timeout"] > 120 and limits["idle_timeout"] > 120
