@@ -90,14 +90,22 @@ def refuse_newer(conn: sqlite3.Connection, path: Path | str = "state.db") -> int
     nothing has touched it (the caller switches to WAL and migrates only afterwards).
     """
     known = latest_version()
+    # One read transaction: the version and the tables must come from the same snapshot,
+    # or a concurrent opener's fresh migration looks like someone else's database.
+    own_snapshot = not conn.in_transaction
     try:
+        if own_snapshot:
+            conn.execute("BEGIN")
         current = schema_version(conn)
+        if current > known:
+            raise SchemaTooNew(path, current, known)
+        if current < known:
+            _refuse_foreign_or_corrupt(conn, path, current)
     except sqlite3.DatabaseError as exc:
         raise unusable(path, exc) from None
-    if current > known:
-        raise SchemaTooNew(path, current, known)
-    if current < known:
-        _refuse_foreign_or_corrupt(conn, path, current)
+    finally:
+        if own_snapshot and conn.in_transaction:
+            conn.execute("COMMIT")
     return current
 
 
