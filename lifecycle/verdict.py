@@ -98,6 +98,17 @@ def _crashed(story: "Story") -> str:
     return text
 
 
+def _came_back(story: "Story") -> str:
+    """After a restart: whether the next run reached ``ready``, and how long after the stop."""
+    if not story.next_run:
+        return "; no run has started since"
+    ready = next((e for e in story.next_run if e.trigger == "ready"), None)
+    if ready is not None:
+        return f"; back up (ready) {human((parse_at(ready.at) - parse_at(story.end.at)).total_seconds())} later"
+    ended = any(e.is_transition and e.trigger in ("start_failed", "lost", "kill") for e in story.next_run)
+    return "; the next run never became ready" if ended else "; the next run is still starting"
+
+
 def verdict(story: "Story", now: datetime | None = None) -> str:
     """A one-line reading of the run, e.g. "planned stop, drained in 0.21 s"."""
     kind = ending(story)
@@ -125,6 +136,8 @@ def verdict(story: "Story", now: datetime | None = None) -> str:
         "drained_unexplained": f"stopped with no recorded cause{while_starting}",
     }[kind]
     text = f"{head}, {_drained_phrase(story)}"
+    if kind == "planned_restart":
+        text += _came_back(story)
     exit_info = story.exit()
     if exit_info and exit_info["forced"]:
         text += ", exit forced (something held the drained process up)"

@@ -163,3 +163,12 @@ def test_every_run_of_any_history_gets_the_ending_it_had(tmp_path_factory, histo
             assert doc["timeline"][0]["trigger"] == "start"
         last = build_story(journal.conn, "default").to_json()
         assert last["ending"] == ("alive" if alive else EXPECTED_ENDING[endings[-1]])
+
+
+def test_a_restart_verdict_says_whether_the_next_run_came_back(journal):
+    planned_stop(journal, "r1", intent="restart")
+    assert story(journal, "r1")["verdict"].endswith("; no run has started since")
+    boot(journal, "r2", ready=False)
+    assert story(journal, "r1")["verdict"].endswith("; the next run is still starting")
+    journal.fire("ready", actor="gateway", data={"port": 1})
+    assert "; back up (ready) " in story(journal, "r1")["verdict"]
