@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 
-from tests.conftest import run_hermes
+from tests.conftest import ROOT, hermes_env, run_hermes
 from tests.journal_runs import boot, crash, planned_stop
 
 OLD_KEYS = {"schema_version", "profile", "state", "pid", "run_id", "since", "port", "version", "history"}
@@ -83,3 +87,18 @@ def test_every_status_query_uses_an_index(journal, home_dir):
     for sql in selects:
         plan = " ".join(row[3] for row in journal.conn.execute("EXPLAIN QUERY PLAN " + sql))
         assert "USING" in plan and "SCAN events" not in plan, (sql, plan)
+
+
+def test_history_is_coloured_on_a_terminal(journal, home_dir):
+    crash(journal, "r1")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "status",
+                               "--history"], stdout=follower, stderr=subprocess.PIPE, cwd=ROOT, env=hermes_env(),
+                              timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        output = os.read(leader, 65536).decode()
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "\x1b[31m" in output and "crashed" in output  # red for a crash
