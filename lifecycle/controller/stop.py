@@ -120,6 +120,7 @@ def _join(journal: Journal, platform: Platform, target: Target, root, deadline: 
     until = time.monotonic() + max((deadline or time.time()) - time.time(), 0) + grace + MARGIN
     if wait_tree_gone(ProcessTree(target.pid, [root]), until, countdown,
                       f"joined a stop of pid {target.pid} already under way"):
+        _let_the_leader_record(journal, target)
         outcome = _left(journal, target)
         outcome.joined = True
         if outcome.state == "killed":
@@ -129,6 +130,17 @@ def _join(journal: Journal, platform: Platform, target: Target, root, deadline: 
                        reason="an earlier stop request passed its deadline")
     outcome.joined = True
     return outcome
+
+
+def _let_the_leader_record(journal: Journal, target: Target, patience: float = 2.0) -> None:
+    """The stop we joined writes how the run ended (``kill``) just after the process is gone;
+    reconciling first would record ``lost`` in its place."""
+    until = time.monotonic() + patience
+    while time.monotonic() < until:
+        current = journal.state()
+        if current.state not in ALIVE_STATES or current.run_id != target.run_id:
+            return
+        time.sleep(0.01)
 
 
 def _left(journal: Journal, target: Target) -> StopOutcome:
