@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle.errors import InvalidProfileName
+from lifecycle.errors import HermesError, InvalidProfileName
 
 PROFILE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DEFAULT_PROFILE = "default"
@@ -79,6 +79,10 @@ class Home:
     def ensure_private_dir(self, path: Path | None = None) -> Path:
         """Create ``path`` (default: the root) owner-only; tighten an existing root we own."""
         target = path or self.root
-        target.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(target, 0o700)  # mkdir's mode is filtered by the umask
+        try:
+            target.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(target, 0o700)  # mkdir's mode is filtered by the umask
+        except OSError as exc:
+            raise HermesError(f"cannot use {target} as the Hermes home: {exc.strerror or exc}; "
+                              "pass --home DIR or set HERMES_HOME to a folder you own") from None
         return target

@@ -77,3 +77,12 @@ def test_the_longest_legal_profile_name_is_accepted(places):
     result = _hermes("--home", str(places["flag"]), "--profile", "a" + "-_0" * 21, "status",
                      env=_env(places, with_hermes_home=False))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_home_that_cannot_be_created_is_one_line_and_exit_1(tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    result = _hermes("--home", str(blocker / "home"), "status", env=hermes_env())
+    assert result.returncode == 1
+    assert result.stderr.startswith("hermes: cannot use ") and result.stderr.count("\n") == 1
+    assert blocker.read_text() == "not a folder\n"
