@@ -43,10 +43,13 @@ def _stdin_is_tty() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = None) -> int:
+def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = None,
+                force_exit: bool = True) -> int:
     """Run the gateway of ``home`` until it is stopped; return its exit code (0, 1 or 75).
 
-    Raises :class:`HermesError` when it cannot start (``ConfigError``: exit 78).
+    Raises :class:`HermesError` when it cannot start (``ConfigError``: exit 78).  With
+    ``force_exit`` (the CLI), the process is ended ``EXIT_GRACE`` seconds after the drain
+    if something holds it up; an embedder that keeps its process alive passes False.
     """
     platform = platform or current_platform()
     hygiene = platform.install_console_hygiene(_stdin_is_tty())
@@ -56,8 +59,8 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
         timeout, config_error = drain_timeout(home, options.drain_timeout), None
     except ConfigError as exc:
         config, timeout, config_error = GatewayConfig(), None, exc
-    acquire_instance(home, platform, journal, replace=options.replace,
-                     fallback_wait_s=config.restart_drain_timeout)  # held until the process exits
+    lock = acquire_instance(home, platform, journal, replace=options.replace,
+                            fallback_wait_s=config.restart_drain_timeout)
     reconcile(journal, actor_role="gateway")
     me, run_id = own_identity(), new_run_id()
     start = fire_start(journal, me, run_id, {
@@ -69,7 +72,10 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
     config = GatewayConfig(options.host or config.host,
                            config.port if options.port is None else options.port, timeout)
     code = asyncio.run(_serve(home, journal, platform, me, run_id, start.seq, config, options.app))
-    force_exit_after(home, me, run_id, code)
+    if force_exit:
+        force_exit_after(home, me, run_id, code)  # the lock stays held until the process is gone
+    else:
+        lock.release()
     journal.close()
     return code
 
