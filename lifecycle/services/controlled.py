@@ -10,12 +10,15 @@ call to the manager is a ``service_requested`` event, beside the gateway's own e
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Sequence
 
 from lifecycle.controller.countdown import Countdown, Silent
 from lifecycle.controller.outcome import StopOutcome
-from lifecycle.controller.restart import RestartOutcome, inside_gateway_tree, new_restart_id, restart_gateway
+from lifecycle.controller.restart import (
+    DETACHED_ENV, RestartOutcome, inside_gateway_tree, new_restart_id, restart_gateway,
+)
 from lifecycle.controller.start import StartOutcome
 from lifecycle.controller.stop import stop_gateway
 from lifecycle.controller.tree import caller_ancestry
@@ -127,8 +130,8 @@ def restart_through_service(journal: Journal, platform: Platform, manager: Servi
                             restart_id: str | None = None, countdown: Countdown | None = None) -> RestartOutcome:
     """Drain with intent ``restart`` (exit 75: systemd and launchd revive it themselves);
     if the manager does not run it again, ask it to start; then wait for ``ready``."""
-    if inside_gateway_tree(journal):
-        # the detached copy re-enters `hermes gateway restart`, which comes back here
+    if inside_gateway_tree(journal) and not os.environ.get(DETACHED_ENV):
+        # the detached copy (DETACHED_ENV set) re-enters `hermes gateway restart` and comes back here
         return restart_gateway(journal, platform, timeout=timeout, start_timeout=start_timeout,
                                restart_id=restart_id, countdown=countdown)
     countdown = countdown or Silent()
