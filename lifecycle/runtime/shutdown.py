@@ -34,6 +34,9 @@ from lifecycle.stop_request import MINE, StopRequest, judge
 EXIT_STOP, EXIT_UNPLANNED, EXIT_RESTART, EXIT_CONFIG = 0, 1, 75, 78
 #: How long a drained process may take to end by itself before exit is forced.
 EXIT_GRACE = 2.0
+#: Windows ends a process ~5 s after a console close/logoff/shutdown event: the drain
+#: must be recorded before that, so its wait is capped here.
+CONSOLE_DRAIN_BUDGET = 3.5
 
 log = logging.getLogger("hermes.shutdown")
 
@@ -119,11 +122,13 @@ class Shutdown:
             await app.stop_accepting()
             active = sorted(app.active_sessions())
             sessions.mark_resume_pending(active, run_id=self.run_id, actor=who("gateway"))
+            budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if cause.kind == "console" \
+                else self.drain_timeout
             try:
-                await asyncio.wait_for(app.wait_idle(), self.drain_timeout)
+                await asyncio.wait_for(app.wait_idle(), budget)
             except asyncio.TimeoutError:
-                self._fire("drain_timeout", reason=f"in-flight work still running after {self.drain_timeout:g} s",
-                           data={"timeout_s": self.drain_timeout, "abandoned": app.in_flight()})
+                self._fire("drain_timeout", reason=f"in-flight work still running after {budget:g} s",
+                           data={"timeout_s": budget, "abandoned": app.in_flight()})
             try:
                 await app.close()
             except Exception as exc:  # an app's close must not stop the drain from being recorded

@@ -14,7 +14,8 @@ from lifecycle.platforms import platform_named
 from lifecycle.platforms.windows import console_event_name
 from lifecycle.stop_request import request_stop
 from tests.conftest import ROOT, hermes_env
-from tests.lifecycle.runtime.harness import GatewayProcess, events
+from lifecycle.runtime.shutdown import CONSOLE_DRAIN_BUDGET
+from tests.lifecycle.runtime.harness import Client, GatewayProcess, events, wait_for
 from tests.lifecycle.runtime.windows_like import CONSOLE_CLOSE_FILE
 
 
@@ -54,6 +55,25 @@ def test_console_close_drains_and_exits_1_for_the_service_manager_to_revive(tmp_
     drain = events(tmp_path, "drain", run_id=run)[0]
     assert drain.data["cause"] == "console" and drain.data["console_event"] == "CTRL_CLOSE_EVENT"
     assert events(tmp_path, "drained", run_id=run)
+
+
+def test_console_close_caps_the_drain_so_it_is_recorded_before_windows_ends_the_process(tmp_path,
+                                                                                       windows_gateway):
+    client = Client(windows_gateway.wait_ready())
+    session = client.call(op="open")["session"]
+    client.submit(op="send", session=session, text="long", work_ms=600_000)
+    wait_for(lambda: windows_gateway.run_event("ready") and _stored(windows_gateway, session), what="turn in flight")
+    (tmp_path / CONSOLE_CLOSE_FILE).touch()
+    assert windows_gateway.wait_exit() == 1
+    timeout = windows_gateway.run_event("drain_timeout")
+    assert timeout.data["timeout_s"] == CONSOLE_DRAIN_BUDGET < 5  # below the run's --drain-timeout 5
+    assert windows_gateway.run_event("resume_pending_marked").data["sessions"] == [session]
+    client.close()
+
+
+def _stored(gateway, session: str) -> bool:
+    with Journal(gateway.home) as journal:
+        return journal.conn.execute("SELECT count(*) FROM messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
 
 
 def test_detached_gateway_ignores_console_ctrl_c_where_windows_would(tmp_path, windows_gateway):
