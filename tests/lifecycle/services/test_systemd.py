@@ -233,3 +233,19 @@ def test_the_managers_stop_waits_longer_than_a_silent_drain(gateway_home, user_e
     [(argv, limits)] = seen
     assert argv == ("systemctl", "--user", "stop", UNIT)
     assert limits["timeout"] > 120 and limits["idle_timeout"] > 120
+
+
+def test_each_profile_gets_its_own_unit_and_uninstall_keeps_the_other(gateway_home, user_env):
+    from lifecycle.home import Home
+
+    other = Home.resolve(gateway_home.root, "night-shift")
+    fake = FakeSystemctl()
+    default, _, _ = make(gateway_home, user_env, fake)
+    night, _, _ = make(other, user_env, fake)
+    default.install(plan_for(gateway_home, start_now=False))
+    night.install(plan_for(other, start_now=False))
+    assert night.unit_path.name == "hermes-gateway-night-shift.service" and default.unit_path.exists()
+    assert "--profile" in split_exec_line(parse_unit(night.unit_path.read_text())["Service"]["ExecStart"])
+    night.uninstall()
+    assert default.unit_path.exists() and not night.unit_path.exists()
+    assert fake.enabled == {UNIT}
