@@ -55,9 +55,6 @@ class Target:
             return False
         return self.cmdline is None or cmdline is None or cmdline == self.cmdline
 
-    def is_alive(self) -> bool:
-        return self.process() is not None
-
     @property
     def run_args(self) -> list[str]:
         return run_args_of(self.cmdline)

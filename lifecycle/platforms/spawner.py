@@ -7,6 +7,7 @@ call, because Windows process flags cannot be exercised here for real.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, Sequence
@@ -89,6 +90,6 @@ def _describe(stream: Any) -> Any:
     return name if isinstance(name, str) else stream
 
 
-def open_log(path: "str | object") -> IO[bytes]:
+def open_log(path: "str | os.PathLike[str]") -> IO[bytes]:
     """The sidecar log, opened for appending (shared by every run of the profile)."""
-    return open(path, "ab", buffering=0)  # noqa: SIM115 - handed to the child, closed by caller
+    return open(path, "ab", buffering=0)  # handed to the child; the caller closes its copy
