@@ -245,7 +245,8 @@ def test_each_profile_gets_its_own_unit_and_uninstall_keeps_the_other(gateway_ho
     default.install(plan_for(gateway_home, start_now=False))
     night.install(plan_for(other, start_now=False))
     assert night.unit_path.name == "hermes-gateway-night-shift.service" and default.unit_path.exists()
-    assert "--profile" in split_exec_line(parse_unit(night.unit_path.read_text())["Service"]["ExecStart"])
+    assert split_exec_line(parse_unit(night.unit_path.read_text())["Service"]["ExecStart"])[-3:] == [
+        "--profile", "night-shift", "run"]
     night.uninstall()
     assert default.unit_path.exists() and not night.unit_path.exists()
     assert fake.enabled == {UNIT}
