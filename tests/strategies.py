@@ -33,6 +33,27 @@ fire_context = st.fixed_dictionaries(
 trigger_sequences = st.lists(st.tuples(trigger_names, fire_context), max_size=40)
 
 
+# -- Windows command lines (service managers): paths and arguments that break naive quoting --
+
+#: Characters each parser treats specially, plus spaces, tabs and non-ASCII.
+_WINDOWS_AWKWARD = ' \t"%^&|<>()!\\\'=;,éßü中文🚀'
+_windows_char = st.one_of(
+    st.sampled_from(_WINDOWS_AWKWARD),
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\r\n\0"),
+)
+
+#: One command-line argument (may be empty, may be all quotes and backslashes).
+windows_args = st.text(alphabet=_windows_char, max_size=24)
+#: A program path: like an argument but never a double quote (Windows forbids it in names).
+windows_programs = st.text(alphabet=_windows_char.filter(lambda c: c != '"'), min_size=1, max_size=24).map(
+    lambda name: "C:\\Users\\" + name + "\\python.exe")
+windows_argvs = st.tuples(windows_programs, st.lists(windows_args, max_size=6)).map(lambda t: [t[0], *t[1]])
+
+#: A word for a systemd ExecStart line (no control characters: a unit file cannot hold them).
+unit_words = st.text(alphabet=st.one_of(st.sampled_from(' "\'\\%$;é中'),
+                                        st.characters(blacklist_categories=("Cs", "Cc"))), max_size=24)
+
+
 # -- Histories of whole runs (forensics, prune) --
 
 #: How one run ends; tests/journal_runs.py writes each as the gateway and controller would.
