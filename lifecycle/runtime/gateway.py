@@ -71,7 +71,8 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
         raise config_error
     config = GatewayConfig(options.host or config.host,
                            config.port if options.port is None else options.port, timeout)
-    code = asyncio.run(_serve(home, journal, platform, me, run_id, start.seq, config, options.app))
+    code = asyncio.run(_serve(home, journal, platform, me, run_id, start.seq, config, options.app,
+                              ignore_late_signals=force_exit))
     if force_exit:
         force_exit_after(home, me, run_id, code)  # the lock stays held until the process is gone
     else:
@@ -89,7 +90,7 @@ def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseE
 
 
 async def _serve(home: Home, journal: Journal, platform: Platform, me: ProcessIdentity, run_id: str,
-                 start_seq: int, config: GatewayConfig, app_spec: str) -> int:
+                 start_seq: int, config: GatewayConfig, app_spec: str, *, ignore_late_signals: bool) -> int:
     loop = asyncio.get_running_loop()
     shutdown = Shutdown(journal, me, run_id=run_id, start_seq=start_seq,
                         drain_timeout=config.restart_drain_timeout)
@@ -137,4 +138,6 @@ async def _serve(home: Home, journal: Journal, platform: Platform, me: ProcessId
         watcher.stop()
         for name in platform.loop_signals:
             loop.remove_signal_handler(getattr(signal, name))
+            if ignore_late_signals:  # drained: a late SIGTERM must not turn exit 0/75 into a kill
+                signal.signal(getattr(signal, name), signal.SIG_IGN)
 

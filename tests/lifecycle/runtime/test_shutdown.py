@@ -140,3 +140,13 @@ def test_draining_gateway_refuses_new_work_but_answers_history(tmp_path, gateway
     assert other.call(op="history", session=session)["ok"] is True
     assert client.read()["ok"] is True
     assert gateway.wait_exit() == 0
+
+
+def test_a_signal_after_the_drain_does_not_change_the_exit_code(tmp_path, gateways):
+    """The controller signals right after its request; a drained gateway still exits 75, not by SIGTERM."""
+    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.lifecycle.runtime.apps:stuck_thread")
+    gateway.wait_ready()
+    _ask(gateway, "restart")
+    wait_for(lambda: gateway.run_event("drained"), what="drained")
+    gateway.proc.send_signal(signal.SIGTERM)  # lands in the exit grace: the stuck thread holds the process
+    assert gateway.wait_exit() == 75
