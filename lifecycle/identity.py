@@ -7,6 +7,10 @@ import os
 import socket
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lifecycle.platforms import Platform
 
 #: Create times read twice for one process can differ in the last digits.
 CREATE_TIME_TOLERANCE = 0.5
@@ -27,18 +31,19 @@ def own_identity() -> ProcessIdentity:
     return ProcessIdentity(os.getpid(), psutil.Process().create_time())
 
 
-def is_alive(pid: int | None, create_time: float | None) -> bool:
-    """True when a running (not zombie) process has this pid *and* this create time."""
+def is_alive(pid: int | None, create_time: float | None, platform: "Platform | None" = None) -> bool:
+    """True when a running (not zombie) process has this pid *and* this create time.
+
+    Asked through the platform seam, which on Linux reads /proc instead of importing
+    psutil (~10 ms of every `status` and `stop`)."""
     if pid is None:
         return False
-    import psutil
+    if platform is None:
+        from lifecycle.platforms import current_platform
 
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        started = proc.create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        platform = current_platform()
+    started = platform.process_create_time(pid)
+    if started is None:
         return False
     return create_time is None or abs(started - create_time) <= CREATE_TIME_TOLERANCE
 

@@ -69,8 +69,9 @@ def _default_home() -> Path:
 def find_gateway_processes(home: Home, platform: Platform | None = None) -> list[GatewayProcess]:
     """Every live gateway process of ``home``'s profile, this process excluded.
 
-    The scan reads command lines only (cheap, no psutil on Linux); psutil is asked
-    only about the few processes that look like gateways."""
+    The scan reads command lines only; the few processes that look like gateways are
+    asked their create time (and, if needed, environment) through the platform, which
+    reads /proc on Linux: no psutil on the `status` path."""
     if platform is None:
         from lifecycle.platforms import current_platform
 
@@ -84,10 +85,10 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
         if scope is None or not _could_be(cmdline, scope, wanted):
             continue
         if _names_no_scope(cmdline):  # the environment decides what the command line left out
-            scope = gateway_scope(cmdline, _environ(pid))
+            scope = gateway_scope(cmdline, platform.process_environ(pid))
         if scope is None or (_real(scope[0]), scope[1]) != wanted:
             continue
-        process = _identify(pid, cmdline)
+        process = _identify(pid, cmdline, platform)
         if process is not None:
             found.append(process)
     return found
@@ -95,7 +96,7 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
 
 def _could_be(cmdline: list[str], scope: tuple[Path, str], wanted: tuple[str, str]) -> bool:
     """False when the command line itself names another home or profile (no need to read
-    the process's environment, which costs a psutil import on the `status` path)."""
+    the process's environment, which costs a psutil import where there is no /proc)."""
     group = cmdline[cmdline.index("gateway") + 1:]
     if _option(group, "--home") is not None and _real(scope[0]) != wanted[0]:
         return False
@@ -107,25 +108,9 @@ def _names_no_scope(cmdline: list[str]) -> bool:
     return "--home" not in joined or "--profile" not in joined
 
 
-def _environ(pid: int) -> dict[str, str]:
-    import psutil
-
-    try:
-        return psutil.Process(pid).environ()
-    except psutil.Error:
-        return {}
-
-
-def _identify(pid: int, cmdline: list[str]) -> GatewayProcess | None:
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return GatewayProcess(pid, proc.create_time(), tuple(cmdline))
-    except psutil.Error:
-        return None
+def _identify(pid: int, cmdline: list[str], platform: Platform) -> GatewayProcess | None:
+    created = platform.process_create_time(pid)  # None: gone meanwhile, or a zombie
+    return None if created is None else GatewayProcess(pid, created, tuple(cmdline))
 
 
 def find_strays(home: Home, current: StreamState, platform: Platform | None = None) -> list[GatewayProcess]:

@@ -76,6 +76,29 @@ class Platform(ABC):
         too coarse for a deadline counted from when a command was run)."""
         return None
 
+    def process_create_time(self, pid: int) -> float | None:
+        """When the live process ``pid`` was created (epoch seconds, psutil's reading), or
+        None when it is gone, a zombie or not ours to read.  psutil here; Linux reads
+        /proc directly so `status` and `stop` can check a run's identity without psutil."""
+        import psutil
+
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return proc.create_time()
+        except (psutil.Error, ValueError):  # ValueError: a negative pid
+            return None
+
+    def process_environ(self, pid: int) -> dict[str, str]:
+        """The environment of ``pid`` (empty when gone or not ours to read), for discovery."""
+        import psutil
+
+        try:
+            return psutil.Process(pid).environ()
+        except (psutil.Error, ValueError):
+            return {}
+
     def process_command_lines(self) -> Iterator[tuple[int, list[str]]]:
         """(pid, argv) of every process we may read, for discovery.  psutil here; Linux
         reads /proc directly so `status` can list strays without importing psutil."""

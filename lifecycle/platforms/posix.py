@@ -88,6 +88,20 @@ class LinuxPlatform(PosixPlatform):
         except (OSError, ValueError, IndexError, AttributeError):
             return None
 
+    def process_create_time(self, pid: int) -> float | None:
+        """psutil's own formula: starttime (ticks after boot) / ticks per second + boot time
+        (``btime`` of /proc/stat), so both readings agree to the tick."""
+        if pid <= 0:
+            return None
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()  # the name may hold spaces and ')'
+            if fields[0] in (b"Z", b"X"):  # zombie or dead: it no longer runs
+                return None
+            return int(fields[19]) / os.sysconf("SC_CLK_TCK") + _boot_time()
+        except (OSError, ValueError, IndexError):
+            return None
+
     def process_command_lines(self) -> Iterator[tuple[int, list[str]]]:
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
@@ -100,11 +114,29 @@ class LinuxPlatform(PosixPlatform):
             if raw:
                 yield int(entry), [a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0")]
 
+    def process_environ(self, pid: int) -> dict[str, str]:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                raw = f.read()
+        except OSError:  # gone, or another user's
+            return {}
+        pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0") if item)
+        return {name: value for name, _, value in pairs}
+
     def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
         """A systemd user unit (see lifecycle/services/systemd.py)."""
         from lifecycle.services.systemd import SystemdUserManager
 
         return SystemdUserManager(home, self.runner, env)
+
+
+def _boot_time() -> float:
+    """Boot time in epoch seconds, as /proc/stat states it (a whole second, like psutil's)."""
+    with open("/proc/stat", "rb") as f:
+        for line in f:
+            if line.startswith(b"btime"):
+                return float(line.split()[1])
+    raise ValueError("no btime line in /proc/stat")
 
 
 class MacPlatform(PosixPlatform):

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, hermes_env
+from tests.lifecycle.controller.conftest import PLAIN, record_as_run, reaper, spawn_plain  # noqa: F401 (fixture)
+from tests.lifecycle.runtime.harness import state
 
 HEAVY = ("transitions", "sqlite_utils", "psutil")
 
@@ -55,7 +57,27 @@ def test_read_commands_on_a_stopped_gateway_import_no_heavy_module(journal, home
     assert [m for m in HEAVY if m in report["modules"]] == []
 
 
-def test_the_driver_does_see_psutil_when_status_must_check_a_process(journal, home_dir, tmp_path):
-    journal.fire("start", actor="test", run_id="r-1", pid=99999999, data={"create_time": 1.0})
-    report = _imported_by(home_dir, tmp_path / "modules.json", "status")
+@pytest.mark.parametrize("args", [("status",), ("status", "--json")], ids=" ".join)
+def test_status_of_a_running_gateway_imports_no_heavy_module(journal, home_dir, tmp_path, reaper, args):
+    """The run's identity (pid, create time) and the stray scan read /proc on Linux."""
+    running = spawn_plain(PLAIN)
+    reaper.append(running)
+    record_as_run(journal, running.pid)
+    report = _imported_by(home_dir, tmp_path / "modules.json", *args)
+    assert report["code"] == 0
+    assert "lifecycle.reconcile" in report["modules"], "the driver did not check the process"
+    assert [m for m in HEAVY if m in report["modules"]] == []
+    assert state(home_dir).state == "running"  # it was found alive, not recorded lost
+
+
+def test_the_driver_does_see_psutil_when_stop_acts_on_a_process(journal, home_dir, tmp_path, reaper):
+    """The check above can fail: `stop` signals through psutil.  Without a saved service plan
+    it imports no service manager nor the services call-out."""
+    running = spawn_plain(PLAIN)
+    reaper.append(running)
+    record_as_run(journal, running.pid)
+    report = _imported_by(home_dir, tmp_path / "modules.json", "stop", "--timeout", "20")
+    assert report["code"] == 0
     assert "psutil" in report["modules"]
+    assert "lifecycle.services.controlled" not in report["modules"]
+    assert "lifecycle.services.systemd" not in report["modules"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 
 import psutil
@@ -16,6 +17,7 @@ import psutil
 from lifecycle.controller.countdown import Silent
 from lifecycle.controller.spawn import spawn_gateway
 from lifecycle.controller.stop import stop_gateway
+from lifecycle.identity import CREATE_TIME_TOLERANCE, is_alive
 from lifecycle.platforms import CommandResult, RecordingRunner, platform_named
 from lifecycle.platforms.spawner import RecordingSpawner
 from tests.conftest import ROOT, hermes_env
@@ -109,3 +111,45 @@ def test_linux_reads_its_own_age_from_a_monotonic_clock():
     assert 0 < first < second
     assert second - first >= 0.3 - 0.011  # the clock tick of the start time is 10 ms
     assert platform_named("windows").own_age() is None
+
+
+def test_linux_reads_create_times_without_psutil_and_agrees_with_it():
+    linux, generic = platform_named("linux"), platform_named("windows")  # the base class asks psutil
+    child = spawn_plain(PLAIN)
+    try:
+        for pid in (child.pid, psutil.Process().pid, 1):
+            own = linux.process_create_time(pid)
+            assert own is not None
+            assert abs(own - psutil.Process(pid).create_time()) <= CREATE_TIME_TOLERANCE
+            assert abs(own - generic.process_create_time(pid)) <= CREATE_TIME_TOLERANCE
+        assert is_alive(child.pid, psutil.Process(child.pid).create_time(), linux)
+        assert not is_alive(child.pid, psutil.Process(child.pid).create_time() - 1000, linux)  # a reused pid
+    finally:
+        child.kill()
+    assert _wait_for_zombie(child.pid), "the killed child never became a zombie"
+    assert linux.process_create_time(child.pid) is None  # a zombie no longer runs
+    assert generic.process_create_time(child.pid) is None
+    child.wait(30)
+    assert linux.process_create_time(child.pid) is None and not is_alive(child.pid, None, linux)
+    assert linux.process_create_time(-1) is None
+
+
+def test_linux_reads_a_process_environment_as_psutil_does():
+    child = spawn_plain(PLAIN)
+    try:
+        own = platform_named("linux").process_environ(child.pid)
+        assert own == psutil.Process(child.pid).environ()
+        assert own["PYTHONPATH"] == str(ROOT)
+    finally:
+        child.kill()
+        child.wait(30)
+    assert platform_named("linux").process_environ(child.pid) == {}
+
+
+def _wait_for_zombie(pid: int, patience: float = 30.0) -> bool:
+    until = time.monotonic() + patience
+    while time.monotonic() < until:
+        if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            return True
+        time.sleep(0.01)
+    return False
