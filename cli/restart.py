@@ -29,13 +29,14 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
     from lifecycle.controller.restart import restart_gateway
     from lifecycle.journal import Journal
     from lifecycle.platforms import current_platform
-
-    from lifecycle.services.controlled import installed_service, restart_through_service
+    from lifecycle.services.installed import installed_service
 
     platform = current_platform()
     with Journal(home) as journal:
         service = installed_service(home, platform)
         if service is not None:  # installed as a service: drain (exit 75), the manager brings it back
+            from lifecycle.services.controlled import restart_through_service
+
             outcome = restart_through_service(journal, platform, service, timeout=timeout,
                                               start_timeout=start_timeout, restart_id=restart_id,
                                               countdown=Countdown())

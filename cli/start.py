@@ -28,13 +28,14 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     from lifecycle.controller.start import start_gateway
     from lifecycle.journal import Journal
     from lifecycle.platforms import current_platform
-
-    from lifecycle.services.controlled import installed_service, start_through_service
+    from lifecycle.services.installed import installed_service
 
     platform = current_platform()
     with Journal(home) as journal:
         service = installed_service(home, platform)
         if service is not None:  # installed as a service: its manager starts the gateway
+            from lifecycle.services.controlled import start_through_service
+
             outcome = start_through_service(journal, service, timeout=timeout, wait_ready=not no_wait,
                                             run_args=run_args, countdown=Countdown())
         else:

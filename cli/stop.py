@@ -32,13 +32,14 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     from lifecycle.controller.stop import stop_gateway
     from lifecycle.journal import Journal
     from lifecycle.platforms import current_platform
-
-    from lifecycle.services.controlled import installed_service, stop_through_service
+    from lifecycle.services.installed import installed_service
 
     platform = current_platform()
     with Journal(home) as journal:
         service = installed_service(home, platform)
         if service is not None:  # installed as a service: drain first, then the manager's stop
+            from lifecycle.services.controlled import stop_through_service
+
             outcome = stop_through_service(journal, platform, service, timeout=timeout, force=force,
                                            countdown=Countdown())
         else:

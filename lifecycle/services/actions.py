@@ -7,7 +7,6 @@ no-op install writes no event; it says so instead.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from lifecycle.errors import ServiceError
@@ -16,13 +15,9 @@ from lifecycle.identity import who
 from lifecycle.journal import Journal
 from lifecycle.platforms import Platform, current_platform
 from lifecycle.services.base import InstallOutcome, InstallPlan, Removal, ServiceManager
+from lifecycle.services.installed import plan_path
 
 ROLE = "service-manager"
-
-
-def plan_path(home: Home) -> Path:
-    """Where the last install plan of a profile is kept (read back by ``install --plan``)."""
-    return home.root / "services" / f"{home.profile}.plan.json"
 
 
 def service_manager_for(home: Home, platform: Platform | None = None,

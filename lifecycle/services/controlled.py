@@ -31,15 +31,9 @@ from lifecycle.machine import ALIVE_STATES
 from lifecycle.platforms import Platform
 from lifecycle.reconcile import reconcile
 from lifecycle.services.base import ServiceManager
+from lifecycle.services.installed import installed_service
 
-
-def installed_service(home: Home, platform: Platform) -> ServiceManager | None:
-    """The service manager to go through, or None when no service runs this home and profile."""
-    manager = platform.service_manager(home)
-    try:
-        return manager if manager.is_installed() else None
-    except ServiceError:
-        return None  # no $HOME / %APPDATA%: nothing can be installed where we would look
+__all__ = ["installed_service", "restart_through_service", "start_through_service", "stop_through_service"]
 
 
 def _ask(journal: Journal, manager: ServiceManager, action: str) -> str | None:

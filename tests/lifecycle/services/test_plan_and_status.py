@@ -11,8 +11,10 @@ from lifecycle.home import Home
 from lifecycle.journal import Journal
 from lifecycle.platforms import platform_named
 from lifecycle.platforms.runner import CommandResult
+from lifecycle.services import actions
 from lifecycle.services.base import InstallPlan, stop_timeout_seconds
-from lifecycle.services.controlled import installed_service, start_through_service
+from lifecycle.services.controlled import start_through_service
+from lifecycle.services.installed import installed_service
 from lifecycle.services.status import service_status, service_status_lines
 from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks, FakeSystemctl
 
@@ -88,11 +90,26 @@ def test_the_controller_goes_through_a_service_only_when_this_home_installed_one
     platform = platform_named("linux", runner=fake.runner())
     assert installed_service(gateway_home, platform) is None
     other = Home.resolve(tmp_path / "other")
-    platform.service_manager(other).install(InstallPlan.for_home(other, drain_timeout=30.0, start_now=False))
+    actions.install(other, InstallPlan.for_home(other, drain_timeout=30.0, start_now=False),
+                    platform.service_manager(other))
     assert installed_service(gateway_home, platform) is None
-    platform.service_manager(gateway_home).install(
-        InstallPlan.for_home(gateway_home, drain_timeout=30.0, start_now=False))
+    actions.install(gateway_home, InstallPlan.for_home(gateway_home, drain_timeout=30.0, start_now=False),
+                    platform.service_manager(gateway_home))
     assert installed_service(gateway_home, platform) is not None
+    actions.uninstall(gateway_home, platform.service_manager(gateway_home))
+    assert actions.plan_path(gateway_home).is_file()  # kept for `install --plan`: the manager decides
+    assert installed_service(gateway_home, platform) is None
+
+
+def test_without_a_saved_plan_no_service_manager_is_asked(gateway_home, user_env):
+    """`stop` asks on every run; where `install` never ran the answer is one stat, not a
+    `schtasks /Query` (nor a managers' import)."""
+    runner = FakeSchtasks().runner()
+    assert installed_service(gateway_home, platform_named("windows", runner=runner)) is None
+    assert runner.calls == []
+    InstallPlan.for_home(gateway_home, drain_timeout=30.0).save(actions.plan_path(gateway_home))
+    assert installed_service(gateway_home, platform_named("windows", runner=runner)) is None
+    assert any("/Query" in call for call in runner.calls)  # with a plan, the manager decides
 
 
 def test_a_failing_service_start_is_reported_and_recorded_never_replaced_by_a_spawn(gateway_home, user_env):
