@@ -30,6 +30,10 @@ EXIT_CODES: dict[str, int] = {"stop": 0, "restart": 75}
 
 MINE, OTHER, REFUSE = "mine", "other", "refuse"
 
+#: The restart id handed to the gateway a restart starts; the gateway records it in its
+#: ``start`` event, so the restart's stop request and the new run's start name the same id.
+RESTART_ID_ENV = "HERMES_RESTART_ID"
+
 
 @dataclass(frozen=True)
 class StopRequest:

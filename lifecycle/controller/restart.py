@@ -27,12 +27,11 @@ from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
 from lifecycle.platforms import Platform
 from lifecycle.reconcile import reconcile
+from lifecycle.stop_request import RESTART_ID_ENV
 from store import StreamState
 
 #: Set in the environment of a restart that already detached itself (it must not again).
 DETACHED_ENV = "HERMES_RESTART_DETACHED"
-#: The restart id handed to the new gateway, which records it in its `start` event.
-RESTART_ID_ENV = "HERMES_RESTART_ID"
 
 
 def new_restart_id() -> str:

@@ -24,7 +24,7 @@ from lifecycle.identity import ProcessIdentity, is_alive, who
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
 from lifecycle.platforms import InstanceLock, Platform
-from lifecycle.stop_request import request_stop
+from lifecycle.stop_request import RESTART_ID_ENV, request_stop
 from store import Event
 
 #: Beyond the old run's drain timeout, how long ``--replace`` waits for its lock.
@@ -92,14 +92,27 @@ def ask_old_run_to_stop(journal: Journal, platform: Platform, wait_s: float) -> 
     return f"pid {state.pid}, run {state.run_id}"
 
 
+def take_restart_id() -> str | None:
+    """The id of the restart that started this gateway (``HERMES_RESTART_ID``), if any.
+
+    Removed from the environment once read: it names this boot only, and a process the
+    gateway starts later must not claim it.
+    """
+    return os.environ.pop(RESTART_ID_ENV, None) or None
+
+
 def fire_start(journal: Journal, me: ProcessIdentity, run_id: str, facts: dict[str, Any]) -> Event:
-    """Append ``start`` for this process: pid, create time and command line identify it."""
+    """Append ``start`` for this process: pid, create time and command line identify it,
+    and ``restart_id`` links it to the restart (and its stop request) that started it."""
     import psutil
 
     try:
         cmdline = psutil.Process(me.pid).cmdline()
     except psutil.Error:
         cmdline = list(sys.argv)
+    data = {"create_time": me.create_time, "cmdline": cmdline, **facts}
+    restart_id = take_restart_id()
+    if restart_id is not None:
+        data["restart_id"] = restart_id
     return journal.fire("start", actor=who("gateway"), run_id=run_id, pid=me.pid,
-                        reason="hermes gateway run",
-                        data={"create_time": me.create_time, "cmdline": cmdline, **facts})
+                        reason="hermes gateway run", data=data)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from lifecycle.identity import ProcessIdentity
 from lifecycle.journal import Journal
+from lifecycle.runtime.boot import take_restart_id
 from lifecycle.runtime.sessions import PARK_AFTER_INTERRUPTIONS
-from lifecycle.stop_request import request_stop
+from lifecycle.stop_request import RESTART_ID_ENV, request_stop
 from tests.conftest import run_hermes
 from tests.lifecycle.runtime.apps import RELEASE_FILE
 from tests.lifecycle.runtime.harness import Client, events, state, wait_for
@@ -160,3 +162,9 @@ def test_reopening_a_parked_session_unparks_it(tmp_path, gateways):
     assert Client(port).call(op="open", session=session)["ok"] is True
     listed = json.loads(run_hermes(tmp_path, "sessions", "--json").stdout)["sessions"]
     assert (listed[0]["parked"], listed[0]["interruptions"]) == (False, 0)
+
+
+def test_the_restart_id_is_taken_from_the_environment_once_so_children_cannot_claim_it(monkeypatch):
+    monkeypatch.setenv(RESTART_ID_ENV, "rs-1")
+    assert take_restart_id() == "rs-1"
+    assert RESTART_ID_ENV not in os.environ and take_restart_id() is None
