@@ -39,6 +39,15 @@ def _cause_line(cause: dict) -> str:
     return line + (" (while starting)" if cause["during_start"] else "")
 
 
+def _restart_line(restart: dict) -> str:
+    line = restart["restart_id"] or "(no restart id recorded)"
+    if restart["linked_by"] == "restart_id":
+        return line + f", brought up run {restart['next_run_id']} (its start carries the same restart id)"
+    if restart["linked_by"] == "order":
+        return line + f", followed by run {restart['next_run_id']} (the first run after it; its start carries no id)"
+    return line + ", no run started by this restart is recorded"
+
+
 def _drain_line(drain: dict | None) -> str:
     if drain is None:
         return "none recorded"
@@ -65,7 +74,11 @@ def _print_story(doc: dict) -> None:
         change = f"{e['from']} -> {e['to']}" if e["kind"] == "transition" else ""
         why = f"  {e['reason']}" if e["reason"] else ""
         echo(f"  {e['t_s']:>+10.3f}  {e['trigger']:<22} {change:<22} {e['actor']}{why}")
+    if doc["started_by_restart"]:
+        echo(f"started by restart {doc['started_by_restart']}")
     echo(f"stop cause: {_cause_line(doc['stop_cause'])}")
+    if doc["restart"]:
+        echo(f"restart: {_restart_line(doc['restart'])}")
     echo(f"drain: {_drain_line(doc['drain'])}")
     resume = doc["resume"]
     if resume["marked"]:

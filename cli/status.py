@@ -71,6 +71,8 @@ def _print_history(runs, colour: bool) -> None:
         took = run.duration_s()
         lasted = f"{human(took)}" if took is not None else "earlier events not shown"
         end = f"ended by {run.end.trigger}" if run.end else "not ended"
+        end += f", started by restart {run.started_by_restart}" if run.started_by_restart else ""
+        end += f", stopped by restart {run.ended_by_restart}" if run.ended_by_restart else ""
         click.echo(_paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour))
         for e in run.transitions:
             who = e.actor.split(" ")[0]

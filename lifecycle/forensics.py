@@ -194,6 +194,27 @@ class Story:
             "abandoned_at_boot": [sid for e in self._all("resume_abandoned") for sid in _session_ids(e)],
         }
 
+    def restart(self) -> dict[str, Any] | None:
+        """For a run a restart stopped: the restart id and the run that restart brought up.
+
+        ``linked_by`` says how the next run is known: ``restart_id`` when its ``start``
+        carries the same id (``hermes gateway restart`` hands it over in the environment),
+        ``order`` when its ``start`` carries none: a service manager revived the gateway, and no
+        environment travels that way, so the first run after the request is the one.
+        """
+        request = next((e for e in self._all("stop_requested") if e.data.get("intent") == "restart"), None)
+        if request is None:
+            return None
+        restart_id = request.data.get("restart_id")
+        following = self.next_run[0] if self.next_run and self.next_run[0].trigger == "start" else None
+        carried = following.data.get("restart_id") if following else None
+        if following is None or (carried is not None and carried != restart_id):
+            linked_by = None
+        else:
+            linked_by = "restart_id" if carried is not None else "order"
+        return {"restart_id": restart_id, "requested_at": request.at,
+                "next_run_id": following.run_id if linked_by else None, "linked_by": linked_by}
+
     def escalation(self) -> list[dict[str, Any]]:
         return [{"at": e.at, "t_s": self.t(e), "step": e.data.get("step"),
                  "signal": signal_name(e.data.get("signal")), "pids": e.data.get("pids", []),
@@ -241,6 +262,7 @@ class Story:
             "pid": self.start.pid,
             "state": self.state,
             "started_at": self.start.at,
+            "started_by_restart": self.start.data.get("restart_id"),
             "ended_at": end.at if end else None,
             "duration_s": self.t(end) if end else None,
             "end": end.trigger if end else None,
@@ -249,6 +271,7 @@ class Story:
             "stop_cause": self.stop_cause(),
             "drain": self.drain(),
             "resume": self.resume(),
+            "restart": self.restart(),
             "escalation": self.escalation(),
             "exit": self.exit(),
             "last_sign_of_life": self.last_sign_of_life(),

@@ -51,6 +51,17 @@ class RunSpan:
     def state(self) -> str:
         return self.transitions[-1].to_state if self.transitions else "stopped"
 
+    @property
+    def started_by_restart(self) -> str | None:
+        """The restart id this run's ``start`` carries: the restart that began it."""
+        return self.start.data.get("restart_id") if self.start else None
+
+    @property
+    def ended_by_restart(self) -> str | None:
+        """The restart id its ``drain`` carries: the restart whose stop request ended it."""
+        drain = next((e for e in self.transitions if e.trigger == "drain"), None)
+        return drain.data.get("restart_id") if drain else None
+
     def duration_s(self, now: datetime | None = None) -> float | None:
         """Seconds from start to end (to ``now`` while the run is alive); None without a start."""
         if self.start is None:
@@ -67,6 +78,8 @@ class RunSpan:
             "end": self.end.trigger if self.end else None,
             "state": self.state,
             "partial": self.partial,
+            "started_by_restart": self.started_by_restart,
+            "ended_by_restart": self.ended_by_restart,
             "transitions": [e.seq for e in self.transitions],
         }
 

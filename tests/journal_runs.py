@@ -15,11 +15,11 @@ ASKER = {"role": "controller", "user": "alice", "host": "box", "pid": 5000,
          "argv": ["hermes", "gateway", "stop"]}
 
 
-def boot(journal: Journal, run_id: str, *, ready: bool = True, resumed=()) -> None:
+def boot(journal: Journal, run_id: str, *, ready: bool = True, resumed=(), restart_id: str | None = None) -> None:
     """A run of *this* test process, so reconciliation (status) sees it alive until it ends."""
     me = own_identity()
     journal.fire("start", actor=f"gateway alice@box pid {me.pid}", run_id=run_id, pid=me.pid,
-                 data={"create_time": me.create_time})
+                 data={"create_time": me.create_time, **({"restart_id": restart_id} if restart_id else {})})
     for sid in resumed:
         journal.fire("session_resumed", actor="gateway", data={"session": sid})
     if ready:
@@ -33,10 +33,10 @@ def request(journal: Journal, intent: str = "stop", timeout: float = 30.0, **ext
 
 
 def drain(journal: Journal, *, sessions=(), abandoned=None, timeout_s: float = 30.0, code: int = 0,
-          signal: str | None = None) -> None:
+          signal: str | None = None, restart_id: str | None = None) -> None:
     if signal:
         journal.fire("signal_received", actor="gateway", data={"signal": signal})
-    journal.fire("drain", actor="gateway", reason="stop")
+    journal.fire("drain", actor="gateway", reason="stop", data={"restart_id": restart_id} if restart_id else {})
     journal.fire("resume_pending_marked", actor="gateway", data={"sessions": list(sessions),
                                                                  "count": len(sessions)})
     if abandoned is not None:
@@ -44,10 +44,12 @@ def drain(journal: Journal, *, sessions=(), abandoned=None, timeout_s: float = 3
     journal.fire("drained", actor="gateway", data={"exit_code": code})
 
 
-def planned_stop(journal: Journal, run_id: str, *, sessions=(), resumed=(), intent: str = "stop") -> None:
-    boot(journal, run_id, resumed=resumed)
-    request(journal, intent)
-    drain(journal, sessions=sessions, code=75 if intent == "restart" else 0)
+def planned_stop(journal: Journal, run_id: str, *, sessions=(), resumed=(), intent: str = "stop",
+                 restart_id: str | None = None, started_by_restart: str | None = None) -> None:
+    """``restart_id``: the restart that stops it; ``started_by_restart``: the one that started it."""
+    boot(journal, run_id, resumed=resumed, restart_id=started_by_restart)
+    request(journal, intent, **({"restart_id": restart_id} if restart_id else {}))
+    drain(journal, sessions=sessions, code=75 if intent == "restart" else 0, restart_id=restart_id)
 
 
 def crash(journal: Journal, run_id: str) -> None:

@@ -9,9 +9,9 @@ from store import verify_projection
 from tests.conftest import run_hermes
 from tests.journal_runs import boot, crash, planned_stop, request
 
-STORY_KEYS = {"schema_version", "profile", "run_id", "pid", "state", "started_at", "ended_at", "duration_s",
-              "end", "ending", "verdict", "stop_cause", "drain", "resume", "escalation", "exit",
-              "last_sign_of_life", "timeline"}
+STORY_KEYS = {"schema_version", "profile", "run_id", "pid", "state", "started_at", "started_by_restart",
+              "ended_at", "duration_s", "end", "ending", "verdict", "stop_cause", "drain", "resume", "restart",
+              "escalation", "exit", "last_sign_of_life", "timeline"}
 
 
 def test_forensics_json_has_the_documented_fields(journal, home_dir):
@@ -19,6 +19,7 @@ def test_forensics_json_has_the_documented_fields(journal, home_dir):
     doc = json.loads(run_hermes(home_dir, "forensics", "--last", "--json").stdout)
     assert set(doc) == STORY_KEYS
     assert doc["run_id"] == "r1" and doc["ending"] == "planned_stop"
+    assert doc["restart"] is None and doc["started_by_restart"] is None
 
 
 def test_forensics_text_tells_the_story(journal, home_dir):

@@ -26,6 +26,21 @@ def test_history_groups_transitions_by_run_with_duration_and_end(journal, home_d
     assert "\x1b[" not in out.stdout  # colour only on a terminal
 
 
+def test_history_names_the_restart_that_stopped_one_run_and_started_the_next(journal, home_dir):
+    planned_stop(journal, "r1", intent="restart", restart_id="rs-1")
+    boot(journal, "r2", restart_id="rs-1")
+    out = run_hermes(home_dir, "status", "--history")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("  run r1: ") and line.endswith("ended by drained, stopped by restart rs-1")
+               for line in lines)
+    assert any(line.startswith("  run r2: ") and line.endswith("not ended, started by restart rs-1")
+               for line in lines)
+    runs = json.loads(run_hermes(home_dir, "status", "--history", "--json").stdout)["runs"]
+    assert [(r["run_id"], r["started_by_restart"], r["ended_by_restart"]) for r in runs] == [
+        ("r1", None, "rs-1"), ("r2", "rs-1", None)]
+
+
 def test_plain_status_shows_the_last_shutdown_and_pattern_warnings(journal, home_dir):
     planned_stop(journal, "r1")
     crash(journal, "r2")

@@ -172,3 +172,36 @@ def test_a_restart_verdict_says_whether_the_next_run_came_back(journal):
     assert story(journal, "r1")["verdict"].endswith("; the next run is still starting")
     journal.fire("ready", actor="gateway", data={"port": 1})
     assert "; back up (ready) " in story(journal, "r1")["verdict"]
+
+
+def test_a_restart_names_its_id_and_the_run_whose_start_carries_the_same_id(journal):
+    planned_stop(journal, "r1", intent="restart", restart_id="rs-1")
+    assert story(journal, "r1")["restart"]["next_run_id"] is None
+    boot(journal, "r2", restart_id="rs-1")
+    old, new = story(journal, "r1"), story(journal, "r2")
+    assert old["restart"] == {"restart_id": "rs-1", "requested_at": old["restart"]["requested_at"],
+                              "next_run_id": "r2", "linked_by": "restart_id"}
+    assert old["restart"]["requested_at"] == next(e["at"] for e in old["timeline"]
+                                                  if e["trigger"] == "stop_requested")
+    assert old["started_by_restart"] is None and new["started_by_restart"] == "rs-1"
+    assert new["restart"] is None
+
+
+def test_a_run_revived_without_the_id_is_linked_by_order_to_the_restart_before_it(journal):
+    planned_stop(journal, "r1", intent="restart", restart_id="rs-1")
+    boot(journal, "r2")  # a service manager brought it back: no environment travels that way
+    restart = story(journal, "r1")["restart"]
+    assert (restart["restart_id"], restart["next_run_id"], restart["linked_by"]) == ("rs-1", "r2", "order")
+
+
+def test_a_next_run_started_by_another_restart_is_not_linked(journal):
+    planned_stop(journal, "r1", intent="restart", restart_id="rs-1")
+    boot(journal, "r2", restart_id="rs-2")
+    restart = story(journal, "r1")["restart"]
+    assert (restart["restart_id"], restart["next_run_id"], restart["linked_by"]) == ("rs-1", None, None)
+
+
+def test_a_plain_stop_has_no_restart_section(journal):
+    planned_stop(journal, "r1")
+    boot(journal, "r2")
+    assert story(journal, "r1")["restart"] is None

@@ -26,6 +26,24 @@ def test_restart_drains_with_exit_75_and_confirms_the_new_run_is_ready(home_dir,
     assert "--drain-timeout" in now.data["cmdline"]  # the same gateway came back
 
 
+def test_a_restart_id_links_the_old_runs_stop_request_to_the_new_runs_start(home_dir, reaper):
+    old = start_detached(home_dir)
+    done = run_hermes(home_dir, "restart", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    restart_id, new_run = result["restart_id"], result["start"]["run_id"]
+    request = events(home_dir, "stop_requested", run_id=old["run_id"])[-1]
+    start = events(home_dir, "start", run_id=new_run)[-1]
+    assert request.data["restart_id"] == start.data["restart_id"] == restart_id
+    told = run_hermes(home_dir, "forensics", "--run", old["run_id"], "--json")
+    assert told.returncode == 0, told.stderr
+    assert json.loads(told.stdout)["restart"] == {"restart_id": restart_id, "requested_at": request.at,
+                                                  "next_run_id": new_run, "linked_by": "restart_id"}
+    text = run_hermes(home_dir, "forensics", "--run", old["run_id"]).stdout
+    assert f"restart: {restart_id}, brought up run {new_run}" in text
+    assert json.loads(run_hermes(home_dir, "forensics", "--last", "--json").stdout)["started_by_restart"] == restart_id
+
+
 def test_restart_when_nothing_runs_starts_one(home_dir, reaper):
     done = run_hermes(home_dir, "restart", "--json")
     assert done.returncode == 0, done.stderr
