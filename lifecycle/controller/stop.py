@@ -22,10 +22,11 @@ import os
 import time
 
 from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.escalate import escalate, wait_tree_gone
+from lifecycle.controller.escalate import KILL_CONFIRM, POLL, escalate, wait_tree_gone
 from lifecycle.controller.outcome import StopOutcome
 from lifecycle.controller.target import Target
 from lifecycle.controller.tree import ProcessTree
+from lifecycle.identity import is_alive
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
 from lifecycle.platforms import Platform
@@ -85,9 +86,10 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
     request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",
                            restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
     tree = ProcessTree(target.pid, [root])
-    if (request.data.get("requested_by") or {}).get("pid") != os.getpid():
+    leader = (request.data.get("requested_by") or {}).get("pid")
+    if leader != os.getpid():
         deadline = time.time() if force else request.data.get("deadline")  # --force waits for no one
-        return _join(journal, platform, target, root, deadline, grace, spare, countdown)
+        return _join(journal, platform, target, root, deadline, grace, spare, countdown, leader)
 
     if not force:
         if target.state != "starting" and target.process() is not None:
@@ -114,13 +116,13 @@ def _run_drain_timeout(journal: Journal, target: Target) -> float | None:
 
 
 def _join(journal: Journal, platform: Platform, target: Target, root, deadline: float | None,
-          grace: float, spare: frozenset[int] | None, countdown: Countdown) -> StopOutcome:
+          grace: float, spare: frozenset[int] | None, countdown: Countdown, leader: int | None) -> StopOutcome:
     """Another stop of this run is under way: wait for its outcome, and take over the
     escalation only if the process outlives that stop's deadline (its controller died)."""
     until = time.monotonic() + max((deadline or time.time()) - time.time(), 0) + grace + MARGIN
     if wait_tree_gone(ProcessTree(target.pid, [root]), until, countdown,
                       f"joined a stop of pid {target.pid} already under way"):
-        _let_the_leader_record(journal, target)
+        _let_the_leader_record(journal, platform, target, leader)
         outcome = _left(journal, target)
         outcome.joined = True
         if outcome.state == "killed":
@@ -132,15 +134,23 @@ def _join(journal: Journal, platform: Platform, target: Target, root, deadline: 
     return outcome
 
 
-def _let_the_leader_record(journal: Journal, target: Target, patience: float = 2.0) -> None:
-    """The stop we joined writes how the run ended (``kill``) just after the process is gone;
-    reconciling first would record ``lost`` in its place."""
+def _let_the_leader_record(journal: Journal, platform: Platform, target: Target, leader: int | None,
+                           patience: float = KILL_CONFIRM + MARGIN) -> None:
+    """The stop we joined writes how the run ended (``kill``, after its ``escalated``) just
+    after the process is gone; reconciling first would record ``lost`` in its place.
+
+    So wait while that stop's process lives: on a busy machine its two durable writes
+    can take longer than any fixed patience (the joiner then recorded ``lost``, the
+    leader's ``kill`` was refused, and the run showed crashed).  A leader that died
+    has nothing more to write: reconcile at once."""
     until = time.monotonic() + patience
     while time.monotonic() < until:
         current = journal.state()
         if current.state not in ALIVE_STATES or current.run_id != target.run_id:
             return
-        time.sleep(0.01)
+        if leader is None or not is_alive(leader, None, platform):
+            return
+        time.sleep(POLL)
 
 
 def _left(journal: Journal, target: Target) -> StopOutcome:
