@@ -8,7 +8,7 @@ gone.  The caller's own ancestry is never part of the tree (see :mod:`.tree`).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 from lifecycle.controller.countdown import Countdown
 from lifecycle.controller.outcome import StopOutcome
@@ -27,8 +27,13 @@ POLL = 0.005
 
 def wait_tree_gone(tree: ProcessTree, until: float, countdown: Countdown, what: str) -> bool:
     """Poll the tree's members until none is alive or ``until`` (monotonic) passes."""
+    return wait_gone(lambda: bool(tree.alive()), until, countdown, what)
+
+
+def wait_gone(alive: Callable[[], bool], until: float, countdown: Countdown, what: str) -> bool:
+    """Poll ``alive()`` every few ms until it is False (True) or ``until`` (monotonic) passes (False)."""
     while True:
-        if not tree.alive():
+        if not alive():
             countdown.done()
             return True
         remaining = until - time.monotonic()

@@ -22,10 +22,9 @@ import os
 import time
 
 from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.escalate import KILL_CONFIRM, POLL, escalate, wait_tree_gone
+from lifecycle.controller.escalate import KILL_CONFIRM, POLL, escalate, wait_gone
 from lifecycle.controller.outcome import StopOutcome
 from lifecycle.controller.target import Target
-from lifecycle.controller.tree import ProcessTree
 from lifecycle.identity import is_alive
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
@@ -68,8 +67,7 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
     asked_at = time.time() - (time.monotonic() - began)
     current = reconcile(journal)
     target = Target.of(current) if current.state in ALIVE_STATES else None
-    root = target.process() if target else None
-    if target is None or root is None:
+    if target is None or not target.running(platform):
         if target is not None:
             current = reconcile(journal)
             if current.state in ALIVE_STATES:
@@ -85,21 +83,30 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
 
     request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",
                            restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
-    tree = ProcessTree(target.pid, [root])
     leader = (request.data.get("requested_by") or {}).get("pid")
     if leader != os.getpid():
         deadline = time.time() if force else request.data.get("deadline")  # --force waits for no one
-        return _join(journal, platform, target, root, deadline, grace, spare, countdown, leader)
+        return _join(journal, platform, target, deadline, grace, spare, countdown, leader)
 
     if not force:
-        if target.state != "starting" and target.process() is not None:
+        if target.state != "starting" and target.running(platform):
             try:
                 platform.send_stop_signal(target.pid)
             except ProcessLookupError:
                 pass
-        if wait_tree_gone(tree, began + budget - grace, countdown, f"gateway pid {target.pid} draining"):
+        if wait_gone(lambda: target.running(platform), began + budget - grace, countdown,
+                     f"gateway pid {target.pid} draining"):
             return _left(journal, target)
     reason = "forced (--force)" if force else f"still alive {budget - grace:.1f}s after the stop request"
+    return _force(journal, platform, target, grace, spare, countdown, reason)
+
+
+def _force(journal: Journal, platform: Platform, target: Target, grace: float, spare: frozenset[int] | None,
+           countdown: Countdown, reason: str) -> StopOutcome:
+    """Escalate on the run's process tree (psutil from here on: the polite path never needs it)."""
+    root = target.process()
+    if root is None:  # it left between the last look and now
+        return _left(journal, target)
     return escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
                     reason=reason)
 
@@ -115,21 +122,21 @@ def _run_drain_timeout(journal: Journal, target: Target) -> float | None:
     return target.drain_timeout_option
 
 
-def _join(journal: Journal, platform: Platform, target: Target, root, deadline: float | None,
+def _join(journal: Journal, platform: Platform, target: Target, deadline: float | None,
           grace: float, spare: frozenset[int] | None, countdown: Countdown, leader: int | None) -> StopOutcome:
     """Another stop of this run is under way: wait for its outcome, and take over the
     escalation only if the process outlives that stop's deadline (its controller died)."""
     until = time.monotonic() + max((deadline or time.time()) - time.time(), 0) + grace + MARGIN
-    if wait_tree_gone(ProcessTree(target.pid, [root]), until, countdown,
-                      f"joined a stop of pid {target.pid} already under way"):
+    if wait_gone(lambda: target.running(platform), until, countdown,
+                 f"joined a stop of pid {target.pid} already under way"):
         _let_the_leader_record(journal, platform, target, leader)
         outcome = _left(journal, target)
         outcome.joined = True
         if outcome.state == "killed":
             outcome.result = "forced"
         return outcome
-    outcome = escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
-                       reason="an earlier stop request passed its deadline")
+    outcome = _force(journal, platform, target, grace, spare, countdown,
+                     "an earlier stop request passed its deadline")
     outcome.joined = True
     return outcome
 

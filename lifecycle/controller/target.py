@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
+from lifecycle.platforms import Platform
 from store import StreamState
 
 
@@ -35,6 +36,17 @@ class Target:
     @property
     def identity(self) -> ProcessIdentity:
         return ProcessIdentity(self.pid, self.create_time or 0.0)
+
+    def running(self, platform: Platform) -> bool:
+        """True while this run's process lives: same pid, create time and command line.
+
+        Asked through the platform (Linux reads /proc), so the polite stop of a gateway
+        never imports psutil; escalation takes the psutil process from :meth:`process`."""
+        created = platform.process_create_time(self.pid)
+        if created is None:
+            return False
+        cmdline = platform.process_command_line(self.pid)
+        return self.matches(created, tuple(cmdline) if cmdline else None)
 
     def process(self) -> Any:
         """The live psutil process if it is still this run's gateway, else None."""

@@ -90,6 +90,15 @@ class Platform(ABC):
         except (psutil.Error, ValueError):  # ValueError: a negative pid
             return None
 
+    def process_command_line(self, pid: int) -> list[str] | None:
+        """The argv of ``pid``; None when gone, unreadable or empty (a zombie has none)."""
+        import psutil
+
+        try:
+            return psutil.Process(pid).cmdline() or None
+        except (psutil.Error, ValueError):
+            return None
+
     def process_environ(self, pid: int) -> dict[str, str]:
         """The environment of ``pid`` (empty when gone or not ours to read), for discovery."""
         import psutil

@@ -102,17 +102,20 @@ class LinuxPlatform(PosixPlatform):
         except (OSError, ValueError, IndexError):
             return None
 
+    def process_command_line(self, pid: int) -> list[str] | None:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                raw = f.read()
+        except OSError:  # gone meanwhile, or not ours to read
+            return None
+        return [a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0")] if raw else None
+
     def process_command_lines(self) -> Iterator[tuple[int, list[str]]]:
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    raw = f.read()
-            except OSError:  # gone meanwhile, or not ours to read
-                continue
-            if raw:
-                yield int(entry), [a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0")]
+            if entry.isdigit():
+                cmdline = self.process_command_line(int(entry))
+                if cmdline:
+                    yield int(entry), cmdline
 
     def process_environ(self, pid: int) -> dict[str, str]:
         try:

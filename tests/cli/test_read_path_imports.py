@@ -1,4 +1,5 @@
-"""The read commands stay light: no transitions, sqlite_utils or psutil for a gateway at rest.
+"""The read commands stay light: no transitions, sqlite_utils or psutil, at rest or running; a polite stop
+imports no psutil either.
 
 Each of those costs 40-140 ms of start-up; `status` must answer in well under 100 ms.
 (Creating and migrating a new home may use sqlite_utils: that happens once per home.)
@@ -14,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, hermes_env
-from tests.lifecycle.controller.conftest import PLAIN, record_as_run, reaper, spawn_plain  # noqa: F401 (fixture)
-from tests.lifecycle.runtime.harness import state
+from tests.gateways import state
+from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
 HEAVY = ("transitions", "sqlite_utils", "psutil")
 
@@ -70,14 +71,25 @@ def test_status_of_a_running_gateway_imports_no_heavy_module(journal, home_dir, 
     assert state(home_dir).state == "running"  # it was found alive, not recorded lost
 
 
-def test_the_driver_does_see_psutil_when_stop_acts_on_a_process(journal, home_dir, tmp_path, reaper):
-    """The check above can fail: `stop` signals through psutil.  Without a saved service plan
-    it imports no service manager nor the services call-out."""
-    running = spawn_plain(PLAIN)
+def test_a_polite_stop_imports_neither_psutil_nor_the_service_call_out(journal, home_dir, tmp_path, reaper):
+    """Identity checks and the exit wait read /proc; without a saved service plan no service
+    manager nor the services call-out is imported."""
+    running = spawn_plain(PLAIN)  # obeys SIGTERM
     reaper.append(running)
     record_as_run(journal, running.pid)
     report = _imported_by(home_dir, tmp_path / "modules.json", "stop", "--timeout", "20")
     assert report["code"] == 0
-    assert "psutil" in report["modules"]
+    assert running.wait(30) is not None
+    assert [m for m in HEAVY if m in report["modules"] and m != "transitions"] == []  # transitions judges the write
     assert "lifecycle.services.controlled" not in report["modules"]
     assert "lifecycle.services.systemd" not in report["modules"]
+
+
+def test_the_driver_does_see_psutil_when_stop_must_force_a_process(journal, home_dir, tmp_path, reaper):
+    """The checks above can fail: escalation terminates the process tree through psutil."""
+    running = spawn_plain(PLAIN)
+    reaper.append(running)
+    record_as_run(journal, running.pid)
+    report = _imported_by(home_dir, tmp_path / "modules.json", "stop", "--force")
+    assert report["code"] == 3
+    assert "psutil" in report["modules"]

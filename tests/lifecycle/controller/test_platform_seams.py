@@ -153,3 +153,15 @@ def _wait_for_zombie(pid: int, patience: float = 30.0) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+def test_linux_reads_one_command_line_as_psutil_does():
+    child = spawn_plain(PLAIN, "marker-arg")
+    linux = platform_named("linux")
+    try:
+        assert linux.process_command_line(child.pid) == psutil.Process(child.pid).cmdline()
+        assert platform_named("windows").process_command_line(child.pid) == psutil.Process(child.pid).cmdline()
+    finally:
+        child.kill()
+        child.wait(30)
+    assert linux.process_command_line(child.pid) is None
