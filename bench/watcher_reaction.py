@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,6 +31,7 @@ from lifecycle.journal import Journal  # noqa: E402
 from lifecycle.runtime.watcher import POLL_INTERVAL, StopRequestWatcher  # noqa: E402
 from lifecycle.stop_request import request_stop  # noqa: E402
 from store import parse_at  # noqa: E402
+from tests.gateways import spawn_gateway, wait_for  # noqa: E402
 
 SEED_POLL_INTERVAL = 0.5
 
@@ -40,25 +40,14 @@ def _gap_ms(first, second) -> float:
     return (parse_at(second.at) - parse_at(first.at)).total_seconds() * 1000
 
 
-def _wait(condition, timeout: float = 60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise SystemExit("bench: timed out waiting for the gateway")
-
-
 def real_gateways(runs: int) -> list[float]:
     home = Home.resolve(Path(tempfile.mkdtemp(prefix="hermes-bench-")))
     gaps = []
     for _ in range(runs):
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "gateway", "--home", str(home.root), "run",
-                                 "--drain-timeout", "5"], cwd=ROOT, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = spawn_gateway(home.root, "--drain-timeout", "5")
         with Journal(home) as journal:
-            _wait(lambda: journal.state().state == "running" and journal.state().pid == proc.pid)
+            wait_for(lambda: journal.state().state == "running" and journal.state().pid == proc.pid, 60.0,
+                     "the gateway to be ready")
             current = journal.state()
             time.sleep(random.uniform(0, 0.05))  # no phase lock with the watcher's interval
             request = request_stop(journal, ProcessIdentity(current.pid, current.create_time), "stop",

@@ -11,8 +11,7 @@ from lifecycle.identity import ProcessIdentity
 from lifecycle.journal import Journal
 from lifecycle.stop_request import request_stop
 from tests.conftest import run_hermes
-from tests.lifecycle.runtime.conftest import gateways  # noqa: F401 -- fixture
-from tests.lifecycle.runtime.harness import Client
+from tests.gateways import Client
 
 
 @pytest.mark.parametrize("args", [("--drain-timeout", "0"), ("--port", "70000"), ("--bogus",)])

@@ -25,7 +25,7 @@ from lifecycle.services import actions
 from lifecycle.services.base import InstallPlan
 from tests.cli.fake_systemd import calls, gateway_pid, install_fake_systemd
 from tests.conftest import hermes_env, run_hermes
-from tests.lifecycle.runtime.harness import events, state, wait_for
+from tests.gateways import events, state, wait_for
 from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks
 
 UNIT = "hermes-gateway-default.service"

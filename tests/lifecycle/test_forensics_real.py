@@ -6,18 +6,15 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from lifecycle.home import Home
-from lifecycle.journal import Journal
+from tests.apps import SLOW_START_ENV
 from tests.conftest import ROOT, hermes_env, run_hermes
+from tests.gateways import events, hermes_argv, hold_a_turn_in_flight, spawn_gateway, wait_for
 
 DEADLINE = 60
 
@@ -30,35 +27,14 @@ def no_gateway_left_behind(home_dir):
         run_hermes(home_dir, "stop", "--force", "--timeout", "10")
 
 
-def wait_for(predicate, what: str, timeout: float = DEADLINE):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def configure(home_dir: Path, drain_timeout: float) -> None:
     home_dir.mkdir(parents=True, exist_ok=True)
     (home_dir / "config.json").write_text(json.dumps({"restart_drain_timeout": drain_timeout}))
 
 
-def log(home_dir: Path):
-    with Journal(Home.resolve(home_dir)) as journal:
-        return journal.events()
-
-
 def ready_event(home_dir: Path, run_count: int = 1):
-    readies = lambda: [e for e in log(home_dir) if e.trigger == "ready"]  # noqa: E731
-    return wait_for(lambda: len(readies()) >= run_count and readies()[-1], "the gateway to be ready")
-
-
-def run_gateway(home_dir: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "run", *args],
-                            cwd=ROOT, env=env or hermes_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    readies = lambda: events(home_dir, "ready")  # noqa: E731
+    return wait_for(lambda: len(readies()) >= run_count and readies()[-1], DEADLINE, "the gateway to be ready")
 
 
 def story(home_dir: Path, run_id: str | None = None) -> dict:
@@ -68,47 +44,13 @@ def story(home_dir: Path, run_id: str | None = None) -> dict:
     return json.loads(out.stdout)
 
 
-class Client:
-    """One connection speaking the reference gateway's line protocol."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
-        self.file = self.sock.makefile("rw", encoding="utf-8")
-
-    def send(self, **request) -> None:
-        self.file.write(json.dumps(request) + "\n")
-        self.file.flush()
-
-    def receive(self) -> dict:
-        return json.loads(self.file.readline())
-
-    def ask(self, **request) -> dict:
-        self.send(**request)
-        return self.receive()
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
-
-
-def hold_a_turn_in_flight(port: int, work_ms: int) -> tuple[Client, str]:
-    """Open a session and start a turn that takes ``work_ms``; return once it has begun."""
-    client = Client(port)
-    session = client.ask(op="open")["session"]
-    client.send(op="send", session=session, text="hello", work_ms=work_ms)
-    observer = Client(port)
-    wait_for(lambda: observer.ask(op="history", session=session)["messages"], "the turn to begin")
-    observer.close()
-    return client, session
-
-
 def test_planned_stop_drains_marks_the_session_and_the_next_run_resumes_it(home_dir):
     configure(home_dir, 30)
     assert run_hermes(home_dir, "start").returncode == 0
     client, session = hold_a_turn_in_flight(ready_event(home_dir).data["port"], 1500)
     stopped = run_hermes(home_dir, "stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert client.receive()["ok"] is True
+    assert client.read()["ok"] is True
     client.close()
     first = story(home_dir)
     assert first["ending"] == "planned_stop" and first["verdict"].startswith("planned stop, drained in ")
@@ -126,7 +68,7 @@ def test_planned_stop_drains_marks_the_session_and_the_next_run_resumes_it(home_
 
 def test_an_unplanned_sigterm_is_named_as_the_cause(home_dir):
     configure(home_dir, 30)
-    gateway = run_gateway(home_dir)
+    gateway = spawn_gateway(home_dir)
     try:
         ready_event(home_dir)
         gateway.send_signal(signal.SIGTERM)
@@ -169,7 +111,7 @@ def test_a_frozen_gateway_is_killed_and_each_escalation_step_is_told(home_dir):
 
 def test_a_sigkilled_gateway_is_told_as_a_crash_with_its_last_sign_of_life(home_dir):
     configure(home_dir, 30)
-    gateway = run_gateway(home_dir)
+    gateway = spawn_gateway(home_dir)
     try:
         ready_event(home_dir)
     finally:
@@ -186,10 +128,9 @@ def test_a_sigkilled_gateway_is_told_as_a_crash_with_its_last_sign_of_life(home_
 
 def test_a_stop_during_start_is_honoured_and_told(home_dir):
     configure(home_dir, 5)
-    gateway = run_gateway(home_dir, "--app", "tests.slow_start_app:create",
-                          env=hermes_env(HERMES_TEST_SLOW_START_S="3"))
+    gateway = spawn_gateway(home_dir, "--app", "tests.apps:SlowStart", env=hermes_env(**{SLOW_START_ENV: "3"}))
     try:
-        wait_for(lambda: any(e.trigger == "start" for e in log(home_dir)), "the run to begin")
+        wait_for(lambda: events(home_dir, "start"), DEADLINE, "the run to begin")
         stopped = run_hermes(home_dir, "stop")
         assert stopped.returncode == 0, stopped.stderr
         assert gateway.wait(timeout=DEADLINE) == 0
@@ -204,13 +145,12 @@ def test_a_stop_during_start_is_honoured_and_told(home_dir):
                     reason="a new PID namespace needs root and unshare(1)")
 def test_sigterm_to_the_gateway_as_pid_1_of_a_container_drains_it(home_dir):
     configure(home_dir, 30)
-    argv = ["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-m", "cli.main", "gateway",
-            "--home", str(home_dir), "run"]
+    argv = ["unshare", "--pid", "--fork", "--mount-proc", *hermes_argv(home_dir, "run")]
     outer = subprocess.Popen(argv, cwd=ROOT, env=hermes_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         ready = ready_event(home_dir)
         assert ready.pid == 1  # the gateway is the namespace's init, like a container's entrypoint
-        init = wait_for(lambda: psutil.Process(outer.pid).children(), "the namespace's pid 1")[0]
+        init = wait_for(lambda: psutil.Process(outer.pid).children(), DEADLINE, "the namespace's pid 1")[0]
         init.send_signal(signal.SIGTERM)
         assert outer.wait(timeout=DEADLINE) == 1, outer.stderr.read()
     finally:

@@ -6,9 +6,9 @@ import json
 
 from lifecycle.controller.discovery import find_gateway_processes, gateway_scope
 from lifecycle.home import Home
-from tests.conftest import run_hermes
-from tests.lifecycle.controller.conftest import PLAIN, spawn_plain, start_detached
-from tests.lifecycle.runtime.harness import events
+from tests.conftest import run_hermes, start_detached
+from tests.gateways import events
+from tests.lifecycle.controller.conftest import PLAIN, spawn_plain
 
 
 def _fake_gateway(home_dir, profile: str):

@@ -13,8 +13,8 @@ from lifecycle.controller.stop import stop_gateway
 from lifecycle.controller.tree import collect_tree
 from lifecycle.platforms import RecordingRunner, platform_named
 from tests.conftest import ROOT, hermes_env, run_hermes
+from tests.gateways import events, state
 from tests.lifecycle.controller.conftest import PLAIN, STUBBORN, record_as_run, spawn_plain
-from tests.lifecycle.runtime.harness import events, state
 
 PARENT_WITH_CHILD = (
     "import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "

@@ -9,8 +9,8 @@ import sys
 import textwrap
 
 from tests.conftest import ROOT, hermes_env, run_hermes
+from tests.gateways import events, state, wait_for
 from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
-from tests.lifecycle.runtime.harness import events, state, wait_for
 
 
 def test_a_dead_pid_reused_by_an_unrelated_process_is_never_signalled(home_dir, journal, reaper):

@@ -8,9 +8,8 @@ import sys
 
 from lifecycle.controller.discovery import find_gateway_processes
 from lifecycle.home import Home
-from tests.conftest import ROOT, hermes_env, run_hermes
-from tests.lifecycle.controller.conftest import start_detached
-from tests.lifecycle.runtime.harness import events, state
+from tests.conftest import ROOT, hermes_env, run_hermes, start_detached
+from tests.gateways import events, state
 
 
 def _at_once(home_dir, *args: str) -> list[subprocess.CompletedProcess]:
@@ -47,7 +46,7 @@ def test_two_starts_at_once_leave_exactly_one_gateway(home_dir, reaper):
 
 def test_a_stop_while_the_gateway_is_still_starting_is_honoured(home_dir, reaper):
     done = run_hermes(home_dir, "start", "--no-wait", "--json", "--",
-                      "--app", "tests.lifecycle.controller.apps:slow_start")
+                      "--app", "tests.apps:SlowStart")
     spawned = json.loads(done.stdout)
     assert spawned["result"] == "spawned" and spawned["state"] == "starting"
     stopped = run_hermes(home_dir, "stop", "--timeout", "20")

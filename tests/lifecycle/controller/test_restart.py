@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run_hermes
-from tests.lifecycle.controller.conftest import start_detached
-from tests.lifecycle.runtime.harness import events, state, wait_for
+from tests.apps import INSIDE_RESTART_OUT
+from tests.conftest import run_hermes, start_detached
+from tests.gateways import events, state, wait_for
 
 
 def test_restart_drains_with_exit_75_and_confirms_the_new_run_is_ready(home_dir, reaper):
@@ -52,8 +52,8 @@ def test_restart_when_nothing_runs_starts_one(home_dir, reaper):
 
 
 def test_a_restart_asked_from_inside_the_gateway_detaches_and_does_not_kill_its_caller(home_dir, reaper):
-    old = start_detached(home_dir, "--app", "tests.lifecycle.controller.apps:restarts_itself")
-    out = home_dir / "inside-restart.out"
+    old = start_detached(home_dir, "--app", "tests.apps:RestartsItself")
+    out = home_dir / INSIDE_RESTART_OUT
     wait_for(lambda: "continues detached" in out.read_text(), what="the inner restart to detach")
     wait_for(lambda: state(home_dir).state == "running" and state(home_dir).run_id != old["run_id"],
              what="the new run")

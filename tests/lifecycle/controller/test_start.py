@@ -8,9 +8,8 @@ import signal
 
 import psutil
 
-from tests.conftest import run_hermes
-from tests.lifecycle.controller.conftest import start_detached, turn_in_flight
-from tests.lifecycle.runtime.harness import Client, events, state, wait_for
+from tests.conftest import run_hermes, start_detached
+from tests.gateways import events, hold_a_turn_in_flight, state, wait_for
 
 
 def test_start_reports_pid_and_port_of_the_ready_run_detached_in_its_own_session(home_dir, reaper):
@@ -51,10 +50,7 @@ def test_start_no_wait_returns_the_recorded_run_without_waiting_for_ready(home_d
 
 def test_start_while_the_gateway_drains_waits_for_it_and_starts_a_new_run(home_dir, reaper):
     old = start_detached(home_dir, "--drain-timeout", "20")
-    client = Client(old["port"])
-    session = client.call(op="open")["session"]
-    client.submit(op="send", session=session, text="finishing", work_ms=1500)
-    wait_for(lambda: turn_in_flight(home_dir), what="the turn in flight")
+    client, _ = hold_a_turn_in_flight(old["port"], 1500, text="finishing")
     os.kill(old["pid"], signal.SIGTERM)
     wait_for(lambda: state(home_dir).state == "draining", what="draining")
     done = run_hermes(home_dir, "start", "--json")

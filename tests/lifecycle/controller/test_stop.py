@@ -8,9 +8,8 @@ import signal
 import threading
 
 from store import parse_at
-from tests.conftest import run_hermes
-from tests.lifecycle.controller.conftest import start_detached, turn_in_flight
-from tests.lifecycle.runtime.harness import Client, events, state, wait_for
+from tests.conftest import run_hermes, start_detached
+from tests.gateways import events, hold_a_turn_in_flight, state, wait_for
 
 
 def triggers(home_dir, run_id):
@@ -38,13 +37,10 @@ def test_stop_when_nothing_runs_exits_zero_and_says_not_running(home_dir):
 
 def test_stop_with_a_session_in_flight_drains_it_and_marks_the_session(home_dir, reaper):
     started = start_detached(home_dir, "--drain-timeout", "20")
-    client = Client(started["port"])
-    session = client.call(op="open")["session"]
+    client, session = hold_a_turn_in_flight(started["port"], 1500, text="long turn")
     replies: list[dict] = []
-    client.submit(op="send", session=session, text="long turn", work_ms=1500)
     reader = threading.Thread(target=lambda: replies.append(client.read()), daemon=True)
     reader.start()
-    wait_for(lambda: events(home_dir, "ready") and turn_in_flight(home_dir), what="the turn in flight")
     done = run_hermes(home_dir, "stop")
     reader.join(30)
     client.close()
@@ -75,7 +71,7 @@ def test_a_frozen_gateway_is_escalated_and_killed_within_timeout_and_grace(home_
 
 
 def test_a_gateway_that_exits_on_its_own_with_an_error_shows_crashed_at_the_next_status(home_dir, reaper):
-    started = start_detached(home_dir, "--app", "tests.lifecycle.controller.apps:crash_after_ready")
+    started = start_detached(home_dir, "--app", "tests.apps:CrashAfterReady")
     wait_for(lambda: not _alive(started["pid"]), what="the gateway to die")
     done = run_hermes(home_dir, "status", "--json")
     assert json.loads(done.stdout)["state"] == "crashed"
@@ -84,10 +80,7 @@ def test_a_gateway_that_exits_on_its_own_with_an_error_shows_crashed_at_the_next
 
 def test_force_skips_the_drain_wait(home_dir, reaper):
     started = start_detached(home_dir, "--drain-timeout", "60")
-    client = Client(started["port"])
-    session = client.call(op="open")["session"]
-    client.submit(op="send", session=session, text="very long turn", work_ms=60_000)
-    wait_for(lambda: turn_in_flight(home_dir), what="the turn in flight")
+    client, _ = hold_a_turn_in_flight(started["port"], 60_000, text="very long turn")
     done = run_hermes(home_dir, "stop", "--force", timeout=30)
     client.close()
     assert done.returncode == 3, done.stderr

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from lifecycle.controller.wait import ChangeWatch
-from tests.conftest import ROOT, hermes_env, run_hermes
-from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain, start_detached
+from tests.conftest import ROOT, hermes_env, run_hermes, start_detached
+from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
 
 def _wait_in_background(home_dir, *args: str) -> subprocess.Popen:

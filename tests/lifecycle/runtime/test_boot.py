@@ -11,9 +11,9 @@ from lifecycle.journal import Journal
 from lifecycle.runtime.boot import take_restart_id
 from lifecycle.runtime.sessions import PARK_AFTER_INTERRUPTIONS
 from lifecycle.stop_request import RESTART_ID_ENV, request_stop
+from tests.apps import RELEASE_FILE
 from tests.conftest import run_hermes
-from tests.lifecycle.runtime.apps import RELEASE_FILE
-from tests.lifecycle.runtime.harness import Client, events, state, wait_for
+from tests.gateways import Client, events, state, wait_for
 
 
 def _identity(gateway) -> ProcessIdentity:
@@ -75,7 +75,7 @@ def test_replace_hands_over_with_the_old_run_drained_not_killed(tmp_path, gatewa
 
 
 def test_stop_request_during_start_is_honoured_once_it_can_drain(tmp_path, gateways):
-    gateway = gateways(tmp_path, "--app", "tests.lifecycle.runtime.apps:slow_start")
+    gateway = gateways(tmp_path, "--app", "tests.apps:HeldAtStart")
     wait_for(lambda: gateway.run_event("start"), what="start")
     _ask(gateway)
     (tmp_path / RELEASE_FILE).touch()
@@ -101,7 +101,7 @@ def test_bad_config_is_fatal_exit_78_with_one_line_and_start_failed(tmp_path):
 
 
 def test_app_that_is_not_a_gateway_app_is_a_configuration_error(tmp_path):
-    result = run_hermes(tmp_path, "run", "--app", "tests.lifecycle.runtime.apps:not_an_app")
+    result = run_hermes(tmp_path, "run", "--app", "tests.apps:not_an_app")
     assert result.returncode == 78 and "GatewayApp" in result.stderr
     assert events(tmp_path, "start_failed")[0].data["type"] == "ConfigError"
 

@@ -11,7 +11,7 @@ from lifecycle.journal import Journal
 from lifecycle.platforms.posix import LinuxPlatform
 from lifecycle.runtime.gateway import RunOptions, run_gateway
 from lifecycle.stop_request import request_stop
-from tests.lifecycle.runtime.harness import Client, wait_for
+from tests.gateways import Client, wait_for
 
 
 class ThreadPlatform(LinuxPlatform):

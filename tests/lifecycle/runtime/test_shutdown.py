@@ -8,7 +8,7 @@ import time
 from lifecycle.identity import ProcessIdentity
 from lifecycle.journal import Journal
 from lifecycle.stop_request import request_stop
-from tests.lifecycle.runtime.harness import Client, events, state, wait_for
+from tests.gateways import Client, events, state, wait_for
 
 DRAIN = "--drain-timeout"
 
@@ -117,7 +117,7 @@ def test_work_longer_than_drain_timeout_is_abandoned_with_a_drain_timeout_event(
 
 
 def test_drained_gateway_with_a_stuck_non_daemon_thread_still_exits(tmp_path, gateways):
-    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.lifecycle.runtime.apps:stuck_thread")
+    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.apps:StuckThread")
     gateway.wait_ready()
     _ask(gateway, "stop")
     assert gateway.wait_exit() == 0
@@ -144,7 +144,7 @@ def test_draining_gateway_refuses_new_work_but_answers_history(tmp_path, gateway
 
 def test_a_signal_after_the_drain_does_not_change_the_exit_code(tmp_path, gateways):
     """The controller signals right after its request; a drained gateway still exits 75, not by SIGTERM."""
-    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.lifecycle.runtime.apps:stuck_thread")
+    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.apps:StuckThread")
     gateway.wait_ready()
     _ask(gateway, "restart")
     wait_for(lambda: gateway.run_event("drained"), what="drained")

@@ -14,7 +14,7 @@ from lifecycle.identity import ProcessIdentity, own_identity
 from lifecycle.journal import Journal
 from lifecycle.runtime.watcher import StopRequestWatcher
 from lifecycle.stop_request import request_stop
-from tests.lifecycle.runtime.harness import wait_for
+from tests.gateways import wait_for
 
 
 @pytest.fixture

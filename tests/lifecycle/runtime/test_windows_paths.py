@@ -15,7 +15,7 @@ from lifecycle.platforms.windows import console_event_name
 from lifecycle.stop_request import request_stop
 from tests.conftest import ROOT, hermes_env
 from lifecycle.runtime.shutdown import CONSOLE_DRAIN_BUDGET
-from tests.lifecycle.runtime.harness import Client, GatewayProcess, events, wait_for
+from tests.gateways import Client, GatewayProcess, events, wait_for
 from tests.lifecycle.runtime.windows_like import CONSOLE_CLOSE_FILE
 
 

@@ -10,8 +10,8 @@ from lifecycle.platforms import platform_named
 from lifecycle.services.base import InstallPlan
 from lifecycle.services.controlled import restart_through_service, stop_through_service
 from lifecycle.services.windows_task import WindowsTaskManager
-from tests.lifecycle.controller.conftest import reaper, start_detached  # noqa: F401 (fixture)
-from tests.lifecycle.runtime.harness import events, state, wait_for
+from tests.conftest import start_detached
+from tests.gateways import events, state, wait_for
 from tests.lifecycle.services.fakes import FakeSchtasks
 
 TASK = "HermesGateway-default"

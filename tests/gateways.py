@@ -1,24 +1,42 @@
-"""Real gateway processes for tests: start ``hermes gateway run``, talk to it, wait for it.
+"""Real gateway processes for tests and benchmarks: start ``hermes gateway run``, talk to it, wait for it.
 
 Every wait polls a condition up to a generous deadline; nothing sleeps a fixed time.
+No pytest here: ``bench/`` scripts use the same starter and waits.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 from lifecycle.home import Home
 from lifecycle.journal import Journal
 from store import Event, StreamState
-from tests.conftest import ROOT, hermes_env
 
+ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 30.0
+
+
+def hermes_env(**extra: str) -> dict[str, str]:
+    """This environment without any ``HERMES_*`` variable, with the project importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERMES_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def hermes_argv(home: Path | str, *args: str, profile: str | None = None) -> list[str]:
+    """``python -m cli.main gateway --home HOME [--profile P] ARGS``."""
+    argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home)]
+    if profile is not None:
+        argv += ["--profile", profile]
+    return argv + list(args)
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
@@ -42,17 +60,20 @@ def state(home_dir: Path, profile: str = "default") -> StreamState:
         return journal.state()
 
 
+def spawn_gateway(home_dir: Path | str, *run_args: str, profile: str | None = None,
+                  env: dict[str, str] | None = None, output: int | IO = subprocess.DEVNULL) -> subprocess.Popen:
+    """``hermes gateway --home HOME [--profile P] run ARGS`` as a child process, stdin closed."""
+    return subprocess.Popen(hermes_argv(home_dir, "run", *run_args, profile=profile), stdin=subprocess.DEVNULL,
+                            stdout=output, stderr=output, text=True, env=env or hermes_env(), cwd=ROOT)
+
+
 class GatewayProcess:
-    """``hermes gateway --home HOME run ARGS`` as a child process."""
+    """``hermes gateway --home HOME run ARGS`` as a child process whose output the test reads."""
 
     def __init__(self, home_dir: Path, *args: str, profile: str | None = None) -> None:
         self.home_dir = Path(home_dir)
         self.profile = profile or "default"
-        argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir)]
-        if profile:
-            argv += ["--profile", profile]
-        self.proc = subprocess.Popen(argv + ["run", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=hermes_env(), cwd=ROOT)
+        self.proc = spawn_gateway(home_dir, *args, profile=profile, output=subprocess.PIPE)
         self.pid = self.proc.pid
 
     @property
@@ -117,3 +138,15 @@ class Client:
     def close(self) -> None:
         self.file.close()
         self.sock.close()
+
+
+def hold_a_turn_in_flight(port: int, work_ms: int, text: str = "hello") -> tuple[Client, str]:
+    """Open a session and send a turn that works ``work_ms``; return once its message is stored
+    (the turn is in flight: the reply comes after the work).  Read the reply from the client."""
+    client = Client(port)
+    session = client.call(op="open")["session"]
+    client.submit(op="send", session=session, text=text, work_ms=work_ms)
+    observer = Client(port)
+    wait_for(lambda: observer.call(op="history", session=session)["messages"], what="the turn to begin")
+    observer.close()
+    return client, session

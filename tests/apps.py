@@ -1,0 +1,80 @@
+"""Gateway apps for tests: each the reference gateway with one awkward trait.
+
+A class is its own ``--app`` factory: ``hermes gateway run --app tests.apps:SlowStart``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import threading
+
+from lifecycle.runtime.app import RuntimeContext
+from lifecycle.runtime.reference import ReferenceGateway
+from tests.gateways import hermes_argv
+
+#: ``SlowStart`` stays ``starting`` this many seconds (default 3).
+SLOW_START_ENV = "HERMES_TEST_SLOW_START_S"
+#: ``HeldAtStart`` stays ``starting`` until the test creates this file in the home.
+RELEASE_FILE = "release-start"
+#: ``RestartsItself`` writes the output of its inner restart here, in the home.
+INSIDE_RESTART_OUT = "inside-restart.out"
+
+
+class SlowStart(ReferenceGateway):
+    """Stays ``starting`` for a while, so a stop can arrive before ``ready``."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        await asyncio.sleep(float(os.environ.get(SLOW_START_ENV, "3")))
+        return await super().start(ctx)
+
+
+class HeldAtStart(ReferenceGateway):
+    """Stays ``starting`` until the test creates ``HOME/release-start``."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        release = ctx.home.root / RELEASE_FILE
+        while not release.exists():
+            await asyncio.sleep(0.02)
+        return await super().start(ctx)
+
+
+class StuckThread(ReferenceGateway):
+    """Leaves a non-daemon thread that never ends (an adapter that will not close)."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        threading.Thread(target=threading.Event().wait, name="stuck-adapter", daemon=False).start()
+        return await super().start(ctx)
+
+
+class CrashAfterReady(ReferenceGateway):
+    """Dies on its own with an error shortly after it is ready, with no shutdown."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        facts = await super().start(ctx)
+        asyncio.get_running_loop().call_later(0.3, os._exit, 3)
+        return facts
+
+
+class RestartsItself(ReferenceGateway):
+    """Once per home, runs ``hermes gateway restart`` as its own child, the way an agent's
+    tool call would, and writes the command's output to ``HOME/inside-restart.out``."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        facts = await super().start(ctx)
+        marker = ctx.home.root / INSIDE_RESTART_OUT
+        if not marker.exists():
+            marker.write_text("")
+            argv = hermes_argv(ctx.home.root, "restart", "--timeout", "20", profile=ctx.home.profile)
+            asyncio.get_running_loop().call_later(0.2, _run_child, argv, marker)
+        return facts
+
+
+def _run_child(argv: list[str], out_path) -> None:
+    with open(out_path, "w") as out:
+        subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def not_an_app() -> object:
+    return object()
