@@ -10,9 +10,9 @@ Windows and macOS paths through the runner seam and assert on recorded command l
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from lifecycle.platforms.base import InstanceLock, Platform
-from lifecycle.platforms.runner import CommandResult, RecordingRunner, Runner, SubprocessRunner
 
 __all__ = [
     "CommandResult", "InstanceLock", "Platform", "RecordingRunner", "Runner", "SubprocessRunner",
@@ -44,3 +44,12 @@ def current_platform(**kwargs) -> Platform:
     if sys.platform == "darwin":
         return platform_named("macos", **kwargs)
     return platform_named("linux", **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    """The runner names load on first use (``subprocess`` is not needed to read /proc)."""
+    if name in ("CommandResult", "RecordingRunner", "Runner", "SubprocessRunner"):
+        from lifecycle.platforms import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from lifecycle.platforms.runner import Runner, SubprocessRunner
-from lifecycle.platforms.spawner import PopenSpawner, SpawnedProcess, Spawner
+if TYPE_CHECKING:  # subprocess and friends load only when a command or a spawn needs them
+    from lifecycle.platforms.runner import Runner
+    from lifecycle.platforms.spawner import SpawnedProcess, Spawner
 
 
 class InstanceLock:
@@ -37,9 +38,27 @@ class Platform(ABC):
     #: Signals the asyncio loop can take handlers for (empty on Windows).
     loop_signals: tuple[str, ...] = ()
 
-    def __init__(self, runner: Runner | None = None, spawner: Spawner | None = None) -> None:
-        self.runner: Runner = runner or SubprocessRunner()
-        self.spawner: Spawner = spawner or PopenSpawner()
+    def __init__(self, runner: "Runner | None" = None, spawner: "Spawner | None" = None) -> None:
+        self._runner = runner
+        self._spawner = spawner
+
+    @property
+    def runner(self) -> "Runner":
+        """Runs external commands (service managers, taskkill); built on first use, because
+        `status` and `stop` of a gateway with no service never run one."""
+        if self._runner is None:
+            from lifecycle.platforms.runner import SubprocessRunner
+
+            self._runner = SubprocessRunner()
+        return self._runner
+
+    @property
+    def spawner(self) -> "Spawner":
+        if self._spawner is None:
+            from lifecycle.platforms.spawner import PopenSpawner
+
+            self._spawner = PopenSpawner()
+        return self._spawner
 
     @abstractmethod
     def try_lock(self, path: Path) -> InstanceLock | None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from lifecycle.platforms.base import InstanceLock, Platform
-from lifecycle.platforms.spawner import SpawnedProcess, open_log
 
-if TYPE_CHECKING:  # the service-manager seam, imported lazily below
+if TYPE_CHECKING:  # the service-manager and spawn seams, imported lazily below
+    from lifecycle.platforms.spawner import SpawnedProcess
     from typing import Mapping
 
     from lifecycle.home import Home
@@ -41,6 +40,10 @@ class PosixPlatform(Platform):
                        env: dict[str, str] | None = None) -> SpawnedProcess:
         """A new session (no controlling terminal, no signals from the shell's job control),
         stdin from /dev/null, stdout and stderr appended to the sidecar log."""
+        import subprocess
+
+        from lifecycle.platforms.spawner import open_log
+
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open_log(log_path) as log:
             return self.spawner.spawn(
