@@ -4,19 +4,31 @@ Asked on every one of those commands, and almost always answered "no".  ``hermes
 install`` saves its plan under the home before it touches the system, so a home and
 profile without a saved plan has no service of ours: that answer costs one ``stat`` and
 imports none of the managers.  With a plan, the manager itself is asked (the plan stays
-after an uninstall, and a definition may have been removed by hand).
+after an uninstall, and a definition may have been removed by hand).  ``status`` answers
+"not installed" the same way; it describes what the manager sees (including a definition
+of the same name that runs another home) once this home has installed a service.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lifecycle.home import Home
 
 if TYPE_CHECKING:
     from lifecycle.platforms import Platform
     from lifecycle.services.base import ServiceManager
+
+
+#: The service manager each platform's seam picks (``Platform.service_manager``).
+MANAGER_OF_PLATFORM = {"linux": "systemd", "macos": "launchd", "windows": "windows"}
+#: What ``status`` suggests where no service is installed, per manager.
+INSTALL_HINTS = {
+    "systemd": "install a user unit with `hermes gateway install`",
+    "launchd": "install a launchd agent with `hermes gateway install`",
+    "windows": "install a logon task with `hermes gateway install`",
+}
 
 
 def plan_path(home: Home) -> Path:
@@ -35,3 +47,15 @@ def installed_service(home: Home, platform: "Platform") -> "ServiceManager | Non
         return manager if manager.is_installed() else None
     except ServiceError:
         return None  # no $HOME / %APPDATA%: nothing can be installed where we would look
+
+
+def never_installed(home: Home, platform: "Platform") -> dict[str, Any] | None:
+    """The ``service`` object of ``status`` where ``install`` never ran for this home and
+    profile (the common case: no manager is imported or asked), else None: ask the manager.
+
+    Its keys are those of :class:`lifecycle.services.base.ServiceStatus`."""
+    manager = MANAGER_OF_PLATFORM.get(platform.name)
+    if manager is None or plan_path(home).is_file():
+        return None
+    return {"manager": manager, "track": None, "definition": None, "installed": False, "running": None,
+            "autostart": None, "warnings": [], "hints": [INSTALL_HINTS[manager]]}

@@ -21,6 +21,7 @@ from lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
     write_atomically,
 )
+from lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "launchd-agent"
 LABEL_PREFIX = "org.hermes.gateway."
@@ -137,7 +138,7 @@ class LaunchdAgentManager(ServiceManager):
         status = ServiceStatus(self.name, definition=str(self.plist_path))
         found = self._existing()
         if found is None:
-            status.hints.append("install a launchd agent with `hermes gateway install`")
+            status.hints.append(INSTALL_HINTS[self.name])
             return status
         if not self.owns_command(found.get("ProgramArguments") or []):
             status.warnings.append(f"{self.plist_path} runs another home or profile; "

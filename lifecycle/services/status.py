@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from lifecycle.errors import HermesError
 from lifecycle.home import Home
-from lifecycle.platforms import Platform
-from lifecycle.services.base import ServiceStatus
+from lifecycle.platforms import Platform, current_platform
+from lifecycle.services.installed import never_installed
+
+if TYPE_CHECKING:  # the managers' machinery loads only where a service was installed
+    from lifecycle.services.base import ServiceStatus
 
 
 def service_status(home: Home, platform: Platform | None = None,
-                   env: Mapping[str, str] | None = None) -> ServiceStatus:
+                   env: Mapping[str, str] | None = None) -> "ServiceStatus":
     """Ask this platform's service manager about ``home``; problems become warnings, not errors,
     because ``status`` must always answer."""
     from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
-    from lifecycle.platforms import current_platform
+    from lifecycle.services.base import ServiceStatus
 
     warnings = []
     try:
@@ -35,26 +38,27 @@ def service_status(home: Home, platform: Platform | None = None,
 def service_status_json(home: Home, platform: Platform | None = None,
                         env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The ``service`` object of ``status --json``."""
-    return service_status(home, platform, env).to_json()
+    return never_installed(home, platform or current_platform()) or service_status(home, platform, env).to_json()
 
 
 def service_status_lines(home: Home, platform: Platform | None = None,
                          env: Mapping[str, str] | None = None) -> list[str]:
     """The ``service:`` line of ``status``, then its warnings and hints."""
-    return render_lines(service_status(home, platform, env))
+    return render_lines(service_status_json(home, platform, env))
 
 
-def render_lines(status: ServiceStatus) -> list[str]:
-    if status.installed:
+def render_lines(status: dict[str, Any]) -> list[str]:
+    """Lines of a ``service`` object (:func:`service_status_json`)."""
+    if status["installed"]:
         facts = []
-        if status.running is not None:
-            facts.append("running" if status.running else "not running")
-        if status.autostart is not None:
-            facts.append("starts at logon" if status.autostart else "no start at logon")
+        if status["running"] is not None:
+            facts.append("running" if status["running"] else "not running")
+        if status["autostart"] is not None:
+            facts.append("starts at logon" if status["autostart"] else "no start at logon")
         detail = f" ({', '.join(facts)})" if facts else ""
-        lines = [f"service: {status.track} {status.definition}{detail}"]
+        lines = [f"service: {status['track']} {status['definition']}{detail}"]
     else:
-        lines = [f"service: not installed ({status.manager})"]
-    lines += [f"  warning: {w}" for w in status.warnings]
-    lines += [f"  hint: {h}" for h in status.hints]
+        lines = [f"service: not installed ({status['manager']})"]
+    lines += [f"  warning: {w}" for w in status["warnings"]]
+    lines += [f"  hint: {h}" for h in status["hints"]]
     return lines

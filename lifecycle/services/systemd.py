@@ -15,6 +15,7 @@ from lifecycle.errors import QuotingError
 from lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, stale_reason, write_atomically,
 )
+from lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "systemd-user-unit"
 _ACTIVE = frozenset({"active", "activating", "deactivating", "reloading"})
@@ -186,7 +187,7 @@ class SystemdUserManager(ServiceManager):
         status = ServiceStatus(self.name, definition=str(self.unit_path))
         text, command = self._existing()
         if text is None:
-            status.hints.append("install a user unit with `hermes gateway install`")
+            status.hints.append(INSTALL_HINTS[self.name])
             return status
         if not self.owns_command(command):
             status.warnings.append(f"{self.unit_path} runs another home or profile; "

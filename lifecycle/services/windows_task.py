@@ -22,6 +22,7 @@ from lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
     write_atomically,
 )
+from lifecycle.services.installed import INSTALL_HINTS
 from lifecycle.services.quoting import cmd_line, windows_arguments
 
 TASK_TRACK = "scheduled-task"
@@ -301,5 +302,5 @@ class WindowsTaskManager(ServiceManager):
             status.hints.append("the Startup-folder fallback has no manager to ask: the state above "
                                 "says whether the gateway runs")
         else:
-            status.hints.append("install a logon task with `hermes gateway install`")
+            status.hints.append(INSTALL_HINTS[self.name])
         return status

@@ -60,7 +60,8 @@ def test_read_commands_on_a_stopped_gateway_import_no_heavy_module(journal, home
 
 @pytest.mark.parametrize("args", [("status",), ("status", "--json")], ids=" ".join)
 def test_status_of_a_running_gateway_imports_no_heavy_module(journal, home_dir, tmp_path, reaper, args):
-    """The run's identity (pid, create time) and the stray scan read /proc on Linux."""
+    """The run's identity (pid, create time) and the stray scan read /proc on Linux; where
+    `install` never ran, the service line is answered without the managers."""
     running = spawn_plain(PLAIN)
     reaper.append(running)
     record_as_run(journal, running.pid)
@@ -68,6 +69,7 @@ def test_status_of_a_running_gateway_imports_no_heavy_module(journal, home_dir, 
     assert report["code"] == 0
     assert "lifecycle.reconcile" in report["modules"], "the driver did not check the process"
     assert [m for m in HEAVY if m in report["modules"]] == []
+    assert "lifecycle.services.base" not in report["modules"]  # no service installed: no manager asked
     assert state(home_dir).state == "running"  # it was found alive, not recorded lost
 
 

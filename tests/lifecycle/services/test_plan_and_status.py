@@ -15,7 +15,7 @@ from lifecycle.services import actions
 from lifecycle.services.base import InstallPlan, stop_timeout_seconds
 from lifecycle.services.controlled import start_through_service
 from lifecycle.services.installed import installed_service
-from lifecycle.services.status import service_status, service_status_lines
+from lifecycle.services.status import service_status, service_status_json, service_status_lines
 from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks, FakeSystemctl
 
 
@@ -57,8 +57,8 @@ def test_a_plan_for_another_home_is_refused_before_anything_is_written(gateway_h
 ])
 def test_status_lines_name_the_track_and_whether_it_runs(gateway_home, user_env, name, fake, first_line):
     platform = platform_named(name, runner=fake.runner())
-    platform.service_manager(gateway_home, user_env).install(
-        InstallPlan.for_home(gateway_home, drain_timeout=30.0, interpreter="/usr/bin/python3"))
+    actions.install(gateway_home, InstallPlan.for_home(gateway_home, drain_timeout=30.0, interpreter="/usr/bin/python3"),
+                    platform.service_manager(gateway_home, user_env))
     lines = service_status_lines(gateway_home, platform, user_env)
     assert lines[0].startswith(first_line) and "(running, starts at logon)" in lines[0]
     assert not any("sudo" in line or "--system" in line for line in lines)
@@ -130,3 +130,28 @@ def test_start_options_cannot_apply_to_an_installed_service(gateway_home, user_e
     manager = platform_named("linux", runner=FakeSystemctl().runner()).service_manager(gateway_home)
     with Journal(gateway_home) as journal, pytest.raises(UsageError, match="installed command line"):
         start_through_service(journal, manager, timeout=5.0, run_args=("--port", "8080"))
+
+
+@pytest.mark.parametrize("name, fake", [("linux", FakeSystemctl()), ("macos", FakeLaunchctl()),
+                                        ("windows", FakeSchtasks())])
+def test_the_quick_not_installed_answer_says_what_the_manager_would(gateway_home, user_env, name, fake):
+    """`status` answers a home where `install` never ran without asking (or importing) the
+    manager; its object has the manager's keys, name and hint."""
+    runner = fake.runner()
+    platform = platform_named(name, runner=runner)
+    quick = service_status_json(gateway_home, platform, user_env)
+    assert runner.calls == []
+    full = service_status(gateway_home, platform, user_env).to_json()
+    assert quick.keys() == full.keys()
+    assert (quick["manager"], quick["installed"], quick["hints"]) == (full["manager"], False, full["hints"])
+    assert quick["manager"] == platform.service_manager(gateway_home, user_env).name
+
+
+def test_once_this_home_saved_a_plan_status_describes_what_the_manager_sees(gateway_home, user_env, tmp_path):
+    platform = platform_named("linux", runner=FakeSystemctl().runner())
+    other = Home.resolve(tmp_path / "other")  # same profile name, so the same unit file
+    platform.service_manager(other).install(InstallPlan.for_home(other, drain_timeout=30.0, start_now=False))
+    assert service_status_lines(gateway_home, platform, user_env)[0] == "service: not installed (systemd)"
+    InstallPlan.for_home(gateway_home, drain_timeout=30.0).save(actions.plan_path(gateway_home))
+    lines = service_status_lines(gateway_home, platform, user_env)
+    assert any("runs another home or profile" in line for line in lines)
