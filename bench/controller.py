@@ -1,6 +1,6 @@
 """The controller beside supervisord 4.3 and pm2 7, in one run on this machine.
 
-    .venv/bin/python bench/controller.py [--runs N] [--env DIR]
+    .venv/bin/python bench/controller.py [--runs N] [--env DIR] [--install wheel|editable]
 
 Prints, side by side: the wall time of the stop command for an idle process, of the
 status command, and the total time to stop a process that ignores the polite stop with
@@ -16,6 +16,13 @@ SIGINT), with stopwaitsecs=2 / --kill-timeout 2000.
 The peers are installed into the benchmark's own environment (default
 ``$TMPDIR/hermes-bench-controller``: a venv with supervisor from PyPI, pm2 from npm),
 never into the project.  If that fails, the output says so and still prints ours.
+
+Ours runs as users get it (``--install wheel``, the default): a wheel built from this
+tree and installed with its dependencies from PyPI into a venv of the benchmark's own
+(rebuilt each run), the ``hermes`` script of that venv run from outside the tree.
+``--install editable`` runs the development venv instead, whose editable-install
+finder costs every command ~10-15 ms at start-up (``-X importtime``: ``site``).  The
+output says which was measured.
 """
 
 from __future__ import annotations
@@ -43,17 +50,17 @@ STUBBORN = ("import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\
             "while True:\n    time.sleep(3600)\n")
 
 
-def timed(argv: list[str], env: dict[str, str] | None = None, check: bool = True) -> float:
+def timed(argv: list[str], env: dict[str, str] | None = None, check: bool = True, cwd: Path = ROOT) -> float:
     began = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
     elapsed = time.perf_counter() - began
     if check and done.returncode not in (0, 3):
         raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.strip() or done.stdout.strip()}")
     return elapsed
 
 
-def quiet(argv: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+def quiet(argv: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
 
 # --- ours -----------------------------------------------------------------------------
@@ -61,15 +68,19 @@ def quiet(argv: list[str], env: dict[str, str] | None = None) -> subprocess.Comp
 class Ours:
     name = "hermes"
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, hermes: list[str] | None = None) -> None:
         self.home = work / "hermes-home"
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if hermes is None:  # the development venv, sources on the path
+            self.hermes, self.env, self.cwd = HERMES, {**os.environ, "PYTHONPATH": str(ROOT)}, ROOT
+        else:  # an installed copy, run from outside the tree so only it can be imported
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith("HERMES_")}
+            self.hermes, self.env, self.cwd = hermes, env, work
 
     def cmd(self, *args: str) -> list[str]:
-        return [*HERMES, "--home", str(self.home), *args]
+        return [*self.hermes, "--home", str(self.home), *args]
 
     def start(self, *run_args: str) -> dict:
-        done = quiet(self.cmd("start", "--json", *(["--", *run_args] if run_args else [])), self.env)
+        done = quiet(self.cmd("start", "--json", *(["--", *run_args] if run_args else [])), self.env, cwd=self.cwd)
         if done.returncode != 0:
             raise RuntimeError(f"hermes gateway start failed: {done.stderr.strip()}")
         return json.loads(done.stdout)
@@ -78,14 +89,14 @@ class Ours:
         self.start()
 
     def end_idle(self) -> None:
-        quiet(self.cmd("stop"), self.env)
+        quiet(self.cmd("stop"), self.env, cwd=self.cwd)
 
     def stop_idle(self) -> float:
         self.start()
-        return timed(self.cmd("stop"), self.env)
+        return timed(self.cmd("stop"), self.env, cwd=self.cwd)
 
     def status(self) -> float:
-        return timed(self.cmd("status"), self.env)
+        return timed(self.cmd("status"), self.env, cwd=self.cwd)
 
     def stop_stubborn(self) -> float:
         started = self.start("--drain-timeout", "60")
@@ -98,13 +109,13 @@ class Ours:
         stream.flush()
         time.sleep(0.2)  # let the turn reach the gateway (not part of the measurement)
         try:
-            return timed(self.cmd("stop", "--timeout", f"{STOP_TIMEOUT:g}"), self.env)
+            return timed(self.cmd("stop", "--timeout", f"{STOP_TIMEOUT:g}"), self.env, cwd=self.cwd)
         finally:
             stream.close()
             client.close()
 
     def close(self) -> None:
-        quiet(self.cmd("stop", "--force", "--all"), self.env)
+        quiet(self.cmd("stop", "--force", "--all"), self.env, cwd=self.cwd)
 
 
 # --- supervisord ----------------------------------------------------------------------
@@ -230,6 +241,31 @@ def install_pm2(env_dir: Path) -> None:
         raise RuntimeError(f"npm install pm2@7 failed: {done.stderr.strip()[-300:]}")
 
 
+def install_ours(env_dir: Path) -> list[str]:
+    """A wheel of this tree, installed with its dependencies into a fresh venv: the
+    ``hermes`` command as users get it (no editable-install finder at start-up)."""
+    work = env_dir / "hermes-wheel"
+    shutil.rmtree(work, ignore_errors=True)
+    source = work / "source"
+    source.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for package in ("lifecycle", "store", "cli", "migrations"):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    if built.returncode != 0:
+        raise RuntimeError(f"building the wheel failed: {(built.stderr or built.stdout).strip()[-300:]}")
+    wheel = next((work / "dist").glob("hermes_lifecycle-*.whl"))
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", str(wheel)],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"pip install of the wheel failed: {done.stderr.strip()[-300:]}")
+    return [str(venv / "bin" / "hermes"), "gateway"]
+
+
 # --- the run --------------------------------------------------------------------------
 
 def measure(tools: list, runs: int) -> dict[str, dict[str, list[float]]]:
@@ -275,11 +311,23 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--env", type=Path, default=Path(tempfile.gettempdir()) / "hermes-bench-controller",
-                        help="where supervisor and pm2 are installed (outside the project)")
+                        help="where supervisor, pm2 and our wheel are installed (outside the project)")
+    parser.add_argument("--install", choices=("wheel", "editable"), default="wheel",
+                        help="ours as users get it (a wheel in a venv of its own) or the development venv")
     options = parser.parse_args()
     notes: list[str] = []
     work = Path(tempfile.mkdtemp(prefix="hermes-bench-controller-"))
-    tools: list = [Ours(work)]
+    hermes = None
+    if options.install == "wheel":
+        try:
+            hermes = install_ours(options.env)
+            notes.append(f"hermes: a wheel of this tree installed into {options.env / 'hermes-wheel' / 'venv'}, "
+                         "run as its `hermes` script")
+        except (RuntimeError, OSError, subprocess.SubprocessError, StopIteration) as exc:
+            notes.append(f"hermes: the wheel could not be installed ({exc}); measured the development venv")
+    if hermes is None:
+        notes.append(f"hermes: the development venv ({sys.executable} -m cli.main, editable install)")
+    tools: list = [Ours(work, hermes)]
     for label, install, cls in (("supervisord 4.3", install_supervisor, Supervisor), ("pm2 7", install_pm2, Pm2)):
         try:
             install(options.env)
