@@ -23,6 +23,8 @@ from lifecycle.platforms import Platform
 #: How long a killed tree may take to vanish from the process table before we give up.
 KILL_CONFIRM = 5.0
 POLL = 0.005
+#: Between looks when the platform wakes us at the process's exit (pidfd on Linux).
+EXIT_WAKE_INTERVAL = 0.25
 
 
 def wait_tree_gone(tree: ProcessTree, until: float, countdown: Countdown, what: str) -> bool:
@@ -30,8 +32,11 @@ def wait_tree_gone(tree: ProcessTree, until: float, countdown: Countdown, what: 
     return wait_gone(lambda: bool(tree.alive()), until, countdown, what)
 
 
-def wait_gone(alive: Callable[[], bool], until: float, countdown: Countdown, what: str) -> bool:
-    """Poll ``alive()`` every few ms until it is False (True) or ``until`` (monotonic) passes (False)."""
+def wait_gone(alive: Callable[[], bool], until: float, countdown: Countdown, what: str, *,
+              sleep: Callable[[float], None] = time.sleep, interval: float = POLL) -> bool:
+    """Ask ``alive()`` until it is False (True) or ``until`` (monotonic) passes (False),
+    pausing with ``sleep`` for at most ``interval`` between looks (a ``sleep`` that wakes
+    when the process exits can take a long interval and still answer at once)."""
     while True:
         if not alive():
             countdown.done()
@@ -41,7 +46,7 @@ def wait_gone(alive: Callable[[], bool], until: float, countdown: Countdown, wha
             countdown.done()
             return False
         countdown.show(what, remaining)
-        time.sleep(min(POLL, remaining))
+        sleep(min(interval, remaining))
 
 
 def escalate(journal: Journal, platform: Platform, target: Target, root: Any, *, grace: float,

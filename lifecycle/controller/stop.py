@@ -22,7 +22,7 @@ import os
 import time
 
 from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.escalate import KILL_CONFIRM, POLL, escalate, wait_gone
+from lifecycle.controller.escalate import EXIT_WAKE_INTERVAL, KILL_CONFIRM, POLL, escalate, wait_gone
 from lifecycle.controller.outcome import StopOutcome
 from lifecycle.controller.target import Target
 from lifecycle.identity import is_alive
@@ -94,11 +94,18 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
                 platform.send_stop_signal(target.pid)
             except ProcessLookupError:
                 pass
-        if wait_gone(lambda: target.running(platform), began + budget - grace, countdown,
-                     f"gateway pid {target.pid} draining"):
+        if _wait_exit(platform, target, began + budget - grace, countdown, f"gateway pid {target.pid} draining"):
             return _left(journal, target)
     reason = "forced (--force)" if force else f"still alive {budget - grace:.1f}s after the stop request"
     return _force(journal, platform, target, grace, spare, countdown, reason)
+
+
+def _wait_exit(platform: Platform, target: Target, until: float, countdown: Countdown, what: str) -> bool:
+    """Wait for the run's process to leave; the platform wakes us at its exit where it can
+    (Linux: a pidfd), else this polls every few ms."""
+    interval = EXIT_WAKE_INTERVAL if platform.wakes_at_exit else POLL
+    return wait_gone(lambda: target.running(platform), until, countdown, what,
+                     sleep=lambda seconds: platform.sleep_until_exit(target.pid, seconds), interval=interval)
 
 
 def _force(journal: Journal, platform: Platform, target: Target, grace: float, spare: frozenset[int] | None,
@@ -127,8 +134,7 @@ def _join(journal: Journal, platform: Platform, target: Target, deadline: float 
     """Another stop of this run is under way: wait for its outcome, and take over the
     escalation only if the process outlives that stop's deadline (its controller died)."""
     until = time.monotonic() + max((deadline or time.time()) - time.time(), 0) + grace + MARGIN
-    if wait_gone(lambda: target.running(platform), until, countdown,
-                 f"joined a stop of pid {target.pid} already under way"):
+    if _wait_exit(platform, target, until, countdown, f"joined a stop of pid {target.pid} already under way"):
         _let_the_leader_record(journal, platform, target, leader)
         outcome = _left(journal, target)
         outcome.joined = True

@@ -109,6 +109,16 @@ class Platform(ABC):
         except (psutil.Error, ValueError):  # ValueError: a negative pid
             return None
 
+    #: True where :meth:`sleep_until_exit` returns as soon as the process exits.
+    wakes_at_exit: bool = False
+
+    def sleep_until_exit(self, pid: int, seconds: float) -> None:
+        """Pause up to ``seconds``, returning early when ``pid`` exits where the OS can tell.
+        Here: a plain sleep (the caller polls in short steps)."""
+        import time
+
+        time.sleep(seconds)
+
     def process_command_line(self, pid: int) -> list[str] | None:
         """The argv of ``pid``; None when gone, unreadable or empty (a zombie has none)."""
         import psutil

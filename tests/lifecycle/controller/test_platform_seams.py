@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from types import SimpleNamespace
 
@@ -165,3 +166,20 @@ def test_linux_reads_one_command_line_as_psutil_does():
         child.kill()
         child.wait(30)
     assert linux.process_command_line(child.pid) is None
+
+
+def test_linux_wakes_a_waiting_stop_when_the_process_exits_not_at_its_timeout():
+    child = spawn_plain(PLAIN)
+    linux = platform_named("linux")
+    killer = threading.Timer(0.2, child.kill)
+    killer.start()
+    try:
+        began = time.monotonic()
+        linux.sleep_until_exit(child.pid, 120)
+        assert time.monotonic() - began < 60, "slept to the timeout: the exit did not wake it"
+        assert child.wait(30) is not None
+    finally:
+        killer.cancel()
+        child.kill()
+        child.wait(30)
+    linux.sleep_until_exit(child.pid, 120)  # reaped, gone: returns at once (or the test would hang)
