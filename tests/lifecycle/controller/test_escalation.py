@@ -107,3 +107,56 @@ def test_the_default_budget_is_the_runs_own_drain_timeout_not_todays_config(home
     assert stop_budget(journal, None, _run_drain_timeout(journal, target)) == 4.0 + MARGIN + GRACE
     assert stop_budget(journal, None, None) == 90 + MARGIN + GRACE
     assert stop_budget(journal, 2.5, 4.0) == 2.5
+
+
+#: A leader slower than the joiner's former fixed 2 s patience (its durable writes on a busy disk).
+SLOW_LEADER_S = 2.5
+
+
+def test_a_joined_stop_waits_for_a_slow_living_leader_to_record_the_kill(journal, reaper, monkeypatch):
+    """The race behind the flaky two-stops test: the process is gone, the stop that leads
+    has not yet written `escalated`/`kill`; the joiner must not record `lost` meanwhile
+    (it did after a fixed 2 s patience, and exited 0 with the run shown crashed)."""
+    import threading
+    import time
+
+    from lifecycle.controller import stop as stop_module
+    from lifecycle.identity import ProcessIdentity, who
+    from lifecycle.journal import Journal
+
+    gateway, leader = spawn_plain(PLAIN), spawn_plain(PLAIN)  # `leader` stands for the leading stop
+    reaper.extend([gateway, leader])
+    run_id = record_as_run(journal, gateway.pid)
+    created = psutil.Process(gateway.pid).create_time()
+    journal.fire("stop_requested", actor=who("controller"), pid=leader.pid, reason="stop",
+                 idempotency_key=f"stop:{run_id}:{gateway.pid}",
+                 data={"target": ProcessIdentity(gateway.pid, created).to_json(), "intent": "stop",
+                       "deadline": time.time() + 30, "requested_by": {"pid": leader.pid}})
+    joined = threading.Event()
+    real_join = stop_module._join
+
+    def join_and_tell(*args, **kwargs):
+        joined.set()
+        return real_join(*args, **kwargs)
+
+    monkeypatch.setattr(stop_module, "_join", join_and_tell)
+
+    def lead() -> None:
+        if not joined.wait(60):
+            return
+        gateway.kill()  # the leader's kill_tree
+        gateway.wait(30)
+        time.sleep(SLOW_LEADER_S)  # its durable writes are late
+        with Journal(journal.home) as own:
+            own.fire("escalated", actor="leader", run_id=run_id, data={"step": "kill_tree"})
+            own.fire("kill", actor="leader", run_id=run_id, pid=gateway.pid)
+
+    writer = threading.Thread(target=lead)
+    writer.start()
+    try:
+        outcome = stop_gateway(journal, platform_named("linux"), timeout=30, countdown=Silent())
+    finally:
+        joined.set()
+        writer.join(60)
+    assert outcome.joined and outcome.state == "killed" and outcome.exit_code == 3
+    assert events_of(journal, "lost") == []
