@@ -6,6 +6,7 @@ A class is its own ``--app`` factory: ``hermes gateway run --app tests.apps:Slow
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import subprocess
 import threading
@@ -45,6 +46,19 @@ class StuckThread(ReferenceGateway):
 
     async def start(self, ctx: RuntimeContext) -> dict:
         threading.Thread(target=threading.Event().wait, name="stuck-adapter", daemon=False).start()
+        return await super().start(ctx)
+
+
+#: ``AtExitWitness`` registers an atexit handler that creates this file in the home.
+ATEXIT_FILE = "atexit-ran"
+
+
+class AtExitWitness(ReferenceGateway):
+    """Registers an ``atexit`` handler: it runs only if the interpreter tears itself down."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        witness = ctx.home.root / ATEXIT_FILE
+        atexit.register(witness.touch)
         return await super().start(ctx)
 
 

@@ -21,7 +21,8 @@ from lifecycle.reconcile import reconcile
 from lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
 from lifecycle.runtime.sessions import SessionStore
-from lifecycle.runtime.shutdown import EXIT_CONFIG, Cause, Shutdown, force_exit_after
+from lifecycle.runtime.shutdown import (EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds,
+                                         force_exit_after)
 from lifecycle.runtime.watcher import StopRequestWatcher
 from lifecycle.stop_request import StopRequest
 
@@ -73,11 +74,13 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
                            config.port if options.port is None else options.port, timeout)
     code = asyncio.run(_serve(home, journal, platform, me, run_id, start.seq, config, options.app,
                               ignore_late_signals=force_exit))
-    if force_exit:
-        force_exit_after(home, me, run_id, code)  # the lock stays held until the process is gone
-    else:
+    if not force_exit:
         lock.release()
+        journal.close()
+        return code
     journal.close()
+    exit_now_if_nothing_holds(code)
+    force_exit_after(home, me, run_id, code)  # the lock stays held until the process is gone
     return code
 
 

@@ -8,6 +8,7 @@ import time
 from lifecycle.identity import ProcessIdentity
 from lifecycle.journal import Journal
 from lifecycle.stop_request import request_stop
+from tests.apps import ATEXIT_FILE
 from tests.gateways import Client, events, state, wait_for
 
 DRAIN = "--drain-timeout"
@@ -125,6 +126,16 @@ def test_drained_gateway_with_a_stuck_non_daemon_thread_still_exits(tmp_path, ga
     assert forced is not None, "the gateway exited without recording that exit was forced"
     assert "stuck-adapter" in forced.data["stuck_threads"]
     assert forced.data["exit_code"] == 0
+
+
+def test_drained_gateway_with_nothing_holding_it_exits_at_once_without_teardown(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.apps:AtExitWitness")
+    gateway.wait_ready()
+    _ask(gateway, "stop")
+    assert gateway.wait_exit() == 0
+    assert gateway.run_event("drained").data["exit_code"] == 0
+    assert gateway.run_event("exit_forced") is None
+    assert not (gateway.home.root / ATEXIT_FILE).exists(), "the interpreter's teardown ran after drained"
 
 
 def test_draining_gateway_refuses_new_work_but_answers_history(tmp_path, gateways):
