@@ -72,11 +72,12 @@ def recent_lanes(conn: sqlite3.Connection, stream: str, last: int,
                  now: datetime | None = None) -> list[Lane]:
     """The newest ``last`` runs, oldest first."""
     now = now or datetime.now(timezone.utc)
-    lanes = []
-    for start in reversed(latest_by_trigger(conn, stream, "start", last)):
-        events = run_events(conn, stream, start.run_id) if start.run_id else [start]
-        lanes.append(_lane(Story(stream, start.run_id or "?", events), now))
-    return lanes
+    starts = list(reversed(latest_by_trigger(conn, stream, "start", last)))
+    runs = [run_events(conn, stream, s.run_id) if s.run_id else [s] for s in starts]
+    # Each run's successor is the next lane (the newest has none): a restart's verdict says
+    # whether the run it asked for came back, as `forensics` does.
+    return [_lane(Story(stream, start.run_id or "?", events, runs[i + 1] if i + 1 < len(runs) else []), now)
+            for i, (start, events) in enumerate(zip(starts, runs))]
 
 
 def _gantt_time(moment: datetime) -> str:

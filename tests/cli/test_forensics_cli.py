@@ -58,6 +58,19 @@ def test_timeline_svg_is_well_formed_with_kills_and_crashes_marked(journal, home
     assert root.find(".//{http://www.w3.org/2000/svg}polygon") is not None
 
 
+def test_timeline_says_a_restarted_run_came_back_as_forensics_does(journal, home_dir, tmp_path):
+    planned_stop(journal, "r1", intent="restart")
+    boot(journal, "r2")
+    target = tmp_path / "runs.svg"
+    out = run_hermes(home_dir, "timeline", "-o", str(target))
+    assert out.returncode == 0, out.stderr
+    texts = [t.text or "" for t in ET.parse(target).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    restart = [t for t in texts if t.startswith("planned restart")]
+    assert restart and "back up (ready)" in restart[0], texts
+    story = json.loads(run_hermes(home_dir, "forensics", "--run", "r1", "--json").stdout)
+    assert story["verdict"] == restart[0]
+
+
 def test_timeline_mermaid_is_a_gantt_with_one_section_per_run(journal, home_dir):
     planned_stop(journal, "r1")
     crash(journal, "r2")
