@@ -61,9 +61,9 @@ def _stop_one(journal: Journal, platform: Platform, stray: GatewayProcess, budge
         steps += platform.terminate_tree(stray.pid, tree.processes, whole=tree.whole)
         gone = wait_tree_gone(tree, time.monotonic() + grace, silent, "stray")
         if not gone:
-            alive = tree.alive()
-            steps += platform.kill_tree(stray.pid, alive, whole=tree.whole)
-            gone = wait_tree_gone(ProcessTree(stray.pid, alive), time.monotonic() + KILL_CONFIRM, silent, "stray")
+            remaining = ProcessTree(stray.pid, tree.alive(), tree.spared)
+            steps += platform.kill_tree(stray.pid, remaining.processes, whole=remaining.whole)
+            gone = wait_tree_gone(remaining, time.monotonic() + KILL_CONFIRM, silent, "stray")
     result = "failed" if not gone else ("stopped" if len(steps) <= 1 and asked else "forced")
     journal.fire("exited", actor=who("controller"), run_id=f"stray-{stray.pid}-{int(stray.create_time)}",
                  pid=stray.pid,

@@ -2,7 +2,8 @@
 
 A restart asked from inside the gateway (an agent's tool call runs as its child) must
 not kill the command that asked: every ancestor of this process, and this process,
-is left out of the tree, and the platform is told the tree is no longer whole.
+is left out of the tree, and the platform is told the tree is no longer whole.  So is it
+when the root has left: its pid is no longer the tree's handle.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class ProcessTree:
 
     @property
     def whole(self) -> bool:
-        return not self.spared
+        """True when a tree-wide command by the root's pid reaches exactly this tree: nothing
+        spared, and the root still among the members (a root that left may have a new owner)."""
+        return not self.spared and bool(self.processes) and self.processes[0].pid == self.root_pid
 
     @property
     def pids(self) -> list[int]:

@@ -183,3 +183,40 @@ def test_linux_wakes_a_waiting_stop_when_the_process_exits_not_at_its_timeout():
         child.kill()
         child.wait(30)
     linux.sleep_until_exit(child.pid, 120)  # reaped, gone: returns at once (or the test would hang)
+
+
+ROOT_WITH_STUBBORN_CHILD = (
+    "import subprocess, sys, time; "
+    "child = subprocess.Popen([sys.executable, '-c', " + repr(
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); "
+        "time.sleep(120)") + "], stdout=subprocess.PIPE, text=True); "
+    "child.stdout.readline(); print('up', child.pid, flush=True); time.sleep(120)"
+)
+
+
+def test_windows_kill_step_never_names_a_root_that_left_during_the_grace(journal, reaper):
+    """`taskkill /PID root /T /F` on a root that is gone would reach whatever now has its pid
+    (and that process's tree): the surviving members are named one by one instead."""
+    root = subprocess.Popen([sys.executable, "-c", ROOT_WITH_STUBBORN_CHILD], stdout=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=hermes_env())
+    reaper.append(root)
+    child_pid = int(root.stdout.readline().split()[1])
+    reaper.append(psutil.Process(child_pid))
+    record_as_run(journal, root.pid)
+
+    def taskkill(argv):
+        if "/F" in argv:
+            try:
+                psutil.Process(int(argv[2])).kill()
+            except psutil.NoSuchProcess:
+                return CommandResult(argv, 128)  # taskkill: no process with this pid
+        else:
+            root.kill()  # the root obeys the polite step, its child does not
+            root.wait(30)
+        return CommandResult(argv, 0)
+
+    runner = RecordingRunner({("taskkill",): taskkill})
+    outcome = stop_gateway(journal, platform_named("windows", runner=runner), timeout=1.0, force=True,
+                           countdown=Silent())
+    assert runner.calls == [("taskkill", "/PID", str(root.pid), "/T"), ("taskkill", "/PID", str(child_pid), "/F")]
+    assert outcome.result == "forced" and outcome.state == "killed"
