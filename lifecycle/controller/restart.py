@@ -88,7 +88,9 @@ def restart_gateway(journal: Journal, platform: Platform, *, timeout: float | No
                                 restart_id=restart_id, countdown=countdown, spare=caller_ancestry())
     if outcome.stop.result == "failed":
         return outcome
-    env = {**os.environ, RESTART_ID_ENV: restart_id}
+    # the marker is this restart's own: a gateway inheriting it would let its tool calls'
+    # restarts skip the detach and wait on their own caller's drain
+    env = {**{k: v for k, v in os.environ.items() if k != DETACHED_ENV}, RESTART_ID_ENV: restart_id}
     outcome.start = start_gateway(journal, platform, timeout=start_timeout, run_args=run_args,
                                   env=env, countdown=countdown)
     return outcome

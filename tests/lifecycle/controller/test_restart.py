@@ -61,3 +61,18 @@ def test_a_restart_asked_from_inside_the_gateway_detaches_and_does_not_kill_its_
     assert request.data["intent"] == "restart"
     assert [e.trigger for e in events(home_dir, run_id=old["run_id"])][-1] == "drained"
     assert events(home_dir, "kill") == []
+
+
+def test_the_detached_restart_does_not_hand_its_marker_to_the_gateway_it_starts(home_dir, reaper):
+    """The marker says "this restart already detached"; inherited by the new gateway, its
+    tool calls' restarts would not detach and would wait on their own caller's drain."""
+    import psutil
+
+    from lifecycle.controller.restart import DETACHED_ENV
+    from tests.conftest import hermes_env
+
+    start_detached(home_dir)
+    done = run_hermes(home_dir, "restart", "--json", env={**hermes_env(), DETACHED_ENV: "rs-test"})
+    assert done.returncode == 0, done.stderr
+    new_pid = json.loads(done.stdout)["start"]["pid"]
+    assert DETACHED_ENV not in psutil.Process(new_pid).environ()
