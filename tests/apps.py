@@ -92,3 +92,15 @@ def _run_child(argv: list[str], out_path) -> None:
 
 def not_an_app() -> object:
     return object()
+
+
+def needs_an_argument(name: str) -> ReferenceGateway:
+    """A factory ``--app`` cannot call: it wants an argument."""
+    return ReferenceGateway()
+
+
+class FailsToStart(ReferenceGateway):
+    """Its start raises something that is neither an OSError nor ours (a bad adapter token)."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        raise ValueError("adapter token rejected")

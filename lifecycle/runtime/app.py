@@ -109,12 +109,15 @@ def load_app(spec: str) -> GatewayApp:
         raise ConfigError(f"--app {spec!r} must look like module:factory, e.g. lifecycle.runtime.reference:create")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"--app {spec!r}: cannot import {module_name!r} ({exc})") from None
+    except Exception as exc:  # not only ImportError: a relative name, or the module's own code failing
+        raise ConfigError(f"--app {spec!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})") from None
     factory = getattr(module, attribute, None)
     if not callable(factory):
         raise ConfigError(f"--app {spec!r}: {module_name} has no callable {attribute!r}")
-    app = factory()
+    try:
+        app = factory()
+    except Exception as exc:  # a factory that needs arguments or fails: reviving will not fix it
+        raise ConfigError(f"--app {spec!r}: {attribute}() failed ({type(exc).__name__}: {exc})") from None
     if not isinstance(app, GatewayApp):
         raise ConfigError(f"--app {spec!r}: the factory returned {type(app).__name__}, not a GatewayApp "
                           "(see README: the app interface)")

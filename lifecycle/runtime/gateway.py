@@ -127,9 +127,10 @@ async def _serve(home: Home, journal: Journal, platform: Platform, me: ProcessId
         except ConfigError as exc:
             _start_failed(journal, me, run_id, exc, EXIT_CONFIG)
             raise
-        except (OSError, HermesError) as exc:
+        except Exception as exc:  # whatever the app raised, the run records how its start failed
             _start_failed(journal, me, run_id, exc, 1)
-            raise GatewayError(f"the gateway could not start: {exc}") from None
+            detail = exc if isinstance(exc, (OSError, HermesError)) else f"{type(exc).__name__}: {exc}"
+            raise GatewayError(f"the gateway could not start: {detail}") from None
         if shutdown.cause is None:
             journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,
                          reason="accepting work", data=ready)

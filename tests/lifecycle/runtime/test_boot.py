@@ -6,6 +6,8 @@ import json
 import os
 import time
 
+import pytest
+
 from lifecycle.identity import ProcessIdentity
 from lifecycle.journal import Journal
 from lifecycle.runtime.boot import take_restart_id
@@ -104,6 +106,23 @@ def test_app_that_is_not_a_gateway_app_is_a_configuration_error(tmp_path):
     result = run_hermes(tmp_path, "run", "--app", "tests.apps:not_an_app")
     assert result.returncode == 78 and "GatewayApp" in result.stderr
     assert events(tmp_path, "start_failed")[0].data["type"] == "ConfigError"
+
+
+@pytest.mark.parametrize("spec, says", [(".relative:create", "relative import"),
+                                         ("tests.apps:needs_an_argument", "needs_an_argument() failed")])
+def test_app_that_cannot_be_imported_or_built_is_one_line_and_exit_78(tmp_path, spec, says):
+    result = run_hermes(tmp_path, "run", "--app", spec)
+    assert (result.returncode, result.stderr.count("\n")) == (78, 1), result.stderr
+    assert says in result.stderr
+    assert events(tmp_path, "start_failed")[0].data["exit_code"] == 78 and state(tmp_path).state == "stopped"
+
+
+def test_app_whose_start_raises_anything_records_start_failed_with_one_line_exit_1(tmp_path):
+    result = run_hermes(tmp_path, "run", "--app", "tests.apps:FailsToStart")
+    assert (result.returncode, result.stderr.count("\n")) == (1, 1), result.stderr
+    assert "ValueError: adapter token rejected" in result.stderr
+    failed = events(tmp_path, "start_failed")[0]
+    assert failed.data["type"] == "ValueError" and state(tmp_path).state == "stopped"
 
 
 def test_port_in_use_fails_the_start_with_the_error_recorded(tmp_path, gateways):
