@@ -49,10 +49,17 @@ def _running(result: str, current: StreamState, message: str) -> StartOutcome:
     return StartOutcome(result, current.state, current.pid, current.port, current.run_id, message)
 
 
-def _already(journal: Journal, current: StreamState, until: float, wait_ready: bool) -> StartOutcome:
+def _already(journal: Journal, current: StreamState, until: float, wait_ready: bool,
+             timeout: float) -> StartOutcome:
+    """Another run is alive: success only if it is (or, when waiting, becomes) ready; one
+    still starting or draining when the time is up is not a gateway that serves."""
     if current.state == "starting" and wait_ready:
         wait_for_state(journal, "running", max(until - time.monotonic(), 0))
         current = reconcile(journal)
+    if current.state == "draining" or (current.state == "starting" and wait_ready):
+        what = "still draining" if current.state == "draining" else "not ready"
+        return StartOutcome("failed", current.state, current.pid, None, current.run_id,
+                            f"gateway {journal.stream} (pid {current.pid}) is {what} after {timeout:g}s")
     if current.state in ALIVE_STATES:
         port = f", port {current.port}" if current.port else ""
         return _running("already_running", current,
@@ -72,7 +79,7 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
         _wait_until_at_rest(journal, until)
         current = reconcile(journal)
     if current.state in ALIVE_STATES:
-        return _already(journal, current, until, wait_ready)
+        return _already(journal, current, until, wait_ready, timeout)
     from lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
 
     home = journal.home
@@ -110,7 +117,7 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
                 return failed(f"gateway pid {child.pid} exited with code {code} before it was ready")
             winner = _winner(journal, until)
             if winner is not None:
-                return _already(journal, winner, until, wait_ready)
+                return _already(journal, winner, until, wait_ready, timeout)
             return failed(f"gateway pid {child.pid} exited with code {code} while starting")
         remaining = until - time.monotonic()
         if remaining <= 0:

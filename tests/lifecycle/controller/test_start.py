@@ -60,3 +60,33 @@ def test_start_while_the_gateway_drains_waits_for_it_and_starts_a_new_run(home_d
     assert document["run_id"] != old["run_id"]
     assert [e.trigger for e in events(home_dir, run_id=old["run_id"])][-1] == "drained"
 
+
+
+def test_start_does_not_report_success_for_a_gateway_that_stays_starting_past_the_timeout(journal, reaper):
+    """Waiting for `ready` was asked: a run that never got there is no success (exit 1)."""
+    from lifecycle.controller.start import start_gateway
+    from lifecycle.platforms import platform_named
+    from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
+
+    stuck = spawn_plain(PLAIN)
+    reaper.append(stuck)
+    record_as_run(journal, stuck.pid, ready=False)
+    outcome = start_gateway(journal, platform_named("linux"), timeout=0.3)
+    assert (outcome.result, outcome.exit_code, outcome.state) == ("failed", 1, "starting")
+    assert f"pid {stuck.pid}" in outcome.message and "not ready after" in outcome.message
+    assert start_gateway(journal, platform_named("linux"), timeout=0.3, wait_ready=False).exit_code == 0
+
+
+def test_start_does_not_report_a_gateway_still_draining_past_the_timeout_as_running(journal, reaper):
+    from lifecycle.controller.start import start_gateway
+    from lifecycle.identity import who
+    from lifecycle.platforms import platform_named
+    from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
+
+    leaving = spawn_plain(PLAIN)
+    reaper.append(leaving)
+    run_id = record_as_run(journal, leaving.pid)
+    journal.fire("drain", actor=who("gateway"), run_id=run_id, pid=leaving.pid)
+    outcome = start_gateway(journal, platform_named("linux"), timeout=0.3)
+    assert (outcome.result, outcome.exit_code, outcome.state) == ("failed", 1, "draining")
+    assert "still draining" in outcome.message
