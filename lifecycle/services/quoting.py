@@ -3,10 +3,12 @@
 A Startup-folder ``.cmd`` line is read by **cmd.exe** (``%`` expansion, ``^`` escapes,
 ``& | < > ( )`` operators outside quotes) before the program splits it with the C
 runtime's rules.  A Scheduled Task's ``/TR`` value is never seen by cmd.exe: Task
-Scheduler takes the quoted program path, and the program splits the rest with the C
-runtime's rules (``CommandLineToArgvW``).  Escaping a ``/TR`` value for cmd.exe puts
-stray carets and doubled percents into the gateway's arguments; not escaping a ``.cmd``
-line lets ``&`` in a path start a second command.  Hence two helpers, never mixed.
+Scheduler takes the quoted program path, replaces ``%NAME%`` of any variable defined at
+logon in the program and in the arguments (``ExpandEnvironmentStrings``, which has no
+escape), and the program splits the rest with the C runtime's rules
+(``CommandLineToArgvW``).  Escaping a ``/TR`` value for cmd.exe puts stray carets and
+doubled percents into the gateway's arguments; not escaping a ``.cmd`` line lets ``&`` in
+a path start a second command.  Hence two helpers, never mixed.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ _CMD_OPERATORS = frozenset("^&|<>()")
 _UNREPRESENTABLE = frozenset("\r\n\0")
 
 
-def windows_arg(arg: str) -> str:
+def windows_arg(arg: str, *, shield_percent: bool = False) -> str:
     """One argument quoted so ``CommandLineToArgvW`` gives back exactly ``arg``.
 
     Backslashes are literal except before a double quote, where they must be doubled.
+    With ``shield_percent`` every ``%`` is written ``"%"`` (leave the quotes, the percent,
+    enter them again: the C runtime drops both quotes, in or out of quotes), so no
+    ``%NAME%`` survives for Task Scheduler to expand: each name would start with a quote.
     """
     if "\0" in arg:
         raise QuotingError(f"argument {arg!r} contains a NUL character")
-    if arg and not any(c in _NEEDS_QUOTES for c in arg):
+    if arg and not any(c in _NEEDS_QUOTES for c in arg) and not (shield_percent and "%" in arg):
         return arg
     out = ['"']
     backslashes = 0
@@ -37,6 +42,8 @@ def windows_arg(arg: str) -> str:
             continue
         if char == '"':
             out.append("\\" * (2 * backslashes + 1) + '"')
+        elif char == "%" and shield_percent:
+            out.append("\\" * (2 * backslashes) + '"%"')
         else:
             out.append("\\" * backslashes + char)
         backslashes = 0
@@ -52,8 +59,24 @@ def windows_program(path: str) -> str:
 
 
 def windows_arguments(args: Sequence[str]) -> str:
-    """The argument tail of a command line (what a task's ``<Arguments>`` holds)."""
+    """The argument tail of a command line the C runtime splits (no variable expansion)."""
     return " ".join(windows_arg(a) for a in args)
+
+
+def task_arguments(args: Sequence[str]) -> str:
+    """A task's ``<Arguments>`` (the ``/TR`` tail): C-runtime quoting, ``%`` shielded from
+    Task Scheduler's variable expansion."""
+    return " ".join(windows_arg(a, shield_percent=True) for a in args)
+
+
+def task_program(path: str) -> str:
+    """A task's ``<Command>``: the path as it is; refused where Task Scheduler could expand
+    a ``%NAME%`` in it (a path cannot carry the quotes that shield an argument)."""
+    windows_program(path)
+    if path.count("%") >= 2:
+        raise QuotingError(f"program path {path!r} holds %...%, which Task Scheduler would expand "
+                           "as a variable; install from an interpreter whose path has no percent signs")
+    return path
 
 
 def crt_command_line(argv: Sequence[str]) -> str:
@@ -67,10 +90,12 @@ def crt_command_line(argv: Sequence[str]) -> str:
 def schtasks_task_run(argv: Sequence[str]) -> str:
     """The ``/TR`` value (a task's Command plus Arguments).
 
-    No cmd.exe escaping: Task Scheduler starts the program directly, so ``%``, ``^`` and
-    ``&`` stay as they are.
+    No cmd.exe escaping: Task Scheduler starts the program directly, so ``^`` and ``&``
+    stay as they are; only ``%`` is shielded from its variable expansion.
     """
-    return crt_command_line(argv)
+    program, *args = argv
+    quoted = windows_program(task_program(program))
+    return f"{quoted} {task_arguments(args)}" if args else quoted
 
 
 def cmd_line(argv: Sequence[str]) -> str:

@@ -23,7 +23,7 @@ from lifecycle.services.base import (
     write_atomically,
 )
 from lifecycle.services.installed import INSTALL_HINTS
-from lifecycle.services.quoting import cmd_line, windows_arguments
+from lifecycle.services.quoting import cmd_line, task_arguments, task_program
 
 TASK_TRACK = "scheduled-task"
 STARTUP_TRACK = "startup-folder"
@@ -147,7 +147,7 @@ class WindowsTaskManager(ServiceManager):
 
     def render_task(self, plan: InstallPlan) -> str:
         program, *args = self.launch_command(plan)
-        return task_xml(user=self.user, command=program, arguments=windows_arguments(args),
+        return task_xml(user=self.user, command=task_program(program), arguments=task_arguments(args),
                         description=self.owner_description(), autostart=plan.autostart)
 
     def render_cmd(self, plan: InstallPlan) -> str:

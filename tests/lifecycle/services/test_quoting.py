@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 
 from lifecycle.errors import QuotingError
-from lifecycle.services.quoting import cmd_line, schtasks_task_run, windows_arg, windows_arguments
+from lifecycle.services.quoting import cmd_line, schtasks_task_run, task_arguments, windows_arg
 from tests.lifecycle.services.windows_parsers import (
-    ParserTrap, cmd_batch_line, crt_argv, crt_split_args, crt_split_program,
+    ParserTrap, cmd_batch_line, crt_argv, crt_split_args, crt_split_program, expand_environment_strings,
+    task_scheduler_argv,
 )
 from tests.strategies import windows_args, windows_argvs
 
@@ -27,13 +28,18 @@ def test_one_argument_round_trips_through_the_c_runtime_splitter(arg):
 @settings(max_examples=300, deadline=None)
 @given(windows_argvs)
 def test_schtasks_tr_value_round_trips_through_schtasks_and_task_scheduler(argv):
+    if argv[0].count("%") >= 2:  # a path cannot be shielded: refused, never expanded
+        with pytest.raises(QuotingError):
+            schtasks_task_run(argv)
+        return
     tr = schtasks_task_run(argv)
     # schtasks.exe receives /TR as one argument of its own command line (subprocess's quoting)
     schtasks_line = subprocess.list2cmdline(["schtasks", "/Create", "/TN", "HermesGateway-default", "/TR", tr])
     assert crt_split_args(schtasks_line)[5] == tr
-    # Task Scheduler takes the quoted program, the program splits the rest
+    # schtasks stores the quoted program and the rest; Task Scheduler expands %NAME% in both
+    # when it starts the task, and the program splits the rest
     program, tail = crt_split_program(tr)
-    assert [program, *crt_split_args(tail)] == argv
+    assert task_scheduler_argv(program, tail) == argv
 
 
 @settings(max_examples=300, deadline=None)
@@ -48,7 +54,28 @@ def test_cmd_line_round_trips_through_cmd_exe_then_the_c_runtime(argv):
 @settings(max_examples=200, deadline=None)
 @given(windows_argvs)
 def test_task_arguments_field_round_trips(argv):
-    assert crt_split_args(windows_arguments(argv[1:])) == argv[1:]
+    assert crt_split_args(expand_environment_strings(task_arguments(argv[1:]))) == argv[1:]
+
+
+def test_the_expansion_model_does_what_task_scheduler_does():
+    env = {"APPDATA": "C:\\Users\\alice\\AppData\\Roaming"}
+    assert expand_environment_strings("%APPDATA%\\x", env) == "C:\\Users\\alice\\AppData\\Roaming\\x"
+    assert expand_environment_strings("100% and 50%", env) == "100% and 50%"  # no such variable
+    assert expand_environment_strings("%NOPE%APPDATA%", env) == "%NOPEC:\\Users\\alice\\AppData\\Roaming"
+    assert expand_environment_strings("%%", env) == "%%"
+
+
+def test_a_variable_name_in_a_task_argument_reaches_the_gateway_unexpanded():
+    """A home literally named ``%APPDATA%`` (tools that forget to expand create such
+    folders) must not become the real AppData when the task starts."""
+    argv = ["C:\\P\\python.exe", "--home", "C:\\x\\%APPDATA%\\hermes", "%USERNAME%", "a b%PATH%\\"]
+    assert task_scheduler_argv(*crt_split_program(schtasks_task_run(argv))) == argv
+    assert crt_split_args(expand_environment_strings(task_arguments(argv[1:]))) == argv[1:]
+
+
+def test_a_program_path_task_scheduler_would_expand_is_refused():
+    with pytest.raises(QuotingError, match="expand"):
+        schtasks_task_run(["C:\\%USERNAME%\\python.exe", "-m"])
 
 
 def test_percent_variables_in_a_path_survive_cmd_expansion():

@@ -12,7 +12,7 @@ from lifecycle.platforms.runner import CommandResult
 from lifecycle.services.base import InstallPlan
 from lifecycle.services.windows_task import WindowsTaskManager, pythonw_for, task_facts
 from tests.lifecycle.services.fakes import FakeSchtasks
-from tests.lifecycle.services.windows_parsers import cmd_batch_line, crt_argv, crt_split_args
+from tests.lifecycle.services.windows_parsers import cmd_batch_line, crt_argv, task_scheduler_argv
 
 PYTHON = "C:\\Program Files\\Python312\\python.exe"
 PYTHONW = "C:\\Program Files\\Python312\\pythonw.exe"
@@ -54,7 +54,7 @@ def test_install_creates_a_logon_task_from_xml_with_no_time_limit_and_battery_pr
     assert raw.startswith(b"\xff\xfe")  # UTF-16 with a byte order mark, as schtasks /XML expects
     facts = task_facts(raw.decode("utf-16"))
     assert facts["command"] == PYTHONW  # pythonw: no console window
-    assert [facts["command"], *crt_split_args(facts["arguments"])] == gateway_argv(gateway_home)
+    assert task_scheduler_argv(facts["command"], facts["arguments"]) == gateway_argv(gateway_home)
     assert facts["time_limit"] == "PT0S"
     assert (facts["battery_start"], facts["battery_stop"]) == ("false", "false")
     assert facts["instances"] == "IgnoreNew"
@@ -112,7 +112,7 @@ def test_create_uses_a_hard_timeout_and_a_silence_cutoff(gateway_home, user_env)
 
 
 def test_an_awkward_home_path_survives_both_tracks(tmp_path, user_env):
-    home = Home.resolve(tmp_path / "50% & (ünïcode) ^caret \"q")
+    home = Home.resolve(tmp_path / "50% & (ünïcode) ^caret \"q %APPDATA%")
     manager, _, fake = make(home, user_env, FakeSchtasks(create_result=DENIED))
     manager.install(plan_for(home))
     launch = next(line for line in manager.startup_cmd.read_bytes().decode("utf-8").split("\r\n") if line.startswith("start "))
@@ -120,7 +120,7 @@ def test_an_awkward_home_path_survives_both_tracks(tmp_path, user_env):
     manager_ok, _, ok = make(home, user_env)
     manager_ok.install(plan_for(home))
     facts = task_facts(ok.tasks[f"HermesGateway-{home.profile}"])
-    assert [facts["command"], *crt_split_args(facts["arguments"])] == gateway_argv(home)
+    assert task_scheduler_argv(facts["command"], facts["arguments"]) == gateway_argv(home)
 
 
 def test_any_other_task_scheduler_failure_is_reported_without_fallback(gateway_home, user_env):
@@ -167,8 +167,8 @@ def test_a_stale_task_is_recreated(gateway_home, user_env, tmp_path, stale_home,
     outcome = manager.install(plan_for(gateway_home, start_now=False))
     assert outcome.changed and reason in outcome.replaced
     assert [c[1] for c in runner.calls] == ["/Query", "/Create"]
-    assert [task_facts(fake.tasks[TASK])["command"], *crt_split_args(task_facts(fake.tasks[TASK])["arguments"])] \
-        == gateway_argv(gateway_home)
+    facts = task_facts(fake.tasks[TASK])
+    assert task_scheduler_argv(facts["command"], facts["arguments"]) == gateway_argv(gateway_home)
 
 
 def test_a_working_task_retires_this_homes_startup_fallback(gateway_home, user_env):

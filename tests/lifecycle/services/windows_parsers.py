@@ -4,6 +4,11 @@
   argument tail (the rules of ``CommandLineToArgvW`` / msvcrt since 2008).
 - :func:`crt_split_program`: how the first token (the program) is taken: up to the next
   quote when quoted, no escapes; Task Scheduler splits ``/TR`` the same way.
+- :func:`expand_environment_strings`: what Task Scheduler does to a task's Command and
+  Arguments before it starts the program (``ExpandEnvironmentStrings``: ``%NAME%`` of a
+  defined variable is replaced, there is no escape); :data:`ANY_VARIABLE` is a logon
+  environment that defines every ordinary name, so a test cannot pass by luck.
+- :func:`task_scheduler_argv`: a task's Command and Arguments as the started program sees them.
 - :func:`cmd_batch_line`: what cmd.exe makes of one line of a ``.cmd`` file before it runs
   the command: percent expansion (phase 1), then quotes, carets and operators (phase 2).
   Anything the helper must never produce (an unescaped operator, a batch parameter, a
@@ -77,6 +82,44 @@ def crt_split_program(line: str) -> tuple[str, str]:
 def crt_argv(line: str) -> list[str]:
     program, rest = crt_split_program(line)
     return [program, *crt_split_args(rest)]
+
+
+class _AnyVariable:
+    """A logon environment where every name that a user or installer could set is defined
+    (case-insensitively, as on Windows); only an empty name or one holding a double quote
+    is not."""
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        if not name or '"' in name:
+            return default
+        return f"<value of {name.upper()}>"
+
+
+ANY_VARIABLE = _AnyVariable()
+
+
+def expand_environment_strings(text: str, env=ANY_VARIABLE) -> str:
+    """``%NAME%`` of a defined variable becomes its value; an undefined one stays as it is,
+    and scanning resumes right after its first ``%`` (so that ``%`` may open the next name)."""
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        end = text.find("%", i + 1) if text[i] == "%" else -1
+        if end != -1:
+            value = env.get(text[i + 1:end])
+            if value is not None:
+                out.append(value)
+                i = end + 1
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def task_scheduler_argv(command: str, arguments: str, env=ANY_VARIABLE) -> list[str]:
+    """A task's Exec action as the program's C runtime splits it: both fields expanded
+    (separately), the program quoted by Task Scheduler, the arguments split by the CRT."""
+    return [expand_environment_strings(command, env), *crt_split_args(expand_environment_strings(arguments, env))]
 
 
 def cmd_batch_line(line: str, env: dict[str, str] | None = None) -> str:
