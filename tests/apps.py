@@ -62,6 +62,14 @@ class AtExitWitness(ReferenceGateway):
         return await super().start(ctx)
 
 
+class DrainHookFails(ReferenceGateway):
+    """Its drain hook raises (an adapter that cannot unsubscribe)."""
+
+    async def stop_accepting(self) -> None:
+        await super().stop_accepting()
+        raise RuntimeError("adapter unsubscribe failed")
+
+
 class CrashAfterReady(ReferenceGateway):
     """Dies on its own with an error shortly after it is ready, with no shutdown."""
 

@@ -15,13 +15,14 @@ writes the request, then signals) is planned: the request's intent decides.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import sqlite3
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from lifecycle.errors import HermesError, IllegalTransition
 from lifecycle.home import Home
@@ -118,25 +119,39 @@ class Shutdown:
         cause = self.cause
         assert cause is not None, "drain() before a cause was requested"
         self._fire("drain", reason=cause.reason, data=cause.describe())
+        app_errors: list[str] = []
         if app is not None:
-            await app.stop_accepting()
-            active = sorted(app.active_sessions())
-            sessions.mark_resume_pending(active, run_id=self.run_id, actor=who("gateway"))
+            # An app's hook that raises must not cut the path short: the sessions are still
+            # marked, the wait still bounded and ``drained`` still recorded, naming the failure.
+            await _call_app(app_errors, "stop_accepting", app.stop_accepting)
+            active = await _call_app(app_errors, "active_sessions", app.active_sessions) or set()
+            sessions.mark_resume_pending(sorted(active), run_id=self.run_id, actor=who("gateway"))
             budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if cause.kind == "console" \
                 else self.drain_timeout
             try:
-                await asyncio.wait_for(app.wait_idle(), budget)
+                await asyncio.wait_for(_call_app(app_errors, "wait_idle", app.wait_idle), budget)
             except asyncio.TimeoutError:
                 self._fire("drain_timeout", reason=f"in-flight work still running after {budget:g} s",
                            data={"timeout_s": budget, "abandoned": app.in_flight()})
-            try:
-                await app.close()
-            except Exception as exc:  # an app's close must not stop the drain from being recorded
-                log.warning("app close failed: %s", exc)
+            await _call_app(app_errors, "close", app.close)
         code = cause.exit_code
-        self._fire("drained", reason=f"exit code {code}", data={"exit_code": code, "cause": cause.describe()})
+        data: dict[str, Any] = {"exit_code": code, "cause": cause.describe()}
+        if app_errors:
+            data["app_errors"] = app_errors
+        self._fire("drained", reason=f"exit code {code}", data=data)
         self.drained.set()
         return code
+
+
+async def _call_app(errors: list[str], hook: str, call: Callable[[], Any]) -> Any:
+    """Call an app's drain-time hook (sync or async); a failure is logged and listed, not raised."""
+    try:
+        result = call()
+        return await result if inspect.isawaitable(result) else result
+    except Exception as exc:
+        errors.append(f"{hook}: {type(exc).__name__}: {exc}")
+        log.warning("app %s failed during the drain: %s", hook, exc)
+        return None
 
 
 def exit_now_if_nothing_holds(code: int) -> None:

@@ -117,6 +117,18 @@ def test_work_longer_than_drain_timeout_is_abandoned_with_a_drain_timeout_event(
     client.close()
 
 
+def test_a_failing_drain_hook_still_marks_the_sessions_and_records_drained(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.apps:DrainHookFails")
+    client = Client(gateway.wait_ready())
+    session = client.call(op="open")["session"]
+    _ask(gateway, "stop")
+    assert gateway.wait_exit() == 0
+    assert gateway.run_event("resume_pending_marked").data["sessions"] == [session]
+    drained = gateway.run_event("drained")
+    assert drained.data["app_errors"] == ["stop_accepting: RuntimeError: adapter unsubscribe failed"]
+    client.close()
+
+
 def test_drained_gateway_with_a_stuck_non_daemon_thread_still_exits(tmp_path, gateways):
     gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.apps:StuckThread")
     gateway.wait_ready()
