@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
+import subprocess
 
 import pytest
 
 from lifecycle.controller.countdown import Countdown
-from tests.conftest import run_hermes
+from tests.conftest import ROOT, hermes_argv, hermes_env, run_hermes, start_detached
 
 
 @pytest.mark.parametrize("args", [
@@ -44,9 +47,35 @@ def test_wait_json_has_the_documented_keys(home_dir):
                              "waited_s", "run_id", "pid", "port"}
 
 
-def test_scripts_get_no_countdown(home_dir):
-    done = run_hermes(home_dir, "stop")
-    assert "\r" not in done.stdout + done.stderr
+def test_scripts_get_no_countdown_while_a_stop_waits(home_dir, reaper):
+    started = start_detached(home_dir)
+    os.kill(started["pid"], signal.SIGSTOP)  # frozen: the stop waits its whole budget
+    done = run_hermes(home_dir, "stop", "--timeout", "1.5")
+    assert done.returncode == 3, done.stderr
+    assert "\r" not in done.stdout + done.stderr and "left" not in done.stdout + done.stderr
+    assert done.stdout.splitlines() == [f"gateway pid {started['pid']} ended by force (kill_tree)"]
+
+
+def test_a_stop_on_a_terminal_shows_the_countdown(home_dir, reaper):
+    started = start_detached(home_dir)
+    os.kill(started["pid"], signal.SIGSTOP)
+    leader, follower = os.openpty()
+    with os.fdopen(follower, "w") as tty:
+        stop = subprocess.Popen(hermes_argv(home_dir, "stop", "--timeout", "1.5"), stdout=subprocess.PIPE,
+                                stderr=tty, cwd=ROOT, env=hermes_env())
+        out, _ = stop.communicate(timeout=60)
+    drawn = b""
+    while select.select([leader], [], [], 0)[0]:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: every end of the terminal is closed and all was read
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert stop.returncode == 3
+    assert f"gateway pid {started['pid']} draining:".encode() in drawn and b"s left" in drawn
 
 
 def test_the_countdown_draws_on_a_terminal_and_stays_silent_on_a_pipe():
