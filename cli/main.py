@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
@@ -50,23 +51,53 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+def _refuse_usage(exc: click.UsageError) -> NoReturn:
+    """Click's usage error as one line (click's own is usage, hint and error over 3+ lines)."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+        raise exc  # a bare `hermes` or `hermes gateway` asks for the help text
+    hint = f"`{exc.ctx.command_path} --help`" if exc.ctx is not None else "--help"
+    message = " ".join(exc.format_message().split())
+    click.echo(f"hermes: {message} (see {hint})", err=True)
+    raise click.exceptions.Exit(exc.exit_code)
+
+
 class HermesGroup(click.Group):
-    """The root group: our own errors end the process with one line and their exit code."""
+    """The root group: every error ends the process with one line on stderr and its exit code."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            _refuse_usage(exc)
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            _refuse_usage(exc)
         except HermesError as exc:
             click.echo(f"hermes: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            raise  # the reader went away: click ends quietly
+        except OSError as exc:
+            # A folder or file this user may not write (a read-only home, a full disk) is
+            # the user's to fix, not a traceback.
+            where = f"cannot use {exc.filename}: " if exc.filename else ""
+            click.echo(f"hermes: {where}{exc.strerror or exc}; the Hermes home must be a folder this "
+                       "user can write, on a disk with free space", err=True)
+            ctx.exit(1)
         except Exception as exc:
             # A database that fails mid-read (a corrupt page, a full disk) is a user's
             # problem to fix, not a traceback; sqlite3 is only imported when it happened.
             sqlite3 = sys.modules.get("sqlite3")
             if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
                 raise
-            click.echo(f"hermes: state database error: {exc}; the log was not changed "
-                       "(if it persists, move state.db aside or restore a backup)", err=True)
+            from store.connection import is_denied
+
+            advice = ("this user needs write access to state.db and its folder" if is_denied(exc)
+                      else "if it persists, move state.db aside or restore a backup")
+            click.echo(f"hermes: state database error: {exc}; the log was not changed ({advice})", err=True)
             ctx.exit(1)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,11 +78,23 @@ class Home:
         return self.locks_dir / f"{self.profile}.lock"
 
     def ensure_private_dir(self, path: Path | None = None) -> Path:
-        """Create ``path`` (default: the root) owner-only; tighten an existing root we own."""
+        """Create ``path`` (default: the root) owner-only; tighten an existing one we own.
+
+        Tightening only takes group and other bits away: a home its owner made read-only
+        stays read-only (commands that must write then say so), never silently writable.
+        """
         target = path or self.root
+        existed = target.exists()
+        if existed and not target.is_dir():
+            raise HermesError(f"cannot use {target} as the Hermes home: it is a file, not a folder; "
+                              "pass --home DIR or set HERMES_HOME to a folder you own")
         try:
             target.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(target, 0o700)  # mkdir's mode is filtered by the umask
+            mode = stat.S_IMODE(target.stat().st_mode)
+            if not existed:
+                os.chmod(target, 0o700)  # mkdir's mode is filtered by the umask
+            elif mode & 0o077:
+                os.chmod(target, mode & 0o700)
         except OSError as exc:
             raise HermesError(f"cannot use {target} as the Hermes home: {exc.strerror or exc}; "
                               "pass --home DIR or set HERMES_HOME to a folder you own") from None

@@ -30,11 +30,20 @@ def is_busy(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
+def is_denied(exc: sqlite3.Error) -> bool:
+    """SQLITE_READONLY/SQLITE_CANTOPEN: permissions (of the file, its -wal/-shm, or the folder)."""
+    text = str(exc)
+    return "readonly database" in text or "unable to open database file" in text
+
+
 def unusable(path: Path | str, exc: sqlite3.Error) -> StoreError:
-    """The error to raise for a failure while opening: busy is not corrupt."""
+    """The error to raise for a failure while opening: busy or denied is not corrupt."""
     if is_busy(exc):
         return StoreError(f"{path} stayed locked by another process for {BUSY_TIMEOUT_MS // 1000} s; "
                           "nothing was changed: retry, or look for a stuck hermes process")
+    if is_denied(exc):
+        return StoreError(f"cannot open {path} for writing ({exc}): this user needs write access to it "
+                          "and to its folder (SQLite keeps -wal and -shm files beside it); nothing was changed")
     return CorruptStore(path, str(exc))
 
 

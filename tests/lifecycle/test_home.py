@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,26 @@ def test_a_home_that_cannot_be_created_is_one_line_and_exit_1(tmp_path: Path):
     assert result.returncode == 1
     assert result.stderr.startswith("hermes: cannot use ") and result.stderr.count("\n") == 1
     assert blocker.read_text() == "not a folder\n"
+
+
+def test_an_open_home_is_tightened_to_owner_only(tmp_path: Path):
+    from lifecycle.home import Home
+
+    root = tmp_path / "home"
+    root.mkdir(mode=0o755)
+    root.chmod(0o755)
+    Home.resolve(root).ensure_private_dir()
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+
+
+def test_a_home_its_owner_made_read_only_is_never_made_writable(tmp_path: Path):
+    from lifecycle.home import Home
+
+    root = tmp_path / "home"
+    root.mkdir()
+    root.chmod(0o555)
+    try:
+        Home.resolve(root).ensure_private_dir()
+        assert stat.S_IMODE(root.stat().st_mode) == 0o500
+    finally:
+        root.chmod(0o700)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.errors import SchemaTooNew
+from lifecycle.errors import CorruptStore, SchemaTooNew
 from lifecycle.home import Home
 from lifecycle.journal import Journal
 from store import latest_version, open_store, schema_version
+from store.connection import unusable
 from tests.conftest import run_hermes
 from tests.processes import TIMEOUT, race
 
@@ -124,3 +125,10 @@ def test_home_is_0700_and_the_database_files_0600_whatever_the_umask(tmp_path: P
         os.umask(old)
     assert root_mode == 0o700
     assert files == {"state.db": 0o600, "state.db-wal": 0o600, "state.db-shm": 0o600}
+
+
+@pytest.mark.parametrize("message", ["attempt to write a readonly database", "unable to open database file"])
+def test_a_permission_problem_is_not_called_a_corrupt_database(tmp_path: Path, message: str):
+    error = unusable(tmp_path / "state.db", sqlite3.OperationalError(message))
+    assert not isinstance(error, CorruptStore)
+    assert "write access" in str(error) and "restore a backup" not in str(error)

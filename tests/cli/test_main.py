@@ -1,0 +1,67 @@
+"""The console script's error contract: bad input and unusable homes are one line on stderr, never
+a traceback, with exit 2 for usage errors and 1 for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_hermes
+from tests.gateways import hermes_env
+
+BAD_USAGE = [
+    ("status", "-n", "0"),
+    ("status", "--bogus"),
+    ("events", "--since", "abc"),
+    ("diagram", "--format", "png"),
+    ("wait",),
+    ("wait", "--state", "bogus"),
+    ("start", "--timeout", "-1"),
+    ("stop", "--timeout", "soon"),
+    ("run", "--port", "99999"),
+    ("prune", "--keep-runs", "0"),
+    ("timeline", "--last", "0"),
+    ("bogus",),
+    ("status", "-n"),
+]
+
+
+@pytest.mark.parametrize("args", BAD_USAGE, ids=" ".join)
+def test_a_usage_error_is_one_line_exit_2_and_touches_no_home(home_dir: Path, args):
+    result = run_hermes(home_dir, *args)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith("hermes: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "--help" in result.stderr
+    assert not home_dir.exists()
+
+
+def test_a_missing_option_lists_its_choices_on_the_same_line(home_dir: Path):
+    result = run_hermes(home_dir, "wait")
+    assert result.stderr.startswith("hermes: Missing option '--state'. Choose from: stopped, starting,")
+    assert "(see `hermes gateway wait --help`)" in result.stderr
+
+
+@pytest.mark.parametrize(("blocked", "args"), [
+    ("locks", ("run",)),
+    ("services", ("install", "--no-start", "--no-autostart")),
+], ids=lambda v: v if isinstance(v, str) else " ".join(v))
+def test_a_file_where_the_home_needs_a_folder_is_one_line_not_a_traceback(tmp_path: Path, home_dir: Path,
+                                                                          blocked, args):
+    home_dir.mkdir()
+    (home_dir / blocked).write_text("in the way\n")
+    result = run_hermes(home_dir, *args, timeout=120, env=hermes_env(XDG_CONFIG_HOME=str(tmp_path / "config")))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"hermes: cannot use {home_dir / blocked}: ") and result.stderr.count("\n") == 1
+    assert (home_dir / blocked).read_text() == "in the way\n"
+
+
+def test_a_home_that_is_a_file_says_so(tmp_path: Path):
+    home = tmp_path / "home"
+    home.write_text("a file\n")
+    result = run_hermes(home, "status")
+    assert result.returncode == 1
+    assert result.stderr == f"hermes: cannot use {home} as the Hermes home: it is a file, not a folder; " \
+                            "pass --home DIR or set HERMES_HOME to a folder you own\n"
