@@ -23,7 +23,7 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
 
     Exit codes: 0 both halves succeeded; 3 the old gateway had to be forced, the new
     one is ready; 1 either half failed.  Run from inside the gateway's own process tree,
-    it detaches first and prints the restart id to follow.
+    it detaches first and prints the restart id (exit 0: the restart continues, unconfirmed).
     """
     from lifecycle.controller.countdown import Countdown
     from lifecycle.controller.restart import restart_gateway
@@ -46,8 +46,10 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json()})
     elif outcome.detached_pid is not None:
+        # not `wait --state running`: the old run is still running at this moment
         click.echo(f"restart {outcome.restart_id} continues detached (pid {outcome.detached_pid}); "
-                   f"follow it with `hermes gateway wait --state running`")
+                   f"`hermes gateway status --history` shows the run it starts (`started by restart "
+                   f"{outcome.restart_id}`)")
     else:
         for half in (outcome.stop, outcome.start):
             if half is not None:

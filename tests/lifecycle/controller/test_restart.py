@@ -55,6 +55,8 @@ def test_a_restart_asked_from_inside_the_gateway_detaches_and_does_not_kill_its_
     old = start_detached(home_dir, "--app", "tests.apps:RestartsItself")
     out = home_dir / INSIDE_RESTART_OUT
     wait_for(lambda: "continues detached" in out.read_text(), what="the inner restart to detach")
+    assert "wait --state running" not in out.read_text()  # the old run still runs: it would answer at once
+    assert "status --history" in out.read_text()
     wait_for(lambda: state(home_dir).state == "running" and state(home_dir).run_id != old["run_id"],
              what="the new run")
     request = events(home_dir, "stop_requested", run_id=old["run_id"])[-1]
