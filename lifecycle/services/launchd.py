@@ -4,6 +4,11 @@
 leaves a planned stop (exit 0) down; ``ExitTimeOut`` exceeds the drain timeout so launchd
 never kills it mid-drain.  ``stop`` signals the job and never boots it out, so ``start``
 (``kickstart``) works after ``stop``.
+
+``SuccessfulExit`` implies ``RunAtLoad`` (launchd.plist(5): the job must run once to have an
+exit status), so ``RunAtLoad = false`` alone would not keep the gateway from starting at
+login.  Without autostart the agent therefore lives in the home
+(``HOME/services/<label>.plist``), where launchd never loads it by itself; ``start`` does.
 """
 
 from __future__ import annotations
@@ -41,7 +46,16 @@ class LaunchdAgentManager(ServiceManager):
 
     @property
     def plist_path(self) -> Path:
+        """The agent launchd loads at every login (autostart)."""
         return self.env_path("HOME") / "Library" / "LaunchAgents" / f"{self.label}.plist"
+
+    @property
+    def on_demand_path(self) -> Path:
+        """The agent without autostart: only ``start`` loads it."""
+        return self.home.root / "services" / f"{self.label}.plist"
+
+    def path_for(self, autostart: bool) -> Path:
+        return self.plist_path if autostart else self.on_demand_path
 
     @property
     def target(self) -> str:
@@ -62,64 +76,85 @@ class LaunchdAgentManager(ServiceManager):
             "StandardErrorPath": log,
         }
 
-    def _existing(self) -> dict[str, Any] | None:
+    def _read(self, path: Path) -> dict[str, Any] | None:
         try:
-            return plistlib.loads(self.plist_path.read_bytes())
+            return plistlib.loads(path.read_bytes())
         except FileNotFoundError:
             return None
         except (plistlib.InvalidFileException, ValueError):
             return {}
 
+    def _owned(self, agent: dict[str, Any] | None) -> bool:
+        return agent is not None and self.owns_command(agent.get("ProgramArguments") or [])
+
+    def _existing(self) -> tuple[Path | None, dict[str, Any] | None]:
+        """The definition of ours (the login agent first), else whatever holds the login path."""
+        login, on_demand = self._read(self.plist_path), self._read(self.on_demand_path)
+        if self._owned(login) or (login is not None and not self._owned(on_demand)):
+            return self.plist_path, login
+        if on_demand is not None:
+            return self.on_demand_path, on_demand
+        return None, None
+
     def _loaded(self) -> bool:
         return self.run(["launchctl", "print", self.target]).ok
 
-    def _bootstrap(self) -> None:
-        result = self.run(["launchctl", "bootstrap", f"gui/{self.uid}", str(self.plist_path)])
+    def _bootstrap(self, path: Path) -> None:
+        result = self.run(["launchctl", "bootstrap", f"gui/{self.uid}", str(path)])
         if not result.ok:
             raise ServiceError(
-                f"launchd refused the agent: `launchctl bootstrap gui/{self.uid} {self.plist_path}` "
+                f"launchd refused the agent: `launchctl bootstrap gui/{self.uid} {path}` "
                 f"{describe_failure(result)}; see `launchctl print {self.target}` and {self.home.stdio_log}")
 
     def install(self, plan: InstallPlan) -> InstallOutcome:
         self.verify_plan(plan)
         wanted = self.render(plan)
-        found = self._existing()
-        path = str(self.plist_path)
-        if found == wanted:
+        target_path, other_path = self.path_for(plan.autostart), self.path_for(not plan.autostart)
+        found, other = self._read(target_path), self._read(other_path)
+        path = str(target_path)
+        if found == wanted and other is None:
             outcome = InstallOutcome(TRACK, path, False, f"already installed: {path}; nothing changed")
         else:
             replaced = None
-            if found is not None:
-                command = found.get("ProgramArguments") or []
+            previous = found if found is not None else other
+            if previous is not None:
+                command = previous.get("ProgramArguments") or []
                 replaced = stale_reason(command, plan.command, self.owns_command(command))
                 if self._loaded():
                     self.check(["launchctl", "bootout", self.target], "unloading the old agent", **self.stop_limits())
-            self.plist_path.parent.mkdir(parents=True, exist_ok=True)
+            target_path.parent.mkdir(parents=True, exist_ok=True)
             self.home.ensure_private_dir(self.home.logs_dir)
-            write_atomically(self.plist_path, plistlib.dumps(wanted).decode("utf-8"))
+            write_atomically(target_path, plistlib.dumps(wanted).decode("utf-8"))
+            if other is not None:
+                other_path.unlink()  # one definition per label: the autostart choice moved it
             verb = "replaced" if replaced else "installed"
             outcome = self.written = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
             if plan.start_now:
-                self._bootstrap()  # with RunAtLoad this also starts it; without, kickstart below
-                outcome.started = plan.autostart
-            # not now: launchd loads the agent at the next login (RunAtLoad), or `start` does
+                self._bootstrap(target_path)  # loading runs it: SuccessfulExit implies RunAtLoad
+                outcome.started = True
+            # not now: launchd loads a login agent at the next login; `start` loads one on demand
         if plan.start_now and not self.is_running():
             self.start()
             outcome.started = True
         return outcome
 
     def uninstall(self) -> list[Removal]:
-        found = self._existing()
-        if found is None or not self.owns_command(found.get("ProgramArguments") or []):
+        ours = [path for path in (self.plist_path, self.on_demand_path) if self._owned(self._read(path))]
+        if not ours:
             return []
         if self._loaded():
             self.check(["launchctl", "bootout", self.target], "unloading the agent", **self.stop_limits())
-        self.plist_path.unlink()
-        return [Removal(TRACK, str(self.plist_path))]
+        for path in ours:
+            path.unlink()
+        return [Removal(TRACK, str(path)) for path in ours]
 
     def start(self) -> None:
         if not self._loaded():
-            self._bootstrap()
+            path, agent = self._existing()
+            if path is None or not self._owned(agent):
+                raise ServiceError(f"no launchd agent installed for profile {self.home.profile}; "
+                                   "run `hermes gateway install` first")
+            self._bootstrap(path)
         self.check(["launchctl", "kickstart", self.target], f"starting {self.label}")
 
     def stop(self) -> None:
@@ -127,26 +162,25 @@ class LaunchdAgentManager(ServiceManager):
             self.check(["launchctl", "kill", "SIGTERM", self.target], f"stopping {self.label}")
 
     def is_installed(self) -> bool:
-        found = self._existing()
-        return found is not None and self.owns_command(found.get("ProgramArguments") or [])
+        return self._owned(self._existing()[1])
 
     def is_running(self) -> bool:
         result = self.run(["launchctl", "print", self.target])
         return result.ok and re.search(r"^\s*state = running\s*$", result.stdout, re.MULTILINE) is not None
 
     def describe(self, drain_timeout: float) -> ServiceStatus:
-        status = ServiceStatus(self.name, definition=str(self.plist_path))
-        found = self._existing()
+        path, found = self._existing()
+        status = ServiceStatus(self.name, definition=str(path or self.plist_path))
         if found is None:
             status.hints.append(INSTALL_HINTS[self.name])
             return status
-        if not self.owns_command(found.get("ProgramArguments") or []):
-            status.warnings.append(f"{self.plist_path} runs another home or profile; "
+        if not self._owned(found):
+            status.warnings.append(f"{path} runs another home or profile; "
                                    "`hermes gateway install` here would replace it")
             return status
         status.track, status.installed = TRACK, True
         status.running = self.is_running()
-        status.autostart = bool(found.get("RunAtLoad"))
+        status.autostart = path == self.plist_path
         exit_timeout = found.get("ExitTimeOut", 20)
         if isinstance(exit_timeout, (int, float)) and exit_timeout <= drain_timeout:
             status.warnings.append(

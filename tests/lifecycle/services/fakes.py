@@ -65,7 +65,7 @@ class FakeLaunchctl:
             label = Path(argv[3]).stem
             target = f"{argv[2]}/{label}"
             self.loaded.add(target)
-            if plistlib.loads(Path(argv[3]).read_bytes()).get("RunAtLoad"):
+            if runs_at_load(plistlib.loads(Path(argv[3]).read_bytes())):
                 self.running.add(target)
             return answer(argv)
         if verb == "bootout":
@@ -79,6 +79,18 @@ class FakeLaunchctl:
 
     def runner(self) -> RecordingRunner:
         return RecordingRunner({("launchctl",): self})
+
+    def log_in(self, home: Path, uid: int = 501) -> None:
+        """What launchd does at login: load every agent in ``~/Library/LaunchAgents``."""
+        for path in sorted((home / "Library" / "LaunchAgents").glob("*.plist")):
+            self(("launchctl", "bootstrap", f"gui/{uid}", str(path)))
+
+
+def runs_at_load(agent: dict) -> bool:
+    """launchd.plist(5): ``KeepAlive.SuccessfulExit`` implies ``RunAtLoad`` (the job must run
+    once to have an exit status), whatever ``RunAtLoad`` says."""
+    keep_alive = agent.get("KeepAlive")
+    return bool(agent.get("RunAtLoad")) or (isinstance(keep_alive, dict) and "SuccessfulExit" in keep_alive)
 
 
 @dataclass

@@ -50,12 +50,38 @@ def test_install_writes_an_agent_plist_that_keeps_alive_only_after_unsuccessful_
     assert TARGET in fake.running
 
 
-def test_no_autostart_sets_run_at_load_false_and_kickstarts_when_starting_now(gateway_home, user_env):
+def test_no_autostart_sets_run_at_load_false_and_starts_when_starting_now(gateway_home, user_env):
     manager, runner, fake = make(gateway_home, user_env)
-    manager.install(plan_for(gateway_home, autostart=False))
-    assert plistlib.loads(manager.plist_path.read_bytes())["RunAtLoad"] is False
-    assert runner.calls[-1] == ("launchctl", "kickstart", TARGET)
-    assert TARGET in fake.running
+    outcome = manager.install(plan_for(gateway_home, autostart=False))
+    assert plistlib.loads(Path(outcome.definition).read_bytes())["RunAtLoad"] is False
+    assert ("launchctl", "bootstrap", "gui/501", outcome.definition) in runner.calls
+    assert TARGET in fake.running and outcome.started
+
+
+def test_no_autostart_keeps_the_agent_out_of_the_login_load(gateway_home, user_env):
+    """launchd runs a KeepAlive.SuccessfulExit agent whenever it loads it, RunAtLoad or not:
+    an agent that must not start at login cannot sit in ~/Library/LaunchAgents."""
+    manager, runner, fake = make(gateway_home, user_env)
+    outcome = manager.install(plan_for(gateway_home, autostart=False, start_now=False))
+    assert outcome.changed and not outcome.started and runner.calls == []
+    fake.log_in(Path(user_env["HOME"]))
+    assert fake.running == set() and manager.is_installed()
+    assert manager.describe(drain_timeout=30.0).autostart is False
+    manager.start()  # `hermes gateway start` still works: it loads the agent from the home
+    assert runner.calls[-2:] == [("launchctl", "bootstrap", "gui/501", outcome.definition),
+                                 ("launchctl", "kickstart", TARGET)]
+    assert TARGET in fake.running and outcome.definition.startswith(str(gateway_home.root))
+
+
+def test_switching_autostart_moves_the_agent_and_leaves_one_definition(gateway_home, user_env):
+    manager, _, fake = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home, start_now=False))
+    on_demand = manager.install(plan_for(gateway_home, autostart=False, start_now=False))
+    assert on_demand.changed and not manager.plist_path.exists()
+    at_login = manager.install(plan_for(gateway_home, start_now=False))
+    assert at_login.changed and manager.plist_path.exists() and not Path(on_demand.definition).exists()
+    assert [r.definition for r in manager.uninstall()] == [str(manager.plist_path)]
+    assert not manager.is_installed()
 
 
 def test_no_start_writes_the_agent_without_loading_it(gateway_home, user_env):
