@@ -252,7 +252,7 @@ def install_ours(env_dir: Path) -> list[str]:
         shutil.copy2(ROOT / name, source / name)
     for package in ("lifecycle", "store", "cli", "migrations"):
         shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
-    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(work / "dist"), str(source)],
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(work / "dist"), str(source)],
                            capture_output=True, text=True, timeout=600)
     if built.returncode != 0:
         raise RuntimeError(f"building the wheel failed: {(built.stderr or built.stdout).strip()[-300:]}")

@@ -1,6 +1,6 @@
 """The wheel is complete: built from the sources, installed into a fresh venv, it runs and migrates.
 
-The wheel is built by ``python -m build`` (its isolated build env fetches setuptools
+The wheel is built by ``pip wheel`` (its isolated build env fetches setuptools
 once); dependencies come from a wheelhouse re-packed from the development venv's
 installed distributions, so installing needs no index and takes seconds.
 """
@@ -71,8 +71,9 @@ def _build_wheel(into: Path) -> Path:
         shutil.copy2(ROOT / name, source / name)
     for package in PACKAGE_DIRS:
         shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
-    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(into / "wheelhouse"),
-                            str(source)], timeout=TIMEOUT, capture_output=True, text=True)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check",
+                            "--wheel-dir", str(into / "wheelhouse"), str(source)],
+                           timeout=TIMEOUT, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
     return next((into / "wheelhouse").glob("hermes_lifecycle-*.whl"))
 
