@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
 from lifecycle.platforms import Platform
@@ -42,8 +42,11 @@ def _option(args: list[str], name: str) -> str | None:
     return None
 
 
-def gateway_scope(cmdline: Iterable[str], environ: dict[str, str] | None = None) -> tuple[Path, str] | None:
-    """(home, profile) a ``gateway run`` command line serves, or None if it is not one."""
+def gateway_scope(cmdline: Iterable[str], environ: dict[str, str] | None = None,
+                  cwd_of: Callable[[], str | None] = lambda: None) -> tuple[Path, str] | None:
+    """(home, profile) a ``gateway run`` command line serves, or None if it is not one, or
+    if its home is relative to a directory ``cwd_of()`` (the process's own, asked only
+    then) cannot tell: resolved against ours, another home could pass for this one."""
     args = list(cmdline)
     if not any(os.path.basename(a).startswith("hermes") or a in _ENTRY_MODULES for a in args[:4]):
         return None
@@ -56,7 +59,15 @@ def gateway_scope(cmdline: Iterable[str], environ: dict[str, str] | None = None)
     env = environ or {}
     home = _option(group, "--home") or env.get("HERMES_HOME")
     profile = _option(group, "--profile") or env.get("HERMES_PROFILE") or DEFAULT_PROFILE
-    return (resolve_home(home) if home else _default_home()), profile
+    if not home:
+        return _default_home(), profile
+    path = Path(home).expanduser()
+    if not path.is_absolute():
+        cwd = cwd_of()
+        if cwd is None:
+            return None
+        path = Path(cwd) / path
+    return resolve_home(path), profile
 
 
 def _default_home() -> Path:
@@ -81,11 +92,12 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
     for pid, cmdline in platform.process_command_lines():
         if pid == os.getpid() or "gateway" not in cmdline or "run" not in cmdline:
             continue
-        scope = gateway_scope(cmdline)
+        cwd_of = (lambda pid=pid: platform.process_cwd(pid))
+        scope = gateway_scope(cmdline, cwd_of=cwd_of)
         if scope is None or not _could_be(cmdline, scope, wanted):
             continue
         if _names_no_scope(cmdline):  # the environment decides what the command line left out
-            scope = gateway_scope(cmdline, platform.process_environ(pid))
+            scope = gateway_scope(cmdline, platform.process_environ(pid), cwd_of)
         if scope is None or (_real(scope[0]), scope[1]) != wanted:
             continue
         process = _identify(pid, cmdline, platform)

@@ -37,6 +37,8 @@ class Platform(ABC):
     name: str = "abstract"
     #: Signals the asyncio loop can take handlers for (empty on Windows).
     loop_signals: tuple[str, ...] = ()
+    #: Console interrupts only plain signal handlers take (Ctrl+C, Ctrl+Break on Windows).
+    console_signals: tuple[str, ...] = ()
 
     def __init__(self, runner: "Runner | None" = None, spawner: "Spawner | None" = None) -> None:
         self._runner = runner
@@ -125,6 +127,16 @@ class Platform(ABC):
 
         try:
             return psutil.Process(pid).cmdline() or None
+        except (psutil.Error, ValueError):
+            return None
+
+    def process_cwd(self, pid: int) -> str | None:
+        """The working directory of ``pid`` (None when gone or not ours to read): discovery
+        resolves a gateway's relative ``--home`` against it, not against ours."""
+        import psutil
+
+        try:
+            return psutil.Process(pid).cwd() or None
         except (psutil.Error, ValueError):
             return None
 

@@ -138,6 +138,12 @@ class LinuxPlatform(PosixPlatform):
                 if cmdline:
                     yield int(entry), cmdline
 
+    def process_cwd(self, pid: int) -> str | None:
+        try:
+            return os.readlink(f"/proc/{pid}/cwd")
+        except OSError:  # gone, or another user's
+            return None
+
     def process_environ(self, pid: int) -> dict[str, str]:
         try:
             with open(f"/proc/{pid}/environ", "rb") as f:

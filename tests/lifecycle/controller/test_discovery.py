@@ -57,3 +57,26 @@ def test_gateway_scope_reads_home_and_profile_from_the_command_line(tmp_path):
     assert gateway_scope(["vim", "gateway", "run"]) is None
     env_scope = gateway_scope(["/venv/bin/hermes", "gateway", "run"], {"HERMES_HOME": str(tmp_path)})
     assert env_scope == (tmp_path, "default")
+
+
+def test_a_relative_home_is_read_from_the_gateways_own_directory_not_ours(tmp_path, monkeypatch, reaper):
+    """``--home data`` run in another directory is another home, even where ``data`` under
+    our directory is ours: ``stop --all`` must not take it."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, hermes_env
+
+    ours, elsewhere = tmp_path / "ours", tmp_path / "elsewhere"
+    (ours / "data").mkdir(parents=True)
+    (elsewhere / "data").mkdir(parents=True)
+    monkeypatch.chdir(ours)
+    env = {**hermes_env(), "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-c", PLAIN, "cli.main", "gateway", "--home", "data", "run"]
+    strangers = subprocess.Popen(argv, cwd=elsewhere, env=env, stdout=subprocess.PIPE, text=True)
+    mine = subprocess.Popen(argv, cwd=ours, env=env, stdout=subprocess.PIPE, text=True)
+    reaper.extend([strangers, mine])
+    assert strangers.stdout.readline().strip() == mine.stdout.readline().strip() == "up"
+    found = {p.pid for p in find_gateway_processes(Home.resolve(ours / "data"))}
+    assert found == {mine.pid}
+    assert gateway_scope(["hermes", "gateway", "--home", "data", "run"]) is None  # whose directory? unknown

@@ -220,3 +220,16 @@ def test_windows_kill_step_never_names_a_root_that_left_during_the_grace(journal
                            countdown=Silent())
     assert runner.calls == [("taskkill", "/PID", str(root.pid), "/T"), ("taskkill", "/PID", str(child_pid), "/F")]
     assert outcome.result == "forced" and outcome.state == "killed"
+
+
+def test_linux_reads_a_process_working_directory_as_psutil_does(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", PLAIN], stdout=subprocess.PIPE, text=True, cwd=tmp_path,
+                             env=hermes_env())
+    try:
+        assert child.stdout.readline().strip() == "up"
+        assert platform_named("linux").process_cwd(child.pid) == psutil.Process(child.pid).cwd() == str(tmp_path)
+        assert platform_named("windows").process_cwd(child.pid) == str(tmp_path)  # the base class: psutil
+    finally:
+        child.kill()
+        child.wait(30)
+    assert platform_named("linux").process_cwd(child.pid) is None
