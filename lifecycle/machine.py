@@ -37,8 +37,8 @@ ALIVE_STATES: frozenset[str] = frozenset(s.name for s in STATES if s.alive)
 REST_STATES: frozenset[str] = frozenset(s.name for s in STATES if not s.alive)
 INITIAL_STATE = "stopped"
 
-_ALIVE = ["starting", "running", "draining"]
-_REST = ["stopped", "killed", "crashed"]
+_ALIVE = [s.name for s in STATES if s.alive]
+_REST = [s.name for s in STATES if not s.alive]
 
 # Each row: trigger, sources, destination (None: a side step that changes no state),
 # who fires it, and what it means.

@@ -11,11 +11,12 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from lifecycle.machine import INITIAL_STATE as INITIAL
+from lifecycle.machine import REST_STATES
+
 if TYPE_CHECKING:
     from store.events import Event
 
-INITIAL = "stopped"
-_REST = frozenset({"stopped", "killed", "crashed"})
 #: Facts of a run carried from its events into the projection (``status --json``).
 RUN_FACTS = ("port", "host", "cmdline", "app")
 
@@ -70,7 +71,7 @@ def fold(state: StreamState, event: "Event") -> StreamState:
         facts = {k: event.data[k] for k in RUN_FACTS if k in event.data}
         if facts:
             changes["data"] = {**state.data, **facts}
-    if event.to_state in _REST:
+    if event.to_state in REST_STATES:
         changes["pid"] = None
         changes["create_time"] = None
         changes["data"] = {k: v for k, v in changes.get("data", state.data).items() if k != "port"}
