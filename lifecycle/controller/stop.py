@@ -25,6 +25,7 @@ from lifecycle.controller.countdown import Countdown, Silent
 from lifecycle.controller.escalate import EXIT_WAKE_INTERVAL, KILL_CONFIRM, POLL, escalate, wait_gone
 from lifecycle.controller.outcome import StopOutcome
 from lifecycle.controller.target import Target
+from lifecycle.errors import IllegalTransition
 from lifecycle.identity import is_alive
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
@@ -81,8 +82,11 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
     grace = grace_for(budget)
     from lifecycle.stop_request import request_stop
 
-    request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",
-                           restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
+    try:
+        request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",
+                               restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
+    except IllegalTransition:  # the run ended between our look and the request: nothing to ask
+        return _left(journal, target)
     leader = (request.data.get("requested_by") or {}).get("pid")
     if leader != os.getpid():
         deadline = time.time() if force else request.data.get("deadline")  # --force waits for no one

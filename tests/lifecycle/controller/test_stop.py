@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 
+from lifecycle.controller.stop import stop_gateway
 from store import parse_at
 from tests.conftest import run_hermes, start_detached
 from tests.gateways import events, hold_a_turn_in_flight, state, wait_for
@@ -97,3 +98,33 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_a_gateway_that_finishes_its_drain_just_before_the_request_is_stopped_not_an_error(journal, reaper,
+                                                                                          monkeypatch):
+    """Between our look (running) and our `stop_requested` the gateway ended its drain (a
+    SIGTERM from elsewhere): the refused request means it stopped, exit 0, not a failure."""
+    from lifecycle.controller import stop as stop_module
+    from lifecycle.controller.countdown import Silent
+    from lifecycle.identity import who
+    from lifecycle.journal import Journal
+    from lifecycle.platforms import platform_named
+    from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
+
+    gateway = spawn_plain(PLAIN)
+    reaper.append(gateway)
+    run_id = record_as_run(journal, gateway.pid)
+    real_drain_timeout = stop_module._run_drain_timeout
+
+    def drained_meanwhile(*args):
+        with Journal(journal.home) as own:  # the gateway's own connection
+            own.fire("drain", actor=who("gateway"), run_id=run_id, pid=gateway.pid)
+            own.fire("drained", actor=who("gateway"), run_id=run_id, pid=gateway.pid, data={"exit_code": 0})
+        gateway.terminate()
+        gateway.wait(30)
+        return real_drain_timeout(*args)
+
+    monkeypatch.setattr(stop_module, "_run_drain_timeout", drained_meanwhile)
+    outcome = stop_gateway(journal, platform_named("linux"), timeout=10, countdown=Silent())
+    assert (outcome.result, outcome.state, outcome.exit_code) == ("stopped", "stopped", 0)
+    assert journal.events(triggers=("stop_requested",)) == []
