@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from lifecycle.errors import VersionConflict
+from lifecycle.errors import StoreError, VersionConflict
 from store.projection import StreamState, fold, initial_state
 
 EVENT_COLUMNS = (
@@ -148,7 +148,7 @@ def append(
     turns a concurrent change into :class:`VersionConflict` instead of a fresh decision.
     An event that changes the state is a ``transition``, any other a ``step``.  With an
     ``idempotency_key`` already used on this stream, the earlier event is returned and
-    nothing is written.  Raises whatever ``decide`` raises, having written nothing.
+    nothing is written (the key used by another trigger is a :class:`StoreError`).  Raises whatever ``decide`` raises, having written nothing.
     ``extra(conn)``, when given, runs inside the same transaction once the machine has
     allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
     or roll back together with the event.
@@ -161,7 +161,11 @@ def append(
                 (stream, idempotency_key),
             ).fetchone()
             if row is not None:
-                return Event.from_row(row)
+                earlier = Event.from_row(row)
+                if earlier.trigger != trigger:
+                    raise StoreError(f"idempotency key {idempotency_key!r} was already used by "
+                                     f"{earlier.trigger!r} (seq {earlier.seq}), not {trigger!r}; nothing was written")
+                return earlier
         before = read_state(conn, stream)
         if expect_version is not None and before.version != expect_version:
             raise VersionConflict(

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from lifecycle.errors import IllegalTransition
+from lifecycle.errors import IllegalTransition, StoreError
 from store import read_events, verify_projection
 
 
@@ -49,3 +49,11 @@ def test_duplicate_stream_version_is_refused_by_the_schema(journal):
             "INSERT INTO events (stream, version, at, kind, trigger, from_state, to_state, actor) "
             "VALUES ('default', 1, 'x', 'step', 'exited', 'starting', 'starting', 'test')"
         )
+
+
+def test_an_idempotency_key_reused_by_another_trigger_is_refused_not_answered_with_the_wrong_event(journal):
+    journal.fire("start", actor="test", run_id="r1")
+    first = journal.fire("stop_requested", actor="test", idempotency_key="op-1")
+    with pytest.raises(StoreError, match="already used by 'stop_requested'"):
+        journal.fire("escalated", actor="test", idempotency_key="op-1")
+    assert read_events(journal.conn)[-1] == first
