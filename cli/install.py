@@ -9,11 +9,15 @@ decisions travel as data, not as flags parsed twice.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.output import emit_json
 from lifecycle.home import Home
+
+if TYPE_CHECKING:
+    from lifecycle.controller.start import StartOutcome
 
 
 @click.command()
@@ -23,17 +27,24 @@ from lifecycle.home import Home
               help="Start the gateway at every logon.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE", help="Execute a saved install plan (JSON) instead of deciding from flags.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              metavar="S", help="Seconds to wait for the started gateway's `ready` event.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
 @click.pass_context
-def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Path | None, as_json: bool) -> None:
+def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Path | None, timeout: float,
+            as_json: bool) -> None:
     """Install the gateway as a user service: a systemd user unit (Linux), a launchd agent
     (macOS) or a logon Scheduled Task with a Startup-folder fallback (Windows).
 
     Installing twice changes nothing and says so; a definition for another interpreter,
-    other arguments, home or profile is replaced.
+    other arguments, home or profile is replaced.  A gateway started now is reported once
+    it is ready (exit 1 if it is not); one already running is left alone, not doubled.
     """
     from lifecycle.config import drain_timeout
     from lifecycle.errors import UsageError
+    from lifecycle.journal import Journal
+    from lifecycle.machine import ALIVE_STATES
+    from lifecycle.reconcile import reconcile
     from lifecycle.services import actions
     from lifecycle.services.base import InstallPlan
 
@@ -48,16 +59,40 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
         plan = InstallPlan.for_home(home, drain_timeout=drain_timeout(home), autostart=autostart,
                                     start_now=start_now)
     manager = actions.service_manager_for(home)
-    outcome = actions.install(home, plan, manager)
+    with Journal(home) as journal:
+        before = reconcile(journal)
+    running = plan.start_now and before.state in ALIVE_STATES
+    outcome = actions.install(home, plan, manager, start_now=False if running else None)
+    start = _already_running(before, manager) if running else None
+    if outcome.started:
+        from lifecycle.controller.countdown import Countdown
+        from lifecycle.services.controlled import wait_for_new_run
+
+        with Journal(home) as journal:
+            start = wait_for_new_run(journal, manager, after_seq=before.last_seq, old_run=None, timeout=timeout,
+                                     wait_ready=True, countdown=Countdown())
     if as_json:
         emit_json({"profile": home.profile, "manager": manager.name, "track": outcome.track,
                    "definition": outcome.definition, "changed": outcome.changed, "replaced": outcome.replaced,
                    "started": outcome.started, "fallback_reason": outcome.fallback_reason,
-                   "message": outcome.message, "plan": plan.to_json()})
-        return
-    click.echo(outcome.message)
-    if outcome.replaced:
-        click.echo(f"replaced because {outcome.replaced}")
-    if outcome.started:
-        click.echo("started the gateway through the service manager")
-    click.echo("starts at every logon" if plan.autostart else "does not start at logon (`hermes gateway start` starts it)")
+                   "message": outcome.message, "plan": plan.to_json(),
+                   "start": start.to_json() if start else None})
+    else:
+        click.echo(outcome.message)
+        if outcome.replaced:
+            click.echo(f"replaced because {outcome.replaced}")
+        if start is not None:
+            click.echo(start.message, err=start.exit_code != 0)
+        click.echo("starts at every logon" if plan.autostart
+                   else "does not start at logon (`hermes gateway start` starts it)")
+    ctx.exit(start.exit_code if start else 0)
+
+
+def _already_running(current, manager) -> "StartOutcome":
+    """The gateway that runs already: not doubled by a second start through the manager."""
+    from lifecycle.controller.start import StartOutcome
+
+    where = "under the service" if manager.is_running() else (
+        "outside the service: not starting a second one; `hermes gateway restart` hands it to the service")
+    return StartOutcome("already_running", current.state, current.pid, current.port, current.run_id,
+                        f"gateway already running (pid {current.pid}, {current.state}) {where}")

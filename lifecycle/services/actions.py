@@ -7,6 +7,7 @@ no-op install writes no event; it says so instead.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from lifecycle.errors import ServiceError
@@ -31,14 +32,19 @@ def is_installed(home: Home, platform: Platform | None = None) -> bool:
     return service_manager_for(home, platform).is_installed()
 
 
-def install(home: Home, plan: InstallPlan, manager: ServiceManager) -> InstallOutcome:
-    """Save the plan, apply it, and record the change (if any) in the journal."""
+def install(home: Home, plan: InstallPlan, manager: ServiceManager, *,
+            start_now: bool | None = None) -> InstallOutcome:
+    """Save the plan, apply it, and record the change (if any) in the journal.
+
+    ``start_now=False`` holds back the plan's start for this run only (a gateway of this
+    profile already runs): the saved and recorded plan stay as they were decided."""
     home.ensure_private_dir()
     plan.save(plan_path(home))
     manager.commands.clear()
     manager.written = None
+    applied = plan if start_now is None else replace(plan, start_now=start_now)
     try:
-        outcome = manager.install(plan)
+        outcome = manager.install(applied)
     except ServiceError as exc:
         if manager.written is not None:  # the definition is on disk: the log must say so
             _record_installed(home, manager, plan, manager.written, error=str(exc))

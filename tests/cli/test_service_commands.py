@@ -24,7 +24,7 @@ from lifecycle.platforms.runner import CommandResult
 from lifecycle.services import actions
 from lifecycle.services.base import InstallPlan
 from tests.cli.fake_systemd import calls, gateway_pid, install_fake_systemd
-from tests.conftest import hermes_env, run_hermes
+from tests.conftest import hermes_env, run_hermes, start_detached
 from tests.gateways import events, state, wait_for
 from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks
 
@@ -54,9 +54,9 @@ def systemctl_verbs(env) -> list[str]:
 def test_install_starts_through_systemd_and_stop_drains_before_the_managers_stop(home_dir, systemd_env):
     done = hermes_with(systemd_env, home_dir, "install")
     assert done.returncode == 0, done.stderr
-    assert "installed" in done.stdout and "started the gateway through the service manager" in done.stdout
+    assert "installed" in done.stdout and "started by systemd: pid" in done.stdout
     assert systemctl_verbs(systemd_env) == ["is-enabled", "daemon-reload", "enable", "is-active", "start"]
-    wait_for(lambda: state(home_dir).state == "running", what="the gateway systemd started to be ready")
+    assert state(home_dir).state == "running"  # install waited for `ready` before it said so
     first_run = state(home_dir).run_id
 
     stopped = hermes_with(systemd_env, home_dir, "stop")
@@ -75,6 +75,32 @@ def test_install_starts_through_systemd_and_stop_drains_before_the_managers_stop
     assert document["result"] == "started" and document["run_id"] != first_run
     assert document["pid"] == gateway_pid(systemd_env)  # systemd's process, not a detached spawn
     assert [e.data["action"] for e in events(home_dir, "service_requested")] == ["stop", "start"]
+
+
+def test_install_reports_a_gateway_that_died_before_ready_instead_of_claiming_it_started(home_dir, systemd_env):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        Home.resolve(home_dir).ensure_private_dir()
+        (home_dir / "config.json").write_text(json.dumps({"port": taken.getsockname()[1]}))
+        done = hermes_with(systemd_env, home_dir, "install", "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert document["changed"] is True and document["started"] is True
+    assert document["start"]["result"] == "failed" and "before it was ready" in document["start"]["message"]
+    assert events(home_dir, "start_failed")
+
+
+def test_install_does_not_start_a_second_gateway_beside_a_running_one(home_dir, systemd_env, reaper):
+    running = start_detached(home_dir)
+    done = hermes_with(systemd_env, home_dir, "install")
+    assert done.returncode == 0, done.stderr
+    assert f"already running (pid {running['pid']}, running) outside the service" in done.stdout and "hermes gateway restart" in done.stdout
+    assert "start" not in systemctl_verbs(systemd_env) and gateway_pid(systemd_env) is None
+    assert state(home_dir).run_id == running["run_id"]
+    assert events(home_dir, "service_installed")[-1].data["plan"]["start_now"] is True  # the plan as decided
 
 
 def test_restart_and_uninstall_go_through_systemd_and_keep_the_log_whole(home_dir, systemd_env):
