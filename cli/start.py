@@ -8,7 +8,7 @@ from cli.output import emit_json
 from lifecycle.home import Home
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+@click.command()  # run options only after `--`: a mistyped start option is a usage error
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               metavar="S", help="Seconds to wait for the new run's `ready` event.")
 @click.option("--no-wait", is_flag=True,

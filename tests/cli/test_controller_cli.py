@@ -18,6 +18,7 @@ from tests.conftest import ROOT, hermes_argv, hermes_env, run_hermes, start_deta
     ("stop", "--timeout", "0"),
     ("stop", "--timeout", "soon"),
     ("start", "--timeout", "-1"),
+    ("start", "--timout", "5"),  # a typo is a usage error, not a `run` option for a gateway to refuse
     ("restart", "--start-timeout", "0"),
     ("wait",),
     ("wait", "--state", "asleep"),
@@ -26,6 +27,7 @@ def test_bad_input_is_one_line_exit_two_and_leaves_no_log(home_dir, args):
     done = run_hermes(home_dir, *args)
     assert done.returncode == 2
     assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (home_dir / "state.db").exists()
 
 
