@@ -46,6 +46,7 @@ def console_event_name(code: int) -> str | None:
 class WindowsPlatform(Platform):
     name = "windows"
     loop_signals = ()  # asyncio's add_signal_handler raises NotImplementedError here
+    console_signals = ("SIGINT", "SIGBREAK")
 
     def try_lock(self, path: Path) -> InstanceLock | None:
         import msvcrt
@@ -71,7 +72,7 @@ class WindowsPlatform(Platform):
         if stdin_is_tty:
             return []
         ignored = []
-        for name in ("SIGINT", "SIGBREAK"):
+        for name in self.console_signals:
             number = getattr(signal, name, None)
             if number is not None:
                 signal.signal(number, signal.SIG_IGN)

@@ -7,7 +7,6 @@ This module only sequences the parts: :mod:`boot` (lock, ``start``), the app
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
 from lifecycle.runtime.sessions import SessionStore
 from lifecycle.runtime.shutdown import (EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds,
                                          force_exit_after)
+from lifecycle.runtime.signals import SignalRoute
 from lifecycle.runtime.watcher import StopRequestWatcher
 from lifecycle.stop_request import StopRequest
 
@@ -62,18 +62,26 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
         config, timeout, config_error = GatewayConfig(), None, exc
     lock = acquire_instance(home, platform, journal, replace=options.replace,
                             fallback_wait_s=config.restart_drain_timeout)
-    reconcile(journal, actor_role="gateway")
-    me, run_id = own_identity(), new_run_id()
-    start = fire_start(journal, me, run_id, {
-        "app": options.app, "profile": home.profile, "platform": platform.name,
-        "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene})
-    if config_error is not None:
-        _start_failed(journal, me, run_id, config_error, EXIT_CONFIG)
-        raise config_error
-    config = GatewayConfig(options.host or config.host,
-                           config.port if options.port is None else options.port, timeout)
-    code = asyncio.run(_serve(home, journal, platform, me, run_id, start.seq, config, options.app,
-                              ignore_late_signals=force_exit))
+    signals = SignalRoute(platform, hygiene)
+    try:
+        reconcile(journal, actor_role="gateway")
+        me, run_id = own_identity(), new_run_id()
+        signals.hold()  # from `start` on, a signal must drain the run, not end the process
+        start = fire_start(journal, me, run_id, {
+            "app": options.app, "profile": home.profile, "platform": platform.name,
+            "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene})
+        if config_error is not None:
+            _start_failed(journal, me, run_id, config_error, EXIT_CONFIG)
+            raise config_error
+        config = GatewayConfig(options.host or config.host,
+                               config.port if options.port is None else options.port, timeout)
+        code = asyncio.run(_serve(home, journal, platform, signals, me, run_id, start.seq, config,
+                                  options.app, ignore_late_signals=force_exit))
+    except BaseException:  # an embedder's process lives on: give back the lock and the handlers
+        signals.release(ignore=False)
+        lock.release()
+        journal.close()
+        raise
     if not force_exit:
         lock.release()
         journal.close()
@@ -92,16 +100,19 @@ def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseE
         pass  # a stop request already moved the run on; its drain is the record
 
 
-async def _serve(home: Home, journal: Journal, platform: Platform, me: ProcessIdentity, run_id: str,
-                 start_seq: int, config: GatewayConfig, app_spec: str, *, ignore_late_signals: bool) -> int:
+async def _serve(home: Home, journal: Journal, platform: Platform, signals: SignalRoute, me: ProcessIdentity,
+                 run_id: str, start_seq: int, config: GatewayConfig, app_spec: str, *,
+                 ignore_late_signals: bool) -> int:
     loop = asyncio.get_running_loop()
     shutdown = Shutdown(journal, me, run_id=run_id, start_seq=start_seq,
                         drain_timeout=config.restart_drain_timeout)
-    for name in platform.loop_signals:
-        loop.add_signal_handler(getattr(signal, name), shutdown.request, Cause("signal", name))
+    signals.attach(loop, lambda name: shutdown.request(Cause("signal", name)))
 
     def on_console_event(event: str) -> None:
-        loop.call_soon_threadsafe(shutdown.request, Cause("console", event))
+        try:
+            loop.call_soon_threadsafe(shutdown.request, Cause("console", event))
+        except RuntimeError:  # the loop already closed: the drain is over
+            return
         shutdown.drained.wait(CONSOLE_WAIT)
 
     platform.install_console_close_handler(on_console_event)
@@ -140,8 +151,5 @@ async def _serve(home: Home, journal: Journal, platform: Platform, me: ProcessId
         return await shutdown.drain(app, sessions)
     finally:
         watcher.stop()
-        for name in platform.loop_signals:
-            loop.remove_signal_handler(getattr(signal, name))
-            if ignore_late_signals:  # drained: a late SIGTERM must not turn exit 0/75 into a kill
-                signal.signal(getattr(signal, name), signal.SIG_IGN)
+        signals.release(ignore=ignore_late_signals)  # drained: a late SIGTERM must not turn 0/75 into a kill
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 
 from lifecycle.identity import ProcessIdentity
 from lifecycle.journal import Journal
 from lifecycle.stop_request import request_stop
 from tests.apps import ATEXIT_FILE
+from tests.conftest import ROOT, hermes_env
 from tests.gateways import Client, events, state, wait_for
 
 DRAIN = "--drain-timeout"
@@ -98,6 +101,17 @@ def test_signal_after_a_stop_request_is_a_planned_stop(tmp_path, gateways):
     gateway.proc.send_signal(signal.SIGTERM)
     assert gateway.wait_exit() == 0
     assert len(events(tmp_path, "drain")) == 1
+
+
+def test_sigterm_before_the_loop_has_handlers_still_drains_the_run_already_starting(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tests.lifecycle.runtime.early_signal", str(tmp_path)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, env=hermes_env(), cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    transitions = [e.trigger for e in events(tmp_path) if e.kind == "transition"]
+    assert transitions == ["start", "drain", "drained"]
+    assert events(tmp_path, "drain")[0].data == {"cause": "signal", "signal": "SIGTERM"}
+    assert state(tmp_path).state == "stopped"
 
 
 def test_work_longer_than_drain_timeout_is_abandoned_with_a_drain_timeout_event(tmp_path, gateways):

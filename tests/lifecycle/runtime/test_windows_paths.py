@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,10 +22,10 @@ from tests.lifecycle.runtime.windows_like import CONSOLE_CLOSE_FILE
 
 
 class WindowsLikeGateway(GatewayProcess):
-    def __init__(self, home_dir) -> None:  # noqa: D107 -- same attributes, another command
+    def __init__(self, home_dir, stdin=subprocess.DEVNULL) -> None:  # noqa: D107 -- same attributes, another command
         self.home_dir, self.profile = home_dir, "default"
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.lifecycle.runtime.windows_like", str(home_dir)],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=hermes_env(), cwd=ROOT)
         self.pid = self.proc.pid
 
@@ -87,6 +89,27 @@ def test_detached_gateway_ignores_console_ctrl_c_where_windows_would(tmp_path, w
     assert windows_gateway.wait_exit() == 0  # a KeyboardInterrupt would have ended it otherwise
     assert windows_gateway.run_event("signal_received") is None
     assert windows_gateway.run_event("drained") is not None
+
+
+def test_interactive_console_keeps_ctrl_c_and_it_drains_through_the_one_shutdown_path(tmp_path):
+    """Ctrl+C reaches no loop handler on Windows: it must still drain, mark and exit 1."""
+    terminal, stdin = os.openpty()
+    gateway = WindowsLikeGateway(tmp_path, stdin=stdin)
+    os.close(stdin)
+    try:
+        client = Client(gateway.wait_ready())
+        session = client.call(op="open")["session"]
+        assert gateway.run_event("start").data["console_hygiene"] == []
+        gateway.proc.send_signal(signal.SIGINT)
+        assert gateway.wait_exit() == 1
+        assert gateway.run_event("signal_received").data == {"signal": "SIGINT"}
+        assert gateway.run_event("drain").data == {"cause": "signal", "signal": "SIGINT"}
+        assert gateway.run_event("resume_pending_marked").data["sessions"] == [session]
+        assert gateway.run_event("drained").data["exit_code"] == 1
+        client.close()
+    finally:
+        gateway.kill()
+        os.close(terminal)
 
 
 def test_console_event_names_cover_close_logoff_shutdown_and_pass_ctrl_c_on():

@@ -2,7 +2,8 @@
 
 ``python -m tests.lifecycle.runtime.windows_like HOME`` runs ``run_gateway`` with a
 Linux platform that behaves like Windows where this machine can: the loop takes no
-signals (the watcher is the only way in), console hygiene is the Windows one, and a
+signals (the watcher is the only way in; Ctrl+C reaches a plain handler only when
+stdin is a terminal), console hygiene is the Windows one, and a
 console close event is delivered when the file ``HOME/console-close`` appears (the
 one thing Linux cannot produce: ``SetConsoleCtrlHandler`` calling us).
 """
@@ -26,6 +27,7 @@ CONSOLE_CLOSE_FILE = "console-close"
 class WindowsLike(LinuxPlatform):
     name = "windows-like"
     loop_signals = ()
+    console_signals = WindowsPlatform.console_signals  # SIGBREAK does not exist here
 
     def __init__(self, home: Home) -> None:
         super().__init__()
