@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle.errors import HermesError, InvalidProfileName
+from lifecycle.errors import HermesError, InvalidProfileName, UsageError
 
 PROFILE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DEFAULT_PROFILE = "default"
@@ -26,8 +26,15 @@ def validate_profile(name: str) -> str:
 
 
 def resolve_home(explicit: str | os.PathLike | None = None) -> Path:
-    """The home folder: explicit argument, else ``HERMES_HOME``, else the user data dir."""
-    if explicit:
+    """The home folder: explicit argument, else ``HERMES_HOME``, else the user data dir.
+
+    An explicit but empty ``--home`` (a script's unset variable, ``--home "$H"``) is refused
+    rather than read as "no --home", which would act on the user's real home.
+    """
+    if explicit is not None:
+        if not str(explicit).strip():
+            raise UsageError("--home is empty: give the folder, or leave --home out to use "
+                             "$HERMES_HOME, else the user data dir")
         return Path(explicit).expanduser().absolute()
     env = os.environ.get("HERMES_HOME")
     if env:

@@ -110,3 +110,11 @@ def test_a_home_its_owner_made_read_only_is_never_made_writable(tmp_path: Path):
         assert stat.S_IMODE(root.stat().st_mode) == 0o500
     finally:
         root.chmod(0o700)
+
+
+@pytest.mark.parametrize("empty", ["", "  "], ids=repr)
+def test_an_empty_home_flag_is_refused_not_taken_as_the_default_home(places, empty):
+    result = _hermes("--home", empty, "status", env=_env(places, with_hermes_home=True))
+    assert result.returncode == 2
+    assert result.stderr.startswith("hermes: --home is empty") and result.stderr.count("\n") == 1
+    assert not any(p.exists() for p in places.values())
