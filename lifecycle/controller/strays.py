@@ -31,11 +31,14 @@ def stop_strays(journal: Journal, platform: Platform, *, timeout: float | None =
 
 
 def _process(stray: GatewayProcess):
+    """The live process if it is still the stray discovery saw: create time and command line."""
     import psutil
 
     try:
         proc = psutil.Process(stray.pid)
         if abs(proc.create_time() - stray.create_time) > CREATE_TIME_TOLERANCE:
+            return None
+        if tuple(proc.cmdline()) != stray.cmdline:
             return None
     except psutil.Error:
         return None

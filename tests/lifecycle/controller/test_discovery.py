@@ -80,3 +80,21 @@ def test_a_relative_home_is_read_from_the_gateways_own_directory_not_ours(tmp_pa
     found = {p.pid for p in find_gateway_processes(Home.resolve(ours / "data"))}
     assert found == {mine.pid}
     assert gateway_scope(["hermes", "gateway", "--home", "data", "run"]) is None  # whose directory? unknown
+
+
+def test_stop_all_never_signals_a_stray_whose_command_line_changed_since_discovery(journal, reaper):
+    """Create time alone is not identity here either: the pid's process must still run the
+    gateway command line discovery saw."""
+    import psutil
+
+    from lifecycle.controller.discovery import GatewayProcess
+    from lifecycle.controller.strays import _stop_one
+    from lifecycle.platforms import platform_named
+
+    stranger = spawn_plain(PLAIN)
+    reaper.append(stranger)
+    seen = GatewayProcess(stranger.pid, psutil.Process(stranger.pid).create_time(),
+                          ("hermes", "gateway", "--home", str(journal.home.root), "run"))
+    outcome = _stop_one(journal, platform_named("linux"), seen, 2.0)
+    assert outcome.result == "stopped" and "already gone" in outcome.message
+    assert stranger.poll() is None, "a process that is not the stray was signalled"
