@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from lifecycle.errors import GatewayError
 from lifecycle.home import Home
 from lifecycle.identity import own_identity
 from lifecycle.journal import Journal
@@ -39,4 +40,23 @@ def test_embedded_gateway_returns_its_exit_code_and_releases_the_lock(tmp_path):
         client.close()
     lock = ThreadPlatform().try_lock(home.instance_lock)
     assert lock is not None, "the embedded gateway kept the profile's lock"
+    lock.release()
+
+
+def test_embedded_gateway_whose_start_fails_raises_and_gives_the_lock_back(tmp_path):
+    home = Home.resolve(tmp_path)
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_gateway(home, RunOptions(app="tests.apps:FailsToStart"), platform=ThreadPlatform(), force_exit=False)
+        except GatewayError as exc:
+            raised.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(30)
+    assert [type(e) for e in raised] == [GatewayError] and "adapter token rejected" in str(raised[0])
+    lock = ThreadPlatform().try_lock(home.instance_lock)
+    assert lock is not None, "a failed embedded start kept the profile's lock"
     lock.release()
