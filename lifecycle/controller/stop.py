@@ -116,7 +116,11 @@ def _force(journal: Journal, platform: Platform, target: Target, grace: float, s
            countdown: Countdown, reason: str) -> StopOutcome:
     """Escalate on the run's process tree (psutil from here on: the polite path never needs it)."""
     root = target.process()
-    if root is None:  # it left between the last look and now
+    if root is None:  # it left between the last look and now, or psutil may not reach it
+        if target.running(platform):
+            return StopOutcome("failed", journal.state().state, target.run_id, target.pid,
+                               f"gateway pid {target.pid} is alive but cannot be reached to force it; "
+                               "it could not be stopped")
         return _left(journal, target)
     return escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
                     reason=reason)

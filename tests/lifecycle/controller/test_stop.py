@@ -128,3 +128,20 @@ def test_a_gateway_that_finishes_its_drain_just_before_the_request_is_stopped_no
     outcome = stop_gateway(journal, platform_named("linux"), timeout=10, countdown=Silent())
     assert (outcome.result, outcome.state, outcome.exit_code) == ("stopped", "stopped", 0)
     assert journal.events(triggers=("stop_requested",)) == []
+
+
+def test_a_gateway_force_cannot_reach_is_a_failure_not_a_stop(journal, reaper, monkeypatch):
+    """psutil may refuse a process (AccessDenied: another user's, an elevated one on Windows);
+    it is still alive, so the stop failed (exit 1) rather than 'stopped' (exit 0)."""
+    from lifecycle.controller.countdown import Silent
+    from lifecycle.controller.target import Target
+    from lifecycle.platforms import platform_named
+    from tests.lifecycle.controller.conftest import STUBBORN, record_as_run, spawn_plain
+
+    stubborn = spawn_plain(STUBBORN)
+    reaper.append(stubborn)
+    record_as_run(journal, stubborn.pid)
+    monkeypatch.setattr(Target, "process", lambda self: None)  # what an AccessDenied amounts to
+    outcome = stop_gateway(journal, platform_named("linux"), timeout=5, force=True, countdown=Silent())
+    assert (outcome.result, outcome.exit_code, outcome.state) == ("failed", 1, "running")
+    assert stubborn.poll() is None
