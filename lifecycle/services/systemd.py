@@ -19,7 +19,15 @@ from lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "systemd-user-unit"
 _ACTIVE = frozenset({"active", "activating", "deactivating", "reloading"})
-_SPAN_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+#: systemd.time(7): every unit a time span may use (``M`` is a month, ``m`` a minute).
+_SPAN_UNITS = {
+    **dict.fromkeys(("usec", "us", "µs", "μs"), 1e-6), **dict.fromkeys(("msec", "ms"), 1e-3),
+    **dict.fromkeys(("", "seconds", "second", "sec", "s"), 1.0),
+    **dict.fromkeys(("minutes", "minute", "min", "m"), 60.0), **dict.fromkeys(("hours", "hour", "hr", "h"), 3600.0),
+    **dict.fromkeys(("days", "day", "d"), 86400.0), **dict.fromkeys(("weeks", "week", "w"), 604800.0),
+    **dict.fromkeys(("months", "month", "M"), 2629800.0), **dict.fromkeys(("years", "year", "y"), 31557600.0),
+}
+_SPAN_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([^\d\s.]*)")
 
 
 def quote_exec_word(word: str) -> str:
@@ -72,15 +80,20 @@ def parse_unit(text: str) -> dict[str, dict[str, str]]:
 
 
 def parse_timespan(text: str) -> float | None:
-    """Seconds in a systemd time span (``45``, ``45s``, ``1min 30s``); None for ``infinity``."""
+    """Seconds in a systemd time span (``45``, ``45s``, ``1min 30s``, ``2minutes``); None for
+    ``infinity``; a ValueError for anything systemd would not read either."""
     text = text.strip()
     if text == "infinity":
         return None
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    total = 0.0
-    for number, unit in re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]+)", text):
-        total += float(number) * _SPAN_UNITS.get(unit, 0)
+    total, position = 0.0, 0
+    while position < len(text):
+        part = _SPAN_PART.match(text, position)
+        if part is None or part.group(2) not in _SPAN_UNITS:
+            raise ValueError(f"not a systemd time span: {text!r}")
+        total += float(part.group(1)) * _SPAN_UNITS[part.group(2)]
+        position = part.end()
+    if position == 0:
+        raise ValueError(f"not a systemd time span: {text!r}")
     return total
 
 
@@ -196,7 +209,7 @@ class SystemdUserManager(ServiceManager):
         status.track, status.installed = TRACK, True
         status.running = self.is_running()
         status.autostart = self.run(self.systemctl("is-enabled", self.unit_name)).stdout.strip() == "enabled"
-        stop_timeout = parse_timespan(parse_unit(text).get("Service", {}).get("TimeoutStopSec", "90"))
+        stop_timeout = self._stop_timeout(text)
         if stop_timeout is not None and stop_timeout <= drain_timeout:
             status.warnings.append(
                 f"TimeoutStopSec={stop_timeout:g}s is not longer than the drain timeout ({drain_timeout:g}s): "
@@ -204,6 +217,18 @@ class SystemdUserManager(ServiceManager):
         status.warnings.extend(self._linger_warnings())
         status.hints.append(f"logs: journalctl --user -u {self.unit_name}")
         return status
+
+    def _stop_timeout(self, text: str) -> float | None:
+        """The stop timeout systemd applies (drop-ins included), else the one the file states."""
+        answer = self.run(self.systemctl("show", self.unit_name, "--property=TimeoutStopUSec", "--value"))
+        service = parse_unit(text).get("Service", {})
+        for span in (answer.stdout.strip() if answer.ok else "",
+                     service.get("TimeoutStopSec", service.get("TimeoutSec", "90"))):
+            try:
+                return parse_timespan(span)
+            except ValueError:
+                continue  # an empty or foreign answer: the file says it
+        return None
 
     def _linger_warnings(self) -> list[str]:
         user = self.env.get("USER") or self.env.get("LOGNAME") or ""

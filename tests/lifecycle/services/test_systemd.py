@@ -182,6 +182,31 @@ def test_status_flags_a_stop_timeout_shorter_than_the_drain(gateway_home, user_e
     assert len(warnings) == 1 and "TimeoutStopSec=20s" in warnings[0] and "mid-drain" in warnings[0]
 
 
+@pytest.mark.parametrize("span, seconds", [
+    ("45", 45.0), ("45s", 45.0), ("1min 30s", 90.0), ("2minutes", 120.0), ("1 hour", 3600.0),
+    ("1h 5m 2s 500ms", 3902.5), ("1M", 2629800.0), ("1w", 604800.0), ("750msec", 0.75), ("infinity", None),
+])
+def test_time_spans_are_read_with_every_systemd_unit(span, seconds):
+    assert parse_timespan(span) == seconds
+
+
+def test_an_unreadable_time_span_is_refused_not_read_as_zero():
+    with pytest.raises(ValueError):
+        parse_timespan("5 fortnights")
+
+
+def test_status_reads_the_stop_timeout_systemd_applies_including_drop_ins(gateway_home, user_env):
+    """A drop-in (`systemctl --user edit`) can shorten the timeout the unit file states."""
+    fake = FakeSystemctl()
+    manager, runner, _ = make(gateway_home, user_env, fake)
+    manager.install(plan_for(gateway_home, drain_timeout=30.0))
+    assert manager.describe(drain_timeout=30.0).warnings == []
+    fake.fail["show"] = CommandResult(("systemctl",), 0, "20s\n", "")
+    warnings = manager.describe(drain_timeout=30.0).warnings
+    assert len(warnings) == 1 and "TimeoutStopSec=20s" in warnings[0] and "mid-drain" in warnings[0]
+    assert ("systemctl", "--user", "show", UNIT, "--property=TimeoutStopUSec", "--value") in runner.calls
+
+
 def test_status_warns_when_lingering_is_off_and_says_how_to_turn_it_on(gateway_home, user_env):
     manager, runner, _ = make(gateway_home, user_env, FakeSystemctl(linger="no"))
     manager.install(plan_for(gateway_home))
