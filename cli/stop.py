@@ -51,7 +51,7 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
         if take_all:
             from lifecycle.controller.strays import stop_strays
 
-            strays = stop_strays(journal, platform, timeout=timeout)
+            strays = stop_strays(journal, platform, timeout=timeout, force=force)
     code = max([outcome.exit_code, *(s.exit_code for s in strays)], key=_severity)
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json(), "exit_code": code,

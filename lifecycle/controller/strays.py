@@ -21,13 +21,15 @@ from lifecycle.journal import Journal
 from lifecycle.platforms import Platform
 
 
-def stop_strays(journal: Journal, platform: Platform, *, timeout: float | None = None) -> list[StopOutcome]:
-    """Stop every stray of the profile; one outcome each."""
+def stop_strays(journal: Journal, platform: Platform, *, timeout: float | None = None,
+                force: bool = False) -> list[StopOutcome]:
+    """Stop every stray of the profile; one outcome each.  ``force`` skips the polite ask
+    and its wait, as it does for the recorded run."""
     strays = find_strays(journal.home, journal.state())
     if not strays:
         return []
     budget = stop_budget(journal, timeout)
-    return [_stop_one(journal, platform, stray, budget) for stray in strays]
+    return [_stop_one(journal, platform, stray, budget, force) for stray in strays]
 
 
 def _process(stray: GatewayProcess):
@@ -45,7 +47,8 @@ def _process(stray: GatewayProcess):
     return proc
 
 
-def _stop_one(journal: Journal, platform: Platform, stray: GatewayProcess, budget: float) -> StopOutcome:
+def _stop_one(journal: Journal, platform: Platform, stray: GatewayProcess, budget: float,
+              force: bool = False) -> StopOutcome:
     state = journal.state().state
     proc = _process(stray)
     if proc is None:
@@ -53,7 +56,7 @@ def _stop_one(journal: Journal, platform: Platform, stray: GatewayProcess, budge
     grace, silent, began = grace_for(budget), Silent(), time.monotonic()
     asked = None
     try:
-        asked = platform.send_stop_signal(stray.pid)
+        asked = None if force else platform.send_stop_signal(stray.pid)
     except ProcessLookupError:
         pass
     steps = [asked] if asked else []

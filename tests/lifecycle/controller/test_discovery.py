@@ -98,3 +98,17 @@ def test_stop_all_never_signals_a_stray_whose_command_line_changed_since_discove
     outcome = _stop_one(journal, platform_named("linux"), seen, 2.0)
     assert outcome.result == "stopped" and "already gone" in outcome.message
     assert stranger.poll() is None, "a process that is not the stray was signalled"
+
+
+def test_stop_all_force_skips_the_strays_drain_wait_too(home_dir, reaper):
+    from tests.lifecycle.controller.conftest import STUBBORN
+
+    home_dir.mkdir(parents=True)
+    stray = spawn_plain(STUBBORN, "cli.main", "gateway", "--home", str(home_dir), "--profile", "default", "run")
+    reaper.append(stray)
+    done = run_hermes(home_dir, "stop", "--all", "--force", "--timeout", "3", "--json")
+    assert done.returncode == 3, done.stderr
+    assert json.loads(done.stdout)["strays"][0]["result"] == "forced"
+    exited = events(home_dir, "exited")[-1]
+    assert exited.data["steps"][0] == f"SIGTERM to {stray.pid}"  # the tree step first: no polite ask and wait
+    assert exited.data["result"] == "forced"
