@@ -23,8 +23,8 @@ from store import utc_now, write_transaction
 #: Drains in a row with no completed turn in between after which a session is parked.
 PARK_AFTER_INTERRUPTIONS = 3
 
-_SESSION_COLUMNS = ("id, created_at, updated_at, resume_pending, interruptions, interrupted_runs, "
-                    "parked, parked_at, (SELECT count(*) FROM messages m WHERE m.session_id = s.id)")
+_SESSION_COLUMNS = ("id, created_at, updated_at, resume_pending, interruptions, interrupted_runs, parked, parked_at, "
+                    "(SELECT count(*) FROM messages m WHERE m.stream = s.stream AND m.session_id = s.id)")
 
 
 @dataclass(frozen=True)
@@ -102,24 +102,25 @@ class SessionStore:
         """Append a message; a completed turn clears the session's interruption count."""
         now = utc_now()
         with write_transaction(self._conn) as conn:
-            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE session_id = ?",
-                               (session_id,)).fetchone()[0]
-            conn.execute("INSERT INTO messages (session_id, seq, role, text, at, run_id) VALUES (?, ?, ?, ?, ?, ?)",
-                         (session_id, seq, role, text, now, run_id))
+            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE stream = ? AND session_id = ?",
+                               (self.stream, session_id)).fetchone()[0]
+            conn.execute("INSERT INTO messages (stream, session_id, seq, role, text, at, run_id) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", (self.stream, session_id, seq, role, text, now, run_id))
             reset = ", interruptions = 0, interrupted_runs = '[]'" if completes_turn else ""
-            conn.execute(f"UPDATE sessions SET updated_at = ?{reset} WHERE id = ?", (now, session_id))
+            conn.execute(f"UPDATE sessions SET updated_at = ?{reset} WHERE stream = ? AND id = ?",
+                         (now, self.stream, session_id))
         return Message(seq, role, text, now, run_id)
 
     def history(self, session_id: str) -> list[Message]:
-        rows = self._conn.execute("SELECT seq, role, text, at, run_id FROM messages WHERE session_id = ? "
-                                  "ORDER BY seq", (session_id,))
+        rows = self._conn.execute("SELECT seq, role, text, at, run_id FROM messages WHERE stream = ? "
+                                  "AND session_id = ? ORDER BY seq", (self.stream, session_id))
         return [Message(*r) for r in rows]
 
     def unpark(self, session_id: str) -> None:
         """A client explicitly reopened a parked session: it is theirs to continue."""
         with write_transaction(self._conn) as conn:
             conn.execute("UPDATE sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
-                         "interrupted_runs = '[]' WHERE id = ?", (session_id,))
+                         "interrupted_runs = '[]' WHERE stream = ? AND id = ?", (self.stream, session_id))
 
     def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
         """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
@@ -130,11 +131,11 @@ class SessionStore:
             for sid in ids:
                 conn.execute("INSERT OR IGNORE INTO sessions (id, stream, created_at, updated_at) "
                              "VALUES (?, ?, ?, ?)", (sid, self.stream, now, now))
-                runs = json.loads(conn.execute("SELECT interrupted_runs FROM sessions WHERE id = ?",
-                                               (sid,)).fetchone()[0])
+                runs = json.loads(conn.execute("SELECT interrupted_runs FROM sessions WHERE stream = ? AND id = ?",
+                                               (self.stream, sid)).fetchone()[0])
                 conn.execute("UPDATE sessions SET resume_pending = 1, interruptions = interruptions + 1, "
-                             "interrupted_runs = ?, updated_at = ? WHERE id = ?",
-                             (json.dumps(runs + [run_id]), now, sid))
+                             "interrupted_runs = ?, updated_at = ? WHERE stream = ? AND id = ?",
+                             (json.dumps(runs + [run_id]), now, self.stream, sid))
 
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
@@ -153,8 +154,8 @@ class SessionStore:
                     data={"session": session.id, "interruptions": session.interruptions,
                           "runs": session.interrupted_runs},
                     extra=lambda conn, sid=session.id: conn.execute(
-                        "UPDATE sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE id = ?",
-                        (utc_now(), sid)))
+                        "UPDATE sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
+                        (utc_now(), self.stream, sid)))
                 parked.append(session.id)
             else:
                 self.journal.fire(
@@ -162,6 +163,6 @@ class SessionStore:
                     data={"session": session.id, "interruptions": session.interruptions,
                           "messages": session.messages},
                     extra=lambda conn, sid=session.id: conn.execute(
-                        "UPDATE sessions SET resume_pending = 0 WHERE id = ?", (sid,)))
+                        "UPDATE sessions SET resume_pending = 0 WHERE stream = ? AND id = ?", (self.stream, sid)))
                 resumed.append(session.id)
         return resumed, parked
