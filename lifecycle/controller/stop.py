@@ -89,7 +89,10 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
         return _left(journal, target)
     leader = (request.data.get("requested_by") or {}).get("pid")
     if leader != os.getpid():
-        deadline = time.time() if force else request.data.get("deadline")  # --force waits for no one
+        # --force waits for no one; otherwise the earlier request's deadline, but never past our own
+        # (that stop may have been interrupted, or given a longer --timeout than this one)
+        theirs = request.data.get("deadline")
+        deadline = time.time() if force else min(theirs or asked_at + budget, asked_at + budget)
         return _join(journal, platform, target, deadline, grace, spare, countdown, leader)
 
     if not force:

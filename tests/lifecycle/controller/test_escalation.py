@@ -160,3 +160,26 @@ def test_a_joined_stop_waits_for_a_slow_living_leader_to_record_the_kill(journal
         writer.join(60)
     assert outcome.joined and outcome.state == "killed" and outcome.exit_code == 3
     assert events_of(journal, "lost") == []
+
+
+def test_a_stop_that_joins_an_earlier_one_keeps_its_own_timeout(journal, reaper):
+    """The earlier stop (its command interrupted, or given a long --timeout) set a far deadline;
+    `stop --timeout 1.5` means gone 1.5 s after it was run, so it forces before that deadline."""
+    import time
+
+    from lifecycle.identity import ProcessIdentity, who
+
+    stubborn, leader = spawn_plain(STUBBORN), spawn_plain(PLAIN)
+    reaper.extend([stubborn, leader])
+    run_id = record_as_run(journal, stubborn.pid)
+    far = time.time() + 60
+    journal.fire("stop_requested", actor=who("controller"), pid=leader.pid, reason="stop",
+                 idempotency_key=f"stop:{run_id}:{stubborn.pid}",
+                 data={"target": ProcessIdentity(stubborn.pid, psutil.Process(stubborn.pid).create_time()).to_json(),
+                       "intent": "stop", "deadline": far, "requested_by": {"pid": leader.pid}})
+    outcome = stop_gateway(journal, platform_named("linux"), timeout=1.5, countdown=Silent())
+    assert outcome.joined and outcome.result == "forced" and outcome.state == "killed"
+    (first_step, *_) = journal.events(run_id=run_id, triggers=("escalated",))
+    from store import parse_at
+
+    assert parse_at(first_step.at).timestamp() < far - 30, "it waited for the earlier stop's deadline"
