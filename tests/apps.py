@@ -70,6 +70,14 @@ class DrainHookFails(ReferenceGateway):
         raise RuntimeError("adapter unsubscribe failed")
 
 
+class CloseHangs(ReferenceGateway):
+    """Its close never returns (an adapter waiting forever for its peer)."""
+
+    async def close(self) -> None:
+        await super().close()
+        await asyncio.Event().wait()
+
+
 class CrashAfterReady(ReferenceGateway):
     """Dies on its own with an error shortly after it is ready, with no shutdown."""
 

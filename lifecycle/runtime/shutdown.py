@@ -35,6 +35,8 @@ from lifecycle.stop_request import MINE, StopRequest, judge
 EXIT_STOP, EXIT_UNPLANNED, EXIT_RESTART, EXIT_CONFIG = 0, 1, 75, 78
 #: How long a drained process may take to end by itself before exit is forced.
 EXIT_GRACE = 2.0
+#: How long an app's ``close`` may take after the wait before the drain goes on without it.
+CLOSE_GRACE = 2.0
 #: Windows ends a process ~5 s after a console close/logoff/shutdown event: the drain
 #: must be recorded before that, so its wait is capped here.
 CONSOLE_DRAIN_BUDGET = 3.5
@@ -133,7 +135,10 @@ class Shutdown:
             except asyncio.TimeoutError:
                 self._fire("drain_timeout", reason=f"in-flight work still running after {budget:g} s",
                            data={"timeout_s": budget, "abandoned": app.in_flight()})
-            await _call_app(app_errors, "close", app.close)
+            try:  # an adapter that never finishes closing must not hold the drain open
+                await asyncio.wait_for(_call_app(app_errors, "close", app.close), CLOSE_GRACE)
+            except asyncio.TimeoutError:
+                app_errors.append(f"close: still running after {CLOSE_GRACE:g} s, abandoned")
         code = cause.exit_code
         data: dict[str, Any] = {"exit_code": code, "cause": cause.describe()}
         if app_errors:

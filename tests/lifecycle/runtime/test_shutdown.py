@@ -9,6 +9,7 @@ import time
 
 from lifecycle.identity import ProcessIdentity
 from lifecycle.journal import Journal
+from lifecycle.runtime.shutdown import CLOSE_GRACE
 from lifecycle.stop_request import request_stop
 from tests.apps import ATEXIT_FILE
 from tests.conftest import ROOT, hermes_env
@@ -141,6 +142,15 @@ def test_a_failing_drain_hook_still_marks_the_sessions_and_records_drained(tmp_p
     drained = gateway.run_event("drained")
     assert drained.data["app_errors"] == ["stop_accepting: RuntimeError: adapter unsubscribe failed"]
     client.close()
+
+
+def test_an_app_close_that_never_returns_is_abandoned_and_the_gateway_still_drains(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "5", "--app", "tests.apps:CloseHangs")
+    gateway.wait_ready()
+    _ask(gateway, "restart")
+    assert gateway.wait_exit() == 75
+    drained = gateway.run_event("drained")
+    assert drained.data["app_errors"] == [f"close: still running after {CLOSE_GRACE:g} s, abandoned"]
 
 
 def test_drained_gateway_with_a_stuck_non_daemon_thread_still_exits(tmp_path, gateways):
