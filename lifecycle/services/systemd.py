@@ -126,6 +126,8 @@ class SystemdUserManager(ServiceManager):
             "[Service]",
             "Type=simple",
             f"ExecStart={exec_start}",
+            # not the user's home (systemd's default), where a ~/cli.py would shadow `-m cli.main`
+            f"WorkingDirectory={plan.home.replace('%', '%%')}",
             "Environment=PYTHONUNBUFFERED=1",
             "Restart=on-failure",
             "RestartSec=2",

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 from lifecycle.errors import ServiceError
+from lifecycle.home import Home
 from lifecycle.journal import Journal
 from lifecycle.platforms import platform_named
 from lifecycle.platforms.runner import CommandResult
@@ -57,6 +58,22 @@ def test_install_writes_a_user_unit_under_the_xdg_config_home(gateway_home, user
         ("systemctl", "--user", "is-active", UNIT),
         ("systemctl", "--user", "start", UNIT),
     ]
+
+
+def test_the_unit_runs_in_the_gateway_home_not_the_users_home(gateway_home, user_env):
+    """systemd starts a user unit in the user's home, and `python -m cli.main` puts the
+    working directory first on sys.path: a ~/cli.py there would replace our package."""
+    manager, _, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home))
+    service = parse_unit(manager.unit_path.read_text())["Service"]
+    assert service["WorkingDirectory"].replace("%%", "%") == str(gateway_home.root)
+
+
+def test_a_percent_in_the_home_is_not_a_specifier_in_the_working_directory(tmp_path, user_env):
+    home = Home.resolve(tmp_path / "100%h")
+    manager, _, _ = make(home, user_env)
+    manager.install(plan_for(home))
+    assert parse_unit(manager.unit_path.read_text())["Service"]["WorkingDirectory"].endswith("/100%%h")
 
 
 def test_unit_dir_falls_back_to_home_dot_config_without_xdg(gateway_home, user_env):
