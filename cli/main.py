@@ -61,6 +61,18 @@ def _refuse_usage(exc: click.UsageError) -> NoReturn:
     raise click.exceptions.Exit(exc.exit_code)
 
 
+def _os_error_line(exc: OSError) -> str:
+    """One line for an OS error; the home's hint only where a file or the disk is the cause."""
+    import errno
+
+    where = f"cannot use {exc.filename}: " if exc.filename else ""
+    storage = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, getattr(errno, "EDQUOT", errno.ENOSPC)}
+    if exc.filename or exc.errno in storage:
+        return (f"{where}{exc.strerror or exc}; the Hermes home must be a folder this user can write, "
+                "on a disk with free space")
+    return f"{exc.strerror or exc}"
+
+
 class HermesGroup(click.Group):
     """The root group: every error ends the process with one line on stderr and its exit code."""
 
@@ -83,9 +95,7 @@ class HermesGroup(click.Group):
         except OSError as exc:
             # A folder or file this user may not write (a read-only home, a full disk) is
             # the user's to fix, not a traceback.
-            where = f"cannot use {exc.filename}: " if exc.filename else ""
-            click.echo(f"hermes: {where}{exc.strerror or exc}; the Hermes home must be a folder this "
-                       "user can write, on a disk with free space", err=True)
+            click.echo(f"hermes: {_os_error_line(exc)}", err=True)
             ctx.exit(1)
         except Exception as exc:
             # A database that fails mid-read (a corrupt page, a full disk) is a user's
