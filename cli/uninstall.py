@@ -16,7 +16,8 @@ def uninstall(home: Home, as_json: bool) -> None:
     profile; definitions of other homes or profiles are left alone.
 
     A gateway the service runs is stopped first the way `stop` does it (stop request,
-    drain, then the manager's stop), so uninstalling never cuts a conversation.
+    drain, then the manager's stop), so uninstalling never cuts a conversation.  When
+    that stop fails the definitions are still removed, and the exit code is 1.
     """
     from lifecycle.journal import Journal
     from lifecycle.machine import ALIVE_STATES
@@ -34,14 +35,17 @@ def uninstall(home: Home, as_json: bool) -> None:
 
                 stopped = stop_through_service(journal, platform, manager)
     removals = actions.uninstall(home, manager)
+    failed = stopped is not None and stopped.result == "failed"
     if as_json:
         emit_json({"profile": home.profile, "manager": manager.name,
                    "stopped": stopped.to_json() if stopped else None,
                    "removed": [{"track": r.track, "definition": r.definition} for r in removals]})
-        return
-    if stopped is not None:
-        click.echo(stopped.message)
-    if not removals:
-        click.echo(f"nothing to uninstall: no {manager.name} service runs home {home.root} profile {home.profile}")
-    for removal in removals:
-        click.echo(f"removed {removal.track}: {removal.definition}")
+    else:
+        if stopped is not None:
+            click.echo(stopped.message, err=failed)
+        if not removals:
+            click.echo(f"nothing to uninstall: no {manager.name} service runs home {home.root} profile {home.profile}")
+        for removal in removals:
+            click.echo(f"removed {removal.track}: {removal.definition}")
+    if failed:
+        click.get_current_context().exit(1)

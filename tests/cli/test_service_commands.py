@@ -218,3 +218,20 @@ def test_macos_install_failure_of_launchctl_is_an_error_with_its_exit_code(monke
     assert result.exit_code == 1
     assert "launchd refused the agent" in result.output and "exited 5" in result.output
     assert [c[1] for c in runner.calls] == ["bootstrap"]  # no kickstart, no detached spawn behind its back
+
+
+def test_uninstall_exits_1_when_the_gateway_could_not_be_stopped_first(monkeypatch, home_dir, account, reaper):
+    """The definitions go (as asked), but a failed stop is not papered over with exit 0."""
+    start_detached(home_dir)
+    fake = FakeSchtasks()
+    runner = fake.runner()
+    platform = platform_named("windows", runner=runner)
+    assert invoke_on(monkeypatch, platform, home_dir, "install", "--no-start").exit_code == 0
+    fake.running.add("HermesGateway-default")
+    runner.responses[("schtasks", "/End")] = CommandResult(("schtasks",), 1, "", "ERROR: Access is denied.\n")
+    result = invoke_on(monkeypatch, platform, home_dir, "uninstall", "--json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["stopped"]["result"] == "failed" and "Access is denied" in document["stopped"]["message"]
+    assert [r["track"] for r in document["removed"]] == ["scheduled-task"]
+
