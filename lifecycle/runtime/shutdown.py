@@ -38,8 +38,9 @@ EXIT_GRACE = 2.0
 #: How long an app's ``close`` may take after the wait before the drain goes on without it.
 CLOSE_GRACE = 2.0
 #: Windows ends a process ~5 s after a console close/logoff/shutdown event: the drain
-#: must be recorded before that, so its wait is capped here.
+#: must be recorded before that, so its wait and the app's close are capped here.
 CONSOLE_DRAIN_BUDGET = 3.5
+CONSOLE_CLOSE_GRACE = 0.5
 
 log = logging.getLogger("hermes.shutdown")
 
@@ -128,17 +129,18 @@ class Shutdown:
             await _call_app(app_errors, "stop_accepting", app.stop_accepting)
             active = await _call_app(app_errors, "active_sessions", app.active_sessions) or set()
             sessions.mark_resume_pending(sorted(active), run_id=self.run_id, actor=who("gateway"))
-            budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if cause.kind == "console" \
-                else self.drain_timeout
+            console = cause.kind == "console"
+            budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if console else self.drain_timeout
+            close_grace = CONSOLE_CLOSE_GRACE if console else CLOSE_GRACE
             try:
                 await asyncio.wait_for(_call_app(app_errors, "wait_idle", app.wait_idle), budget)
             except asyncio.TimeoutError:
                 self._fire("drain_timeout", reason=f"in-flight work still running after {budget:g} s",
                            data={"timeout_s": budget, "abandoned": app.in_flight()})
             try:  # an adapter that never finishes closing must not hold the drain open
-                await asyncio.wait_for(_call_app(app_errors, "close", app.close), CLOSE_GRACE)
+                await asyncio.wait_for(_call_app(app_errors, "close", app.close), close_grace)
             except asyncio.TimeoutError:
-                app_errors.append(f"close: still running after {CLOSE_GRACE:g} s, abandoned")
+                app_errors.append(f"close: still running after {close_grace:g} s, abandoned")
         code = cause.exit_code
         data: dict[str, Any] = {"exit_code": code, "cause": cause.describe()}
         if app_errors:

@@ -16,15 +16,16 @@ from lifecycle.platforms import platform_named
 from lifecycle.platforms.windows import console_event_name
 from lifecycle.stop_request import request_stop
 from tests.conftest import ROOT, hermes_env
-from lifecycle.runtime.shutdown import CONSOLE_DRAIN_BUDGET
+from lifecycle.runtime.gateway import CONSOLE_WAIT
+from lifecycle.runtime.shutdown import CONSOLE_CLOSE_GRACE, CONSOLE_DRAIN_BUDGET
 from tests.gateways import Client, GatewayProcess, events, wait_for
 from tests.lifecycle.runtime.windows_like import CONSOLE_CLOSE_FILE
 
 
 class WindowsLikeGateway(GatewayProcess):
-    def __init__(self, home_dir, stdin=subprocess.DEVNULL) -> None:  # noqa: D107 -- same attributes, another command
+    def __init__(self, home_dir, stdin=subprocess.DEVNULL, *app: str) -> None:  # noqa: D107 -- another command
         self.home_dir, self.profile = home_dir, "default"
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.lifecycle.runtime.windows_like", str(home_dir)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.lifecycle.runtime.windows_like", str(home_dir), *app],
                                      stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=hermes_env(), cwd=ROOT)
         self.pid = self.proc.pid
@@ -71,6 +72,19 @@ def test_console_close_caps_the_drain_so_it_is_recorded_before_windows_ends_the_
     assert timeout.data["timeout_s"] == CONSOLE_DRAIN_BUDGET < 5  # below the run's --drain-timeout 5
     assert windows_gateway.run_event("resume_pending_marked").data["sessions"] == [session]
     client.close()
+
+
+def test_console_close_caps_an_app_close_that_hangs_so_drained_is_still_recorded_in_time(tmp_path):
+    gateway = WindowsLikeGateway(tmp_path, subprocess.DEVNULL, "tests.apps:CloseHangs")
+    try:
+        gateway.wait_ready()
+        (tmp_path / CONSOLE_CLOSE_FILE).touch()
+        assert gateway.wait_exit() == 1
+        drained = gateway.run_event("drained")
+        assert drained.data["app_errors"] == [f"close: still running after {CONSOLE_CLOSE_GRACE:g} s, abandoned"]
+        assert CONSOLE_DRAIN_BUDGET + CONSOLE_CLOSE_GRACE < CONSOLE_WAIT
+    finally:
+        gateway.kill()
 
 
 def _stored(gateway, session: str) -> bool:

@@ -1,6 +1,6 @@
 """Run the gateway as Windows would: no loop signals, console events, console hygiene.
 
-``python -m tests.lifecycle.runtime.windows_like HOME`` runs ``run_gateway`` with a
+``python -m tests.lifecycle.runtime.windows_like HOME [APP]`` runs ``run_gateway`` with a
 Linux platform that behaves like Windows where this machine can: the loop takes no
 signals (the watcher is the only way in; Ctrl+C reaches a plain handler only when
 stdin is a terminal), console hygiene is the Windows one, and a
@@ -50,4 +50,5 @@ class WindowsLike(LinuxPlatform):
 
 if __name__ == "__main__":
     home = Home.resolve(Path(sys.argv[1]))
-    sys.exit(run_gateway(home, RunOptions(drain_timeout=5), platform=WindowsLike(home)))
+    app = sys.argv[2] if len(sys.argv) > 2 else RunOptions.app
+    sys.exit(run_gateway(home, RunOptions(drain_timeout=5, app=app), platform=WindowsLike(home)))
