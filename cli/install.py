@@ -18,6 +18,7 @@ from lifecycle.home import Home
 
 if TYPE_CHECKING:
     from lifecycle.controller.start import StartOutcome
+    from lifecycle.services.base import InstallPlan
 
 
 @click.command()
@@ -55,10 +56,12 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
         if explicit:
             raise UsageError("--plan carries every decision; drop --start/--no-start and --autostart/--no-autostart")
         plan = InstallPlan.load(plan_file)
+        home = _home_of_plan(ctx, home, plan)
     else:
         plan = InstallPlan.for_home(home, drain_timeout=drain_timeout(home), autostart=autostart,
                                     start_now=start_now)
     manager = actions.service_manager_for(home)
+    manager.verify_plan(plan)  # a plan for another home or profile touches nothing
     with Journal(home) as journal:
         before = reconcile(journal)
     running = plan.start_now and before.state in ALIVE_STATES
@@ -86,6 +89,17 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
         click.echo("starts at every logon" if plan.autostart
                    else "does not start at logon (`hermes gateway start` starts it)")
     ctx.exit(start.exit_code if start else 0)
+
+
+def _home_of_plan(ctx: click.Context, home: Home, plan: "InstallPlan") -> Home:
+    """The plan names its home and profile; ``--home`` / ``--profile`` typed on the command
+    line may confirm them (a contradiction is refused later), but where they were not typed
+    the plan's are used: a process after an elevation handoff gets the plan, not the flags."""
+    typed = {name: ctx.parent.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+             for name in ("home", "profile")}
+    if all(typed.values()):
+        return home
+    return Home.resolve(home.root if typed["home"] else plan.home, home.profile if typed["profile"] else plan.profile)
 
 
 def _already_running(current, manager) -> "StartOutcome":

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,6 +171,22 @@ def test_a_recorded_plan_is_executed_as_recorded(home_dir, tmp_path, systemd_env
     assert systemctl_verbs(systemd_env) == ["is-enabled", "daemon-reload", "disable"]
     unit = (Path(systemd_env["XDG_CONFIG_HOME"]) / "systemd" / "user" / UNIT).read_text()
     assert "TimeoutStopSec=105" in unit  # from the plan's drain timeout, not re-read
+
+
+def test_a_plan_carries_its_home_and_profile_across_a_handoff_without_flags(home_dir, tmp_path, systemd_env):
+    """The process after an elevation handoff gets the plan, not the flags: it must not fall
+    back to the default home and profile (the profile once got lost exactly there)."""
+    home = Home.resolve(home_dir, "night-shift")
+    path = InstallPlan.for_home(home, drain_timeout=30.0, start_now=False).save(tmp_path / "handoff.plan.json")
+    argv = [sys.executable, "-m", "cli.main", "gateway", "install", "--plan", str(path), "--json"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=hermes_env(**systemd_env))
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["profile"] == "night-shift"
+    assert document["definition"].endswith("/hermes-gateway-night-shift.service")
+    assert events(home_dir, "service_installed", profile="night-shift")
+    other = hermes_with(systemd_env, home_dir, "--profile", "other", "install", "--plan", str(path))
+    assert other.returncode == 2 and "is for home" in other.stderr  # a contradicting flag is refused
 
 
 def test_plan_and_flags_together_are_a_usage_error(home_dir, tmp_path, systemd_env):
