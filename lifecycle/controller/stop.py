@@ -89,11 +89,9 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
         return _left(journal, target)
     leader = (request.data.get("requested_by") or {}).get("pid")
     if leader != os.getpid():
-        # --force waits for no one; otherwise the earlier request's deadline, but never past our own
-        # (that stop may have been interrupted, or given a longer --timeout than this one)
-        theirs = request.data.get("deadline")
-        deadline = time.time() if force else min(theirs or asked_at + budget, asked_at + budget)
-        return _join(journal, platform, target, deadline, grace, spare, countdown, leader)
+        deadline = time.time() if force else request.data.get("deadline")  # --force waits for no one
+        return _join(journal, platform, target, deadline, grace, spare, countdown, leader,
+                     own=(asked_at + budget, began + budget - grace))
 
     if not force:
         if target.state != "starting" and target.running(platform):
@@ -141,10 +139,19 @@ def _run_drain_timeout(journal: Journal, target: Target) -> float | None:
 
 
 def _join(journal: Journal, platform: Platform, target: Target, deadline: float | None,
-          grace: float, spare: frozenset[int] | None, countdown: Countdown, leader: int | None) -> StopOutcome:
+          grace: float, spare: frozenset[int] | None, countdown: Countdown, leader: int | None,
+          own: tuple[float, float]) -> StopOutcome:
     """Another stop of this run is under way: wait for its outcome, and take over the
-    escalation only if the process outlives that stop's deadline (its controller died)."""
-    until = time.monotonic() + max((deadline or time.time()) - time.time(), 0) + grace + MARGIN
+    escalation only if the process outlives that stop's deadline (its controller died).
+
+    ``own`` is our deadline (epoch) and when we would force (monotonic): clearly earlier
+    than theirs (their stop was interrupted, or given a longer ``--timeout``), ours holds.
+    Two stops run at once have nearly the same deadline: the first one's escalation runs
+    alone, with a grace and margin to record it."""
+    theirs = time.monotonic() + max((deadline or time.time()) - time.time(), 0) + grace + MARGIN
+    own_deadline, own_until = own
+    ours_first = deadline is not None and own_deadline < deadline - grace - MARGIN
+    until = own_until if ours_first else theirs
     if _wait_exit(platform, target, until, countdown, f"joined a stop of pid {target.pid} already under way"):
         _let_the_leader_record(journal, platform, target, leader)
         outcome = _left(journal, target)
