@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
+from stat import S_ISREG
 
 from lifecycle.errors import CorruptStore, StoreError
 
@@ -67,6 +68,8 @@ def _check_header(path: Path) -> None:
         raise CorruptStore(path, f"cannot read it: {exc.strerror}") from None
     if (stat.st_dev, stat.st_ino) in _HEADER_CHECKED:
         return
+    if not S_ISREG(stat.st_mode):  # a folder, or a FIFO that would block the read below for ever
+        raise CorruptStore(path, "not a regular file")
     try:
         with open(path, "rb") as f:
             head = f.read(len(SQLITE_HEADER))

@@ -132,3 +132,15 @@ def test_a_permission_problem_is_not_called_a_corrupt_database(tmp_path: Path, m
     error = unusable(tmp_path / "state.db", sqlite3.OperationalError(message))
     assert not isinstance(error, CorruptStore)
     assert "write access" in str(error) and "restore a backup" not in str(error)
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_state_db_that_is_not_a_regular_file_is_refused_without_blocking(home_dir: Path, kind: str):
+    home_dir.mkdir()
+    db = home_dir / "state.db"
+    db.mkdir() if kind == "folder" else os.mkfifo(db)  # reading a FIFO's header would wait for a writer
+    result = run_hermes(home_dir, "status", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == f"hermes: {db} is not a usable Hermes state database (not a regular file); " \
+                            "it was left untouched: move it aside or restore a backup\n"
+    assert (db.is_dir() if kind == "folder" else stat.S_ISFIFO(db.stat().st_mode))
