@@ -23,7 +23,7 @@ def _print(event, as_json: bool) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON lines).")
-@click.option("--since", "since", type=click.IntRange(min=0), default=0, metavar="SEQ",
+@click.option("--since", "since", type=click.IntRange(min=0, max=2**63 - 1), default=0, metavar="SEQ",
               help="Only events with a sequence number greater than SEQ.")
 @click.option("--follow", is_flag=True,
               help="Keep running and print new events as they are committed (Ctrl+C or SIGTERM ends).")

@@ -90,7 +90,7 @@ def _strays(home: Home, current) -> list:
 
 @click.command()
 @click.option("--history", is_flag=True, help="Also show the transitions that led here, grouped by run.")
-@click.option("-n", "limit", type=click.IntRange(min=1), default=DEFAULT_HISTORY, show_default=True,
+@click.option("-n", "limit", type=click.IntRange(min=1, max=2**63 - 1), default=DEFAULT_HISTORY, show_default=True,
               help="How many transitions --history shows (the newest).")
 @click.option("--since", "since", metavar="WHEN", default=None,
               help="With --history: only transitions since WHEN (a duration back from now such as "

@@ -24,6 +24,8 @@ BAD_USAGE = [
     ("timeline", "--last", "0"),
     ("bogus",),
     ("status", "-n"),
+    ("status", "--history", "-n", str(2**64)),  # past SQLite's INTEGER: was an OverflowError traceback
+    ("events", "--since", str(2**64)),
 ]
 
 
