@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 
 from lifecycle.errors import QuotingError
+from lifecycle.platforms.runner import CommandResult
 from lifecycle.services.base import (
-    InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, stale_reason, write_atomically,
+    InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
+    write_atomically,
 )
 from lifecycle.services.installed import INSTALL_HINTS
 
@@ -195,8 +197,14 @@ class SystemdUserManager(ServiceManager):
         text, command = self._existing()
         return text is not None and self.owns_command(command)
 
-    def is_running(self) -> bool:
-        return self.run(self.systemctl("is-active", self.unit_name)).stdout.strip() in _ACTIVE
+    def is_running(self) -> bool | None:
+        return self._is_active()[0]
+
+    def _is_active(self) -> tuple[bool | None, CommandResult]:
+        """None when systemd gave no state at all (no user bus, say): unknown is not stopped."""
+        result = self.run(self.systemctl("is-active", self.unit_name))
+        answer = result.stdout.strip()
+        return (answer in _ACTIVE if answer else None), result
 
     def describe(self, drain_timeout: float) -> ServiceStatus:
         status = ServiceStatus(self.name, definition=str(self.unit_path))
@@ -209,7 +217,10 @@ class SystemdUserManager(ServiceManager):
                                    "`hermes gateway install` here would replace it")
             return status
         status.track, status.installed = TRACK, True
-        status.running = self.is_running()
+        status.running, answer = self._is_active()
+        if status.running is None:
+            status.warnings.append(f"systemd did not say whether {self.unit_name} runs: "
+                                   f"`systemctl --user is-active` {describe_failure(answer)}")
         status.autostart = self.run(self.systemctl("is-enabled", self.unit_name)).stdout.strip() == "enabled"
         stop_timeout = self._stop_timeout(text)
         if stop_timeout is not None and stop_timeout <= drain_timeout:

@@ -224,6 +224,16 @@ def test_status_reads_the_stop_timeout_systemd_applies_including_drop_ins(gatewa
     assert ("systemctl", "--user", "show", UNIT, "--property=TimeoutStopUSec", "--value") in runner.calls
 
 
+def test_status_says_unknown_not_stopped_when_systemd_does_not_answer(gateway_home, user_env):
+    fake = FakeSystemctl()
+    manager, _, _ = make(gateway_home, user_env, fake)
+    manager.install(plan_for(gateway_home))
+    fake.fail["is-active"] = CommandResult(("systemctl",), 1, "", "Failed to connect to bus: No medium found\n")
+    status = manager.describe(drain_timeout=30.0)
+    assert status.installed and status.running is None
+    assert any("Failed to connect to bus" in w for w in status.warnings)
+
+
 def test_status_warns_when_lingering_is_off_and_says_how_to_turn_it_on(gateway_home, user_env):
     manager, runner, _ = make(gateway_home, user_env, FakeSystemctl(linger="no"))
     manager.install(plan_for(gateway_home))
