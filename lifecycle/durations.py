@@ -20,7 +20,10 @@ def parse_duration(text: str) -> float:
     match = _DURATION.fullmatch(text.strip().lower())
     if match is None:
         raise UsageError(f"invalid duration {text!r}: use a number and a unit, e.g. 90s, 10m, 2h, 7d")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > 36500 * 86400:  # past that, "now - it" leaves the calendar (an OverflowError)
+        raise UsageError(f"invalid duration {text!r}: at most 36500d (100 years)")
+    return seconds
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:

@@ -39,6 +39,14 @@ def test_a_usage_error_is_one_line_exit_2_and_touches_no_home(home_dir: Path, ar
     assert not home_dir.exists()
 
 
+@pytest.mark.parametrize("args", [("status", "--history", "--since", "99999999999999999999d"),
+                                  ("prune", "--older-than", "99999999999999999999d")], ids=" ".join)
+def test_a_duration_past_the_calendar_is_a_usage_error_not_a_traceback(home_dir: Path, args):
+    result = run_hermes(home_dir, *args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "hermes: invalid duration '99999999999999999999d': at most 36500d (100 years)\n"
+
+
 def test_a_missing_option_lists_its_choices_on_the_same_line(home_dir: Path):
     result = run_hermes(home_dir, "wait")
     assert result.stderr.startswith("hermes: Missing option '--state'. Choose from: stopped, starting,")
