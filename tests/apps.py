@@ -78,6 +78,19 @@ class CloseHangs(ReferenceGateway):
         await asyncio.Event().wait()
 
 
+#: ``PoisonOnResume`` cannot resume a session whose history holds this text.
+POISON = "poison"
+
+
+class PoisonOnResume(ReferenceGateway):
+    """Its resume raises for a session that holds the text ``poison`` (state it cannot rebuild)."""
+
+    async def resume(self, session_id: str) -> None:
+        if any(m.text == POISON for m in self._ctx.sessions.history(session_id)):
+            raise RuntimeError(f"cannot rebuild {session_id}")
+        await super().resume(session_id)
+
+
 class CrashAfterReady(ReferenceGateway):
     """Dies on its own with an error shortly after it is ready, with no shutdown."""
 

@@ -132,9 +132,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
             app = load_app(app_spec)
             ready = await app.start(RuntimeContext(home, journal, sessions, run_id, config.host, config.port,
                                                    who("gateway")))
-            resumed, _parked = sessions.resume_on_boot(run_id=run_id, actor=who("gateway"))
-            for session_id in resumed:
-                await app.resume(session_id)
+            await sessions.resume_on_boot(run_id=run_id, actor=who("gateway"), hand_over=app.resume)
         except ConfigError as exc:
             _start_failed(journal, me, run_id, exc, EXIT_CONFIG)
             raise

@@ -16,6 +16,7 @@ import os
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 
 from lifecycle.journal import Journal
 from store import utc_now, write_transaction
@@ -141,28 +142,43 @@ class SessionStore:
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
                           data={"sessions": ids, "count": len(ids)}, extra=mark)
 
-    def resume_on_boot(self, *, run_id: str, actor: str) -> tuple[list[str], list[str]]:
-        """Clear ``resume_pending`` of each marked session (``session_resumed``), or park it
-        (``resume_abandoned``) when it was interrupted too often in a row; return (resumed, parked)."""
+    async def resume_on_boot(self, *, run_id: str, actor: str,
+                             hand_over: Callable[[str], Awaitable[None]]) -> tuple[list[str], list[str]]:
+        """Hand each marked session to the app (``hand_over``), then clear its ``resume_pending``
+        (``session_resumed``); park it instead (``resume_abandoned``) when it was interrupted too
+        often in a row, or when the app's resume of it raised: one bad session must neither fail
+        the boot nor cost the others their resume.  Return (resumed, parked)."""
         resumed, parked = [], []
         for session in [s for s in self.list() if s.resume_pending and not s.parked]:
             if session.interruptions >= PARK_AFTER_INTERRUPTIONS:
-                self.journal.fire(
-                    "resume_abandoned", actor=actor, run_id=run_id, pid=os.getpid(),
-                    reason=f"session {session.id} was interrupted {session.interruptions} times in a row "
-                           "without a completed turn; parked instead of resumed",
-                    data={"session": session.id, "interruptions": session.interruptions,
-                          "runs": session.interrupted_runs},
-                    extra=lambda conn, sid=session.id: conn.execute(
-                        "UPDATE sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
-                        (utc_now(), self.stream, sid)))
+                self._park(session, run_id, actor, f"was interrupted {session.interruptions} times in a row "
+                                                   "without a completed turn")
                 parked.append(session.id)
-            else:
-                self.journal.fire(
-                    "session_resumed", actor=actor, run_id=run_id, pid=os.getpid(), reason=f"session {session.id} resumed",
-                    data={"session": session.id, "interruptions": session.interruptions,
-                          "messages": session.messages},
-                    extra=lambda conn, sid=session.id: conn.execute(
-                        "UPDATE sessions SET resume_pending = 0 WHERE stream = ? AND id = ?", (self.stream, sid)))
-                resumed.append(session.id)
+                continue
+            try:
+                await hand_over(session.id)
+            except Exception as exc:
+                self._park(session, run_id, actor, "could not be resumed by the app",
+                           error=f"{type(exc).__name__}: {exc}")
+                parked.append(session.id)
+                continue
+            self.journal.fire(
+                "session_resumed", actor=actor, run_id=run_id, pid=os.getpid(), reason=f"session {session.id} resumed",
+                data={"session": session.id, "interruptions": session.interruptions,
+                      "messages": session.messages},
+                extra=lambda conn, sid=session.id: conn.execute(
+                    "UPDATE sessions SET resume_pending = 0 WHERE stream = ? AND id = ?", (self.stream, sid)))
+            resumed.append(session.id)
         return resumed, parked
+
+    def _park(self, session: Session, run_id: str, actor: str, why: str, error: str | None = None) -> None:
+        data = {"session": session.id, "interruptions": session.interruptions, "runs": session.interrupted_runs}
+        if error is not None:
+            data["error"] = error
+        self.journal.fire(
+            "resume_abandoned", actor=actor, run_id=run_id, pid=os.getpid(),
+            reason=f"session {session.id} {why}{f' ({error})' if error else ''}; parked instead of resumed",
+            data=data,
+            extra=lambda conn: conn.execute(
+                "UPDATE sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
+                (utc_now(), self.stream, session.id)))

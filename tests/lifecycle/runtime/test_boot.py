@@ -13,7 +13,7 @@ from lifecycle.journal import Journal
 from lifecycle.runtime.boot import take_restart_id
 from lifecycle.runtime.sessions import PARK_AFTER_INTERRUPTIONS
 from lifecycle.stop_request import RESTART_ID_ENV, request_stop
-from tests.apps import RELEASE_FILE
+from tests.apps import POISON, RELEASE_FILE
 from tests.conftest import run_hermes
 from tests.gateways import Client, events, state, wait_for
 
@@ -155,6 +155,28 @@ def test_session_interrupted_on_three_boots_in_a_row_is_parked_on_the_fourth(tmp
     assert len(abandoned.data["runs"]) == PARK_AFTER_INTERRUPTIONS
     listed = json.loads(run_hermes(tmp_path, "sessions", "--json").stdout)["sessions"]
     assert [(s["id"], s["parked"], s["resume_pending"]) for s in listed] == [(session, True, False)]
+
+
+def test_a_session_the_app_cannot_resume_is_parked_and_the_others_still_resume(tmp_path, gateways):
+    first = gateways(tmp_path, "--drain-timeout", "5")
+    port = first.wait_ready()
+    good_client, bad_client = Client(port), Client(port)
+    good = good_client.call(op="open")["session"]
+    bad = bad_client.call(op="open")["session"]
+    assert bad_client.call(op="send", session=bad, text=POISON)["ok"] is True
+    _ask(first)
+    assert first.wait_exit() == 0
+
+    second = gateways(tmp_path, "--drain-timeout", "5", "--app", "tests.apps:PoisonOnResume")
+    second.wait_ready()
+    assert second.run_event("session_resumed").data["session"] == good
+    abandoned = second.run_event("resume_abandoned")
+    assert abandoned.data["session"] == bad and abandoned.data["error"] == f"RuntimeError: cannot rebuild {bad}"
+    listed = {s["id"]: s for s in json.loads(run_hermes(tmp_path, "sessions", "--json").stdout)["sessions"]}
+    assert (listed[good]["resume_pending"], listed[good]["parked"]) == (False, False)
+    assert (listed[bad]["resume_pending"], listed[bad]["parked"]) == (False, True)
+    good_client.close()
+    bad_client.close()
 
 
 def test_a_completed_turn_resets_the_interruption_count(tmp_path, gateways):

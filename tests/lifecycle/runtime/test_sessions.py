@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from lifecycle.home import Home
 from lifecycle.journal import Journal
 from lifecycle.runtime.sessions import SessionStore
 from store.migrate import available_migrations, split_statements
+
+
+async def _accept(session_id: str) -> None:
+    pass
 
 
 def _draining(journal: Journal, run_id: str) -> None:
@@ -29,7 +34,7 @@ def test_two_profiles_may_use_the_same_session_id_without_touching_each_other(ho
         assert [m.text for m in ours.history("chat-42")] == ["for alpha"]
         assert theirs.history("chat-42") == []
         assert (ours.get("chat-42").resume_pending, theirs.get("chat-42").resume_pending) == (False, True)
-        assert ours.resume_on_boot(run_id="r-alpha2", actor="test") == ([], [])
+        assert asyncio.run(ours.resume_on_boot(run_id="r-alpha2", actor="test", hand_over=_accept)) == ([], [])
         assert theirs.get("chat-42").interrupted_runs == ["r-beta"]
 
 
