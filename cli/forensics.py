@@ -106,15 +106,19 @@ def _print_story(doc: dict) -> None:
 def forensics(home: Home, run_id: str | None, last: bool, as_json: bool) -> None:
     """Tell the story of one run: timeline, stop cause, drain, resumes, escalation, exit, verdict.
 
-    Read from the event log alone. Example: hermes gateway forensics --last --json | jq .verdict
+    Read from the event log alone, after recording `lost` if the log says a gateway is
+    alive but its process is gone (as `status` does).
+    Example: hermes gateway forensics --last --json | jq .verdict
     """
     from lifecycle.errors import UsageError
     from lifecycle.forensics import build_story
     from lifecycle.journal import Journal
+    from lifecycle.reconcile import reconcile
 
     if run_id and last:
         raise UsageError("give either --run RUN_ID or --last, not both")
     with Journal(home) as journal:
+        reconcile(journal)
         doc = build_story(journal.conn, home.profile, run_id).to_json()
     if as_json:
         emit_json(doc)

@@ -20,13 +20,16 @@ from lifecycle.home import Home
 def timeline(home: Home, last: int, fmt: str, output: Path | None) -> None:
     """Draw each recent run's states over time, with kills and crashes marked.
 
-    Example: hermes gateway timeline --last 20 -o runs.svg
+    A run the log says is alive but whose process is gone is first recorded as `lost`
+    (as `status` does).  Example: hermes gateway timeline --last 20 -o runs.svg
     """
     from lifecycle.errors import UsageError
     from lifecycle.journal import Journal
+    from lifecycle.reconcile import reconcile
     from lifecycle.timeline import mermaid_gantt, recent_lanes
 
     with Journal(home) as journal:
+        reconcile(journal)
         lanes = recent_lanes(journal.conn, home.profile, last)
     if fmt == "svg":
         from lifecycle.timeline_svg import render_svg

@@ -95,3 +95,29 @@ def test_prune_cli_keeps_the_log_consistent(journal, home_dir):
     assert both.returncode == 2 and "exactly one" in both.stderr
     bad = run_hermes(home_dir, "prune", "--older-than", "soon")
     assert bad.returncode == 2 and "invalid duration 'soon'" in bad.stderr
+
+
+def _a_run_whose_process_is_gone(journal) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    journal.fire("start", actor="gateway", run_id="r-gone", pid=int(gone.stdout), data={"create_time": 1.0})
+    journal.fire("ready", actor="gateway", data={"port": 40000})
+
+
+def test_forensics_of_a_vanished_gateway_tells_the_crash_not_a_live_run(journal, home_dir):
+    _a_run_whose_process_is_gone(journal)
+    doc = json.loads(run_hermes(home_dir, "forensics", "--last", "--json").stdout)
+    assert doc["ending"] == "crashed" and doc["end"] == "lost"
+    assert doc["verdict"].startswith("crashed: the process vanished while running")
+    stored, folded = verify_projection(journal.conn, "default")
+    assert stored == folded and stored.state == "crashed"
+
+
+def test_timeline_of_a_vanished_gateway_draws_the_crash(journal, home_dir):
+    _a_run_whose_process_is_gone(journal)
+    out = run_hermes(home_dir, "timeline", "--format", "mermaid")
+    assert out.returncode == 0, out.stderr
+    assert "crashed :crit, milestone" in out.stdout
