@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from lifecycle.controller.target import split_gateway_args
 from lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
 from lifecycle.platforms import Platform
 from store import StreamState
@@ -50,12 +51,10 @@ def gateway_scope(cmdline: Iterable[str], environ: dict[str, str] | None = None,
     args = list(cmdline)
     if not any(os.path.basename(a).startswith("hermes") or a in _ENTRY_MODULES for a in args[:4]):
         return None
-    try:
-        at = args.index("gateway")
-        run_at = args.index("run", at + 1)
-    except ValueError:
+    split = split_gateway_args(args)
+    if split is None:
         return None
-    group = args[at + 1:run_at]
+    group = split[0]
     env = environ or {}
     home = _option(group, "--home") or env.get("HERMES_HOME")
     profile = _option(group, "--profile") or env.get("HERMES_PROFILE") or DEFAULT_PROFILE
@@ -109,7 +108,7 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
 def _could_be(cmdline: list[str], scope: tuple[Path, str], wanted: tuple[str, str]) -> bool:
     """False when the command line itself names another home or profile (no need to read
     the process's environment, which costs a psutil import where there is no /proc)."""
-    group = cmdline[cmdline.index("gateway") + 1:]
+    group = (split_gateway_args(cmdline) or ([], []))[0]
     if _option(group, "--home") is not None and _real(scope[0]) != wanted[0]:
         return False
     return _option(group, "--profile") is None or scope[1] == wanted[1]

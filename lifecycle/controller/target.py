@@ -86,14 +86,35 @@ class Target:
         return None
 
 
-def run_args_of(cmdline: "tuple[str, ...] | list[str] | None") -> list[str]:
-    """The options after ``gateway ... run`` in a gateway's command line."""
+#: The ``gateway`` group's options that take a value (``--home DIR``, ``--profile NAME``).
+GROUP_OPTIONS_WITH_VALUES = ("--home", "--profile")
+
+
+def split_gateway_args(cmdline: "tuple[str, ...] | list[str] | None") -> tuple[list[str], list[str]] | None:
+    """(group options, run options) of ``... gateway [GROUP-OPTIONS] run [RUN-OPTIONS]``, or
+    None if the command line is no ``gateway run``.  The subcommand is the first word after
+    ``gateway`` that is neither an option nor an option's value: a profile or home named
+    ``run`` is not it."""
     args = list(cmdline or ())
     try:
         at = args.index("gateway")
-        return args[args.index("run", at + 1) + 1:]
     except ValueError:
-        return []
+        return None
+    i = at + 1
+    while i < len(args):
+        if args[i] in GROUP_OPTIONS_WITH_VALUES:
+            i += 2
+        elif args[i].startswith("-"):
+            i += 1
+        else:
+            return (args[at + 1:i], args[i + 1:]) if args[i] == "run" else None
+    return None
+
+
+def run_args_of(cmdline: "tuple[str, ...] | list[str] | None") -> list[str]:
+    """The options after ``gateway ... run`` in a gateway's command line."""
+    split = split_gateway_args(cmdline)
+    return split[1] if split else []
 
 
 def _cmdline(proc: Any) -> tuple[str, ...] | None:

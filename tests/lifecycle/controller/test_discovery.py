@@ -112,3 +112,17 @@ def test_stop_all_force_skips_the_strays_drain_wait_too(home_dir, reaper):
     exited = events(home_dir, "exited")[-1]
     assert exited.data["steps"][0] == f"SIGTERM to {stray.pid}"  # the tree step first: no polite ask and wait
     assert exited.data["result"] == "forced"
+
+
+def test_a_profile_or_home_named_run_is_not_taken_for_the_subcommand(tmp_path):
+    """`--profile run` is profile "run": read as the subcommand, that gateway passed for the
+    default profile's, and `stop --all` there would have taken it."""
+    from lifecycle.controller.target import run_args_of
+
+    line = ["/usr/bin/python3", "-m", "cli.main", "gateway", "--home", str(tmp_path), "--profile", "run", "run",
+            "--port", "1"]
+    assert gateway_scope(line) == (tmp_path, "run")
+    assert run_args_of(line) == ["--port", "1"]
+    named_gateway = ["hermes", "gateway", "--profile", "gateway", "--home", str(tmp_path), "run"]
+    assert gateway_scope(named_gateway) == (tmp_path, "gateway") and run_args_of(named_gateway) == []
+    assert gateway_scope(["hermes", "gateway", "--profile", "run", "status"]) is None
