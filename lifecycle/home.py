@@ -91,9 +91,10 @@ class Home:
         stays read-only (commands that must write then say so), never silently writable.
         """
         target = path or self.root
+        role = "the Hermes home" if target == self.root else "a folder of the Hermes home"
         existed = target.exists()
         if existed and not target.is_dir():
-            raise HermesError(f"cannot use {target} as the Hermes home: it is a file, not a folder; "
+            raise HermesError(f"cannot use {target} as {role}: it is a file, not a folder; "
                               "pass --home DIR or set HERMES_HOME to a folder you own")
         try:
             target.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -103,6 +104,6 @@ class Home:
             elif mode & 0o077:
                 os.chmod(target, mode & 0o700)
         except OSError as exc:
-            raise HermesError(f"cannot use {target} as the Hermes home: {exc.strerror or exc}; "
+            raise HermesError(f"cannot use {target} as {role}: {exc.strerror or exc}; "
                               "pass --home DIR or set HERMES_HOME to a folder you own") from None
         return target

@@ -118,3 +118,14 @@ def test_an_empty_home_flag_is_refused_not_taken_as_the_default_home(places, emp
     assert result.returncode == 2
     assert result.stderr.startswith("hermes: --home is empty") and result.stderr.count("\n") == 1
     assert not any(p.exists() for p in places.values())
+
+
+def test_a_file_in_the_way_of_a_home_folder_is_named_as_such(tmp_path: Path):
+    from lifecycle.errors import HermesError
+    from lifecycle.home import Home
+
+    home = Home.resolve(tmp_path / "home")
+    home.ensure_private_dir()
+    home.logs_dir.write_text("in the way\n")
+    with pytest.raises(HermesError, match=r"logs as a folder of the Hermes home: it is a file, not a folder"):
+        home.ensure_private_dir(home.logs_dir)
