@@ -36,7 +36,7 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
 
     platform = current_platform()
     with Journal(home) as journal:
-        service = installed_service(home, platform)
+        service = installed_service(home, platform, strict=False)  # the drain needs no manager
         if service is not None:  # installed as a service: drain first, then the manager's stop
             from lifecycle.services.controlled import stop_through_service
 

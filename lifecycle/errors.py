@@ -72,6 +72,10 @@ class ServiceError(HermesError):
     """A service manager (systemd, launchd, Task Scheduler) refused or failed a step."""
 
 
+class ServiceLocationError(ServiceError):
+    """HOME / APPDATA is not set, so no service definition can be located (none can exist)."""
+
+
 class QuotingError(UsageError):
     """A path or argument cannot be written into a Windows command line faithfully."""
 

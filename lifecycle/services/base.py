@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from lifecycle.errors import HermesError, ServiceError, UsageError
+from lifecycle.errors import HermesError, ServiceError, ServiceLocationError, UsageError
 from lifecycle.home import Home, validate_profile
 from lifecycle.platforms.runner import CommandResult, Runner
 
@@ -222,7 +222,7 @@ class ServiceManager(ABC):
     def env_path(self, name: str) -> Path:
         value = self.env.get(name)
         if not value:
-            raise ServiceError(f"{self.env_reference.format(name)} is not set; "
+            raise ServiceLocationError(f"{self.env_reference.format(name)} is not set; "
                                f"cannot locate the {self.name} service files")
         return Path(value)
 

@@ -36,17 +36,25 @@ def plan_path(home: Home) -> Path:
     return home.root / "services" / f"{home.profile}.plan.json"
 
 
-def installed_service(home: Home, platform: "Platform") -> "ServiceManager | None":
-    """The service manager to go through, or None when no service runs this home and profile."""
+def installed_service(home: Home, platform: "Platform", *, strict: bool = True) -> "ServiceManager | None":
+    """The service manager to go through, or None when no service runs this home and profile.
+
+    A manager that cannot say (Task Scheduler not answering) is a ServiceError, so that
+    ``start`` never spawns a detached gateway beside a service it could not see; with
+    ``strict=False`` (``stop``: the controller's drain works without the manager) it is None."""
     if not plan_path(home).is_file():
         return None  # `install` never ran here: nothing of ours can be installed
-    from lifecycle.errors import ServiceError
+    from lifecycle.errors import ServiceError, ServiceLocationError
 
     manager = platform.service_manager(home)
     try:
         return manager if manager.is_installed() else None
-    except ServiceError:
+    except ServiceLocationError:
         return None  # no $HOME / %APPDATA%: nothing can be installed where we would look
+    except ServiceError:
+        if strict:
+            raise
+        return None
 
 
 def never_installed(home: Home, platform: "Platform") -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path, PureWindowsPath
 
 from lifecycle.errors import ServiceError
+from lifecycle.platforms.runner import CommandResult
 from lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
     write_atomically,
@@ -112,6 +113,7 @@ def description_owner(description: str | None) -> dict:
 class WindowsTaskManager(ServiceManager):
     name = "windows"
     env_reference = "%{}%"
+    unanswered: CommandResult | None = None
 
     @property
     def task_name(self) -> str:
@@ -160,8 +162,15 @@ class WindowsTaskManager(ServiceManager):
     # -- reading what exists ------------------------------------------------------------------
 
     def _query_task(self) -> dict[str, str | None] | None:
+        """The task's facts, or None; a Task Scheduler that did not answer is kept in
+        :attr:`unanswered` (install falls back regardless; others must not read it as "none")."""
         result = self.run(["schtasks", "/Query", "/TN", self.task_name, "/XML"])
+        self.unanswered = result if (result.timed_out or result.went_silent) else None
         return task_facts(result.stdout) if result.ok else None
+
+    def _cannot_tell(self) -> ServiceError:
+        return ServiceError(f"Task Scheduler did not answer: `schtasks /Query /TN {self.task_name}` "
+                            f"{describe_failure(self.unanswered)}; cannot tell whether the task is installed")
 
     def _task_is_ours(self, facts: dict | None) -> bool:
         owner = description_owner((facts or {}).get("description"))
@@ -248,12 +257,18 @@ class WindowsTaskManager(ServiceManager):
             removals.append(Removal(STARTUP_TRACK, str(self.startup_cmd)))
         if removals:
             self.task_xml_path.unlink(missing_ok=True)
+        elif self.unanswered is not None:
+            raise self._cannot_tell()
         return removals
 
     def _track(self) -> str | None:
         if self._task_is_ours(self._query_task()):
             return TASK_TRACK
-        return STARTUP_TRACK if self._cmd_is_ours() else None
+        if self._cmd_is_ours():
+            return STARTUP_TRACK
+        if self.unanswered is not None:
+            raise self._cannot_tell()
+        return None
 
     def start(self) -> None:
         self._start(self._track())

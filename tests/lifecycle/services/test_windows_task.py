@@ -248,3 +248,31 @@ def test_our_task_is_recognised_when_schtasks_prints_utf16(tmp_path, user_env):
     fake.tasks[TASK] = raw.encode("utf-16").decode("utf-8", "replace")  # what a byte-reading runner gets
     assert manager.is_installed()
     assert [r.track for r in manager.uninstall()] == ["scheduled-task"] and fake.tasks == {}
+
+
+SILENT = CommandResult(("schtasks",), None, "", "", went_silent=True)
+
+
+def test_a_task_scheduler_that_does_not_answer_is_an_error_not_no_service(gateway_home, user_env):
+    """`start` must not spawn a detached gateway beside a task it could not see."""
+    from lifecycle.platforms import platform_named
+    from lifecycle.services.installed import installed_service
+
+    fake = FakeSchtasks()
+    manager, runner, _ = make(gateway_home, user_env, fake)
+    InstallPlan.for_home(gateway_home, drain_timeout=30.0).save(gateway_home.root / "services" / "default.plan.json")
+    manager.install(plan_for(gateway_home, start_now=False))
+    runner.responses[("schtasks", "/Query")] = SILENT
+    platform = platform_named("windows", runner=runner)
+    with pytest.raises(ServiceError, match="did not answer"):
+        installed_service(gateway_home, platform)
+    assert installed_service(gateway_home, platform, strict=False) is None  # `stop` still drains it
+
+
+def test_the_startup_track_still_answers_while_task_scheduler_hangs(gateway_home, user_env):
+    fake = FakeSchtasks(create_result=SILENT)
+    manager, runner, _ = make(gateway_home, user_env, fake)
+    runner.responses[("schtasks", "/Query")] = SILENT
+    outcome = manager.install(plan_for(gateway_home, start_now=False))
+    assert outcome.track == "startup-folder" and manager.is_installed()
+
