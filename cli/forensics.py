@@ -87,7 +87,8 @@ def _print_story(doc: dict) -> None:
     if resume["resumed_at_boot"] or resume["abandoned_at_boot"]:
         echo(f"at boot: resumed {resume['resumed_at_boot']}, parked {resume['abandoned_at_boot']}")
     for step in doc["escalation"]:
-        echo(f"escalation +{step['t_s']:.3f} s: {step['step']} {step['signal'] or ''} pids {step['pids']}")
+        did = "; ".join(step["done"]) or f"{step['signal'] or ''} pids {step['pids']}"
+        echo(f"escalation +{step['t_s']:.3f} s: {step['step']}: {did}")
     exit_info = doc["exit"]
     if exit_info:
         how = f"signal {exit_info['signal']}" if exit_info["signal"] else f"code {exit_info['code']}"

@@ -77,6 +77,15 @@ def _session_ids(event: Event) -> list[str]:
     return []
 
 
+def _signal_sent(done: Any) -> str | None:
+    """The signal a POSIX force step names first in its ``done`` list ("SIGKILL to 4242, 4250")."""
+    for entry in done if isinstance(done, list) else []:
+        word = str(entry).split(" ", 1)[0]
+        if word.startswith("SIG") and word[3:].isalpha():
+            return word
+    return None
+
+
 def _count(value: Any) -> int:
     if isinstance(value, (list, tuple, dict)):
         return len(value)
@@ -216,9 +225,11 @@ class Story:
                 "next_run_id": following.run_id if linked_by else None, "linked_by": linked_by}
 
     def escalation(self) -> list[dict[str, Any]]:
+        """Each force step with what it did: ``done`` as recorded ("SIGTERM to 4242", a taskkill
+        command line), and ``signal`` read from it where a signal was sent."""
         return [{"at": e.at, "t_s": self.t(e), "step": e.data.get("step"),
-                 "signal": signal_name(e.data.get("signal")), "pids": e.data.get("pids", []),
-                 "actor": e.actor}
+                 "signal": signal_name(e.data.get("signal")) or _signal_sent(e.data.get("done")),
+                 "pids": e.data.get("pids", []), "done": e.data.get("done", []), "actor": e.actor}
                 for e in self._all("escalated")]
 
     def exit(self) -> dict[str, Any] | None:

@@ -52,15 +52,31 @@ def test_drain_timeout_counts_what_was_abandoned(journal):
 def test_kill_after_the_drain_timeout_lists_each_escalation_step(journal):
     boot(journal, "r1")
     request(journal, timeout=5)
-    journal.fire("escalated", actor="controller", data={"step": "terminate_tree", "pids": [4242]})
-    journal.fire("escalated", actor="controller", data={"step": "kill_tree", "pids": [4242]})
+    journal.fire("escalated", actor="controller", data={"step": "terminate_tree", "pids": [4242],
+                                                         "done": ["SIGTERM to 4242"]})
+    journal.fire("escalated", actor="controller", data={"step": "kill_tree", "pids": [4242],
+                                                         "done": ["SIGKILL to 4242"]})
     journal.fire("kill", actor="controller", data={"steps": ["terminate_tree", "kill_tree"]})
     doc = story(journal)
     assert doc["ending"] == "killed" and doc["state"] == "killed"
-    assert [s["step"] for s in doc["escalation"]] == ["terminate_tree", "kill_tree"]
+    assert [(s["step"], s["signal"]) for s in doc["escalation"]] == [("terminate_tree", "SIGTERM"),
+                                                                    ("kill_tree", "SIGKILL")]
+    assert doc["escalation"][1]["done"] == ["SIGKILL to 4242"]
     assert doc["verdict"].startswith("killed after the ")
     assert "never began to drain" in doc["verdict"]
-    assert "terminate_tree, then kill_tree" in doc["verdict"]
+    assert doc["verdict"].endswith("(SIGTERM, then SIGKILL)")
+
+
+def test_a_windows_escalation_names_its_command_and_no_signal(journal):
+    boot(journal, "r1")
+    request(journal, timeout=5)
+    journal.fire("escalated", actor="controller", data={"step": "kill_tree", "pids": [4242],
+                                                         "done": ["taskkill /T /F /PID 4242"]})
+    journal.fire("kill", actor="controller", data={"steps": ["kill_tree"]})
+    doc = story(journal)
+    assert doc["escalation"][0]["signal"] is None
+    assert doc["escalation"][0]["done"] == ["taskkill /T /F /PID 4242"]
+    assert doc["verdict"].endswith("(kill_tree)")
 
 
 def test_crash_reports_the_last_sign_of_life_before_it_was_noticed(journal):

@@ -105,7 +105,8 @@ def test_a_frozen_gateway_is_killed_and_each_escalation_step_is_told(home_dir):
     assert stopped.returncode == 3, stopped.stderr
     doc = story(home_dir)
     assert doc["ending"] == "killed" and doc["state"] == "killed"
-    assert doc["escalation"] and doc["escalation"][0]["pids"]
+    assert doc["escalation"] and doc["escalation"][0]["pids"] == [pid]
+    assert [s["signal"] for s in doc["escalation"]] == ["SIGTERM", "SIGKILL"]
     assert doc["verdict"].startswith("killed after the 1.00 s drain timeout, the gateway never began to drain")
 
 
