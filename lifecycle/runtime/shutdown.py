@@ -121,7 +121,7 @@ class Shutdown:
         """Run the shutdown path for the recorded cause; return the exit code."""
         cause = self.cause
         assert cause is not None, "drain() before a cause was requested"
-        self._fire("drain", reason=cause.reason, data=cause.describe())
+        self._fire("drain", reason=cause.reason, data={**cause.describe(), "in_flight": app.in_flight() if app else []})
         app_errors: list[str] = []
         if app is not None:
             # An app's hook that raises must not cut the path short: the sessions are still

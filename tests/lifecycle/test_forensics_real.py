@@ -55,6 +55,7 @@ def test_planned_stop_drains_marks_the_session_and_the_next_run_resumes_it(home_
     first = story(home_dir)
     assert first["ending"] == "planned_stop" and first["verdict"].startswith("planned stop, drained in ")
     assert first["drain"]["duration_s"] > 0.1 and first["exit"]["code"] == 0
+    assert first["drain"]["in_flight_count"] == 1 and first["drain"]["in_flight"][0]["session"] == session
     assert first["stop_cause"]["requested_by"]["pid"] != first["pid"]
     assert first["resume"]["sessions"] == [{"session_id": session, "outcome": "waiting",
                                             "next_run_id": None, "at": None}]
@@ -89,6 +90,7 @@ def test_a_drain_timeout_says_what_was_abandoned(home_dir):
     client.close()
     doc = story(home_dir)
     assert doc["drain"]["timed_out"] and doc["drain"]["abandoned_count"] == 1
+    assert doc["drain"]["in_flight_count"] == 1
     assert doc["verdict"] == "planned stop, the drain timed out after 1.00 s, 1 request abandoned"
 
 
