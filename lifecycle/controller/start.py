@@ -96,7 +96,7 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
     while True:
         if watch.changed():
             current = journal.state()
-            if current.pid == child.pid and current.run_id:
+            if ours is None and current.run_id and _is_ours(current.pid, child.pid):
                 ours = current.run_id
             if ours is not None and current.run_id == ours:
                 if current.state == "running":
@@ -125,6 +125,19 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
             return failed(f"gateway pid {child.pid} was not ready within {timeout:g}s (it may still be starting)")
         countdown.show(f"waiting for gateway pid {child.pid} to be ready", remaining)
         time.sleep(min(POLL, remaining))
+
+
+def _is_ours(pid: int | None, spawned: int) -> bool:
+    """The recorded gateway is the process we spawned, or its child: a Windows venv's
+    ``pythonw.exe`` is a launcher that runs the interpreter as its child and waits for it."""
+    if pid is None or pid == spawned:
+        return pid is not None
+    import psutil
+
+    try:
+        return psutil.Process(pid).ppid() == spawned
+    except psutil.Error:
+        return False
 
 
 def _wait_until_at_rest(journal: Journal, until: float) -> None:

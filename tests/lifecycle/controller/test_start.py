@@ -90,3 +90,30 @@ def test_start_does_not_report_a_gateway_still_draining_past_the_timeout_as_runn
     outcome = start_gateway(journal, platform_named("linux"), timeout=0.3)
     assert (outcome.result, outcome.exit_code, outcome.state) == ("failed", 1, "draining")
     assert "still draining" in outcome.message
+
+
+LAUNCHER = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+
+
+class LauncherSpawner:
+    """Spawns through a launcher process that runs the real command as its child and waits,
+    as a Windows venv's python.exe/pythonw.exe does (the pid we get is the launcher's)."""
+
+    def __init__(self) -> None:
+        from lifecycle.platforms.spawner import PopenSpawner
+
+        self.inner = PopenSpawner()
+
+    def spawn(self, argv, **kwargs):
+        import sys as _sys
+
+        return self.inner.spawn([_sys.executable, "-c", LAUNCHER, *argv], **kwargs)
+
+
+def test_start_recognises_its_gateway_behind_a_launcher_process(journal, reaper):
+    from lifecycle.controller.start import start_gateway
+    from lifecycle.platforms import platform_named
+
+    outcome = start_gateway(journal, platform_named("linux", spawner=LauncherSpawner()), timeout=20)
+    assert (outcome.result, outcome.exit_code, outcome.state) == ("started", 0, "running"), outcome.message
+    assert psutil.Process(outcome.pid).ppid() != psutil.Process().pid  # the gateway is the launcher's child
