@@ -116,6 +116,8 @@ def forensics(home: Home, run_id: str | None, last: bool, as_json: bool) -> None
     from lifecycle.journal import Journal
     from lifecycle.reconcile import reconcile
 
+    if run_id is not None and not run_id.strip():  # `--run "$RUN"` with RUN unset: not the last run
+        raise UsageError("--run is empty: give a run id (`hermes gateway status --history` lists them) or --last")
     if run_id and last:
         raise UsageError("give either --run RUN_ID or --last, not both")
     with Journal(home) as journal:

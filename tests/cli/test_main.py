@@ -88,3 +88,9 @@ def test_an_os_error_blames_the_home_only_when_a_file_or_the_disk_is_the_cause()
     assert refused == "Connection refused"
     blocked = _os_error_line(FileExistsError(errno.EEXIST, "File exists", "/h/locks"))
     assert blocked.startswith("cannot use /h/locks: File exists; the Hermes home must be")
+
+
+def test_an_empty_run_id_is_refused_not_read_as_the_last_run(home_dir: Path):
+    result = run_hermes(home_dir, "forensics", "--run", "")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("hermes: --run is empty") and result.stderr.count("\n") == 1
