@@ -40,6 +40,14 @@ def quote_exec_word(word: str) -> str:
     return f'"{escaped}"'
 
 
+def working_directory(path: str) -> str:
+    """A WorkingDirectory value: unquoted (systemd takes no quotes there), ``%`` doubled."""
+    if path != path.rstrip() or path.endswith("\\"):
+        raise QuotingError(f"home {path!r} ends in a blank or a backslash, which a unit's WorkingDirectory "
+                           "cannot hold (trimmed, or continued onto the next line); use another home folder")
+    return path.replace("%", "%%")
+
+
 def split_exec_line(line: str) -> list[str]:
     """Read an ExecStart value back into words (quotes, C escapes, ``%%`` and ``$$``)."""
     words: list[str] = []
@@ -129,7 +137,7 @@ class SystemdUserManager(ServiceManager):
             "Type=simple",
             f"ExecStart={exec_start}",
             # not the user's home (systemd's default), where a ~/cli.py would shadow `-m cli.main`
-            f"WorkingDirectory={plan.home.replace('%', '%%')}",
+            f"WorkingDirectory={working_directory(plan.home)}",
             "Environment=PYTHONUNBUFFERED=1",
             "Restart=on-failure",
             "RestartSec=2",

@@ -76,6 +76,19 @@ def test_a_percent_in_the_home_is_not_a_specifier_in_the_working_directory(tmp_p
     assert parse_unit(manager.unit_path.read_text())["Service"]["WorkingDirectory"].endswith("/100%%h")
 
 
+@pytest.mark.parametrize("name", ["ends in a backslash\\", "ends in a space "])
+def test_a_home_the_unit_syntax_would_bend_is_refused_before_anything_is_written(tmp_path, user_env, name):
+    """A trailing backslash continues the line into the next directive; trailing blanks are
+    trimmed: either way systemd would run the gateway somewhere else."""
+    from lifecycle.errors import QuotingError
+
+    home = Home.resolve(tmp_path / name)
+    manager, runner, _ = make(home, user_env)
+    with pytest.raises(QuotingError, match="WorkingDirectory"):
+        manager.install(plan_for(home))
+    assert not manager.unit_path.exists() and runner.calls == []
+
+
 def test_unit_dir_falls_back_to_home_dot_config_without_xdg(gateway_home, user_env):
     env = {k: v for k, v in user_env.items() if k != "XDG_CONFIG_HOME"}
     manager = SystemdUserManager(gateway_home, FakeSystemctl().runner(), env)
