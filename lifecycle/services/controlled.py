@@ -4,8 +4,10 @@ The service manager owns the process (it started it, it revives it), so the cont
 must not spawn a second, detached gateway beside it.  But the manager's own stop is no
 drain on Windows (``schtasks /End`` kills), so the controller's stop protocol still
 runs first: stop request, drain wait, escalation; only then the manager's stop, which
-also keeps systemd or launchd from reviving a gateway that had to be killed.  Each
-call to the manager is a ``service_requested`` event, beside the gateway's own events.
+also cancels systemd's revival of a gateway that had to be killed.  launchd has no such
+stop short of unloading the agent (which ``stop`` never does): its KeepAlive revives a
+killed gateway after its throttle.  Each call to the manager is a ``service_requested``
+event, beside the gateway's own events.
 """
 
 from __future__ import annotations
