@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the service-manager and spawn seams, imported lazily below
 
 
 class PosixPlatform(Platform):
-    loop_signals = ("SIGTERM", "SIGINT")
+    loop_signals = ("SIGTERM", "SIGINT", "SIGHUP")  # SIGHUP: the terminal running it closed
 
     def try_lock(self, path: Path) -> InstanceLock | None:
         import fcntl

@@ -62,6 +62,17 @@ def test_sigterm_marks_session_before_waiting_and_finishes_in_flight_message_exi
     assert state(tmp_path).state == "stopped"
 
 
+def test_closing_the_terminal_sighup_drains_like_any_unplanned_signal(tmp_path, gateways):
+    gateway = gateways(tmp_path, DRAIN, "5")
+    client = Client(gateway.wait_ready())
+    session = client.call(op="open")["session"]
+    gateway.proc.send_signal(signal.SIGHUP)
+    assert gateway.wait_exit() == 1
+    assert gateway.run_event("drain").data == {"cause": "signal", "signal": "SIGHUP"}
+    assert gateway.run_event("resume_pending_marked").data["sessions"] == [session]
+    client.close()
+
+
 def test_stop_request_exits_0_and_next_boot_resumes_the_session_with_its_whole_history(tmp_path, gateways):
     first = gateways(tmp_path, DRAIN, "20")
     client, session = _hold_message_in_flight(first.wait_ready(), work_ms=800)
