@@ -37,10 +37,12 @@ CREATE_IDLE_TIMEOUT = 15.0
 
 
 def pythonw_for(interpreter: str) -> str:
-    """The console-less sibling of a ``python.exe``; other launchers are kept as they are."""
+    """The console-less sibling of ``python.exe`` (``python3.12.exe`` -> ``pythonw3.12.exe``,
+    as the Store's aliases come in pairs); other launchers are kept as they are."""
     path = PureWindowsPath(interpreter)
-    if path.name.lower() == "python.exe":
-        return str(path.with_name("pythonw.exe"))
+    console = re.fullmatch(r"python(\d+(?:\.\d+)?)?\.exe", path.name, re.IGNORECASE)
+    if console:
+        return str(path.with_name(f"pythonw{console.group(1) or ''}.exe"))
     return interpreter
 
 

@@ -68,6 +68,15 @@ def test_pythonw_replaces_python_exe_only():
     assert pythonw_for("C:\\tools\\hermes-python.exe") == "C:\\tools\\hermes-python.exe"
 
 
+@pytest.mark.parametrize("console, windowless", [
+    ("C:\\WindowsApps\\python3.12.exe", "C:\\WindowsApps\\pythonw3.12.exe"),  # the Store's versioned aliases
+    ("C:\\WindowsApps\\python3.exe", "C:\\WindowsApps\\pythonw3.exe"),
+    ("C:\\Venv\\Scripts\\Python.EXE", "C:\\Venv\\Scripts\\pythonw.exe"),
+])
+def test_versioned_python_launchers_get_their_windowless_sibling(console, windowless):
+    assert pythonw_for(console) == windowless
+
+
 def test_no_autostart_disables_the_logon_trigger_but_keeps_start_on_demand(gateway_home, user_env):
     manager, runner, fake = make(gateway_home, user_env)
     outcome = manager.install(plan_for(gateway_home, autostart=False, start_now=False))
