@@ -158,7 +158,7 @@ class Story:
         done = self._first("drained")
         timeout = self._first("drain_timeout")
         marked = self._first("resume_pending_marked")
-        in_flight = began.data.get("in_flight")
+        in_flight = began.data.get("in_flight", [])  # the gateway names work in flight only when there is some
         abandoned = timeout.data.get("abandoned") if timeout else None
         until = done or self.end
         return {
@@ -167,7 +167,7 @@ class Story:
             "duration_s": _seconds(began.at, until.at) if until else None,
             "completed": done is not None,
             "in_flight": in_flight,
-            "in_flight_count": _count(in_flight) if in_flight is not None else None,
+            "in_flight_count": _count(in_flight),
             "sessions_marked": len(_session_ids(marked)) if marked else 0,
             "timed_out": timeout is not None,
             "timeout_s": (timeout.data.get("timeout_s", timeout.data.get("timeout")) if timeout

@@ -121,7 +121,7 @@ class Shutdown:
         """Run the shutdown path for the recorded cause; return the exit code."""
         cause = self.cause
         assert cause is not None, "drain() before a cause was requested"
-        self._fire("drain", reason=cause.reason, data={**cause.describe(), "in_flight": app.in_flight() if app else []})
+        self._fire("drain", reason=cause.reason, data={**cause.describe(), **_in_flight(app)})
         app_errors: list[str] = []
         if app is not None:
             # An app's hook that raises must not cut the path short: the sessions are still
@@ -159,6 +159,12 @@ async def _call_app(errors: list[str], hook: str, call: Callable[[], Any]) -> An
         errors.append(f"{hook}: {type(exc).__name__}: {exc}")
         log.warning("app %s failed during the drain: %s", hook, exc)
         return None
+
+
+def _in_flight(app: GatewayApp | None) -> dict[str, Any]:
+    """What the ``drain`` event says was in flight as it began (nothing said: nothing was)."""
+    work = app.in_flight() if app is not None else []
+    return {"in_flight": work} if work else {}
 
 
 def exit_now_if_nothing_holds(code: int) -> None:

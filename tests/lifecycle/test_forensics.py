@@ -27,6 +27,7 @@ def test_planned_stop_names_who_asked_from_which_host_and_process(journal):
     assert doc["stop_cause"]["requested_by"]["pid"] == 5000
     assert 29 < doc["stop_cause"]["drain_timeout_s"] <= 30
     assert doc["drain"]["completed"] and not doc["drain"]["timed_out"]
+    assert (doc["drain"]["in_flight"], doc["drain"]["in_flight_count"]) == ([], 0)
     assert doc["exit"]["code"] == 0
     assert [e["trigger"] for e in doc["timeline"]][:2] == ["start", "ready"]
     assert doc["timeline"][0]["t_s"] == 0.0

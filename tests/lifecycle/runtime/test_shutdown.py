@@ -58,7 +58,9 @@ def test_sigterm_marks_session_before_waiting_and_finishes_in_flight_message_exi
     assert triggers == ["start", "ready", "signal_received", "drain", "resume_pending_marked", "drained"]
     marked = events(tmp_path, "resume_pending_marked", run_id=run)[0]
     assert marked.data["sessions"] == [session]
-    assert events(tmp_path, "drain", run_id=run)[0].data == {"cause": "signal", "signal": "SIGTERM"}
+    drain = events(tmp_path, "drain", run_id=run)[0].data
+    assert [w["session"] for w in drain.pop("in_flight")] == [session]
+    assert drain == {"cause": "signal", "signal": "SIGTERM"}
     assert state(tmp_path).state == "stopped"
 
 
