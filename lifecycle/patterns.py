@@ -68,8 +68,11 @@ def _warning(kind: str, message: str, command: str) -> dict[str, str]:
     return {"kind": kind, "message": message, "command": command}
 
 
-def _crash_loop(endings: list[Event], requested_runs: set[str | None]) -> dict[str, str] | None:
-    unplanned = [e for e in reversed(endings) if _unplanned(e, requested_runs)]
+def _crash_loop(endings: list[Event], requested_runs: set[str | None], now: datetime) -> dict[str, str] | None:
+    """Five unplanned ends within ten minutes, the last of them within the past day: an old
+    loop the gateway has long recovered from is history, not a warning."""
+    recent = now - timedelta(seconds=COUNT_WINDOW_S)
+    unplanned = [e for e in reversed(endings) if _unplanned(e, requested_runs) and parse_at(e.at) >= recent]
     for i in range(len(unplanned) - CRASH_LOOP_ENDS, -1, -1):
         first, last = unplanned[i], unplanned[i + CRASH_LOOP_ENDS - 1]
         span = (parse_at(last.at) - parse_at(first.at)).total_seconds()
@@ -106,7 +109,7 @@ def warnings(conn: sqlite3.Connection, stream: str, current: StreamState,
     now = now or datetime.now(timezone.utc)
     endings, requests, requested_runs = _context(conn, stream)
     found = []
-    loop = _crash_loop(endings, requested_runs)
+    loop = _crash_loop(endings, requested_runs, now)
     if loop:
         found.append(loop)
     stuck = _restart_not_ready(conn, stream, requests, current, now)

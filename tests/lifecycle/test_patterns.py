@@ -24,6 +24,13 @@ def test_five_unplanned_ends_within_ten_minutes_are_a_crash_loop(journal):
     assert loop["command"] == "hermes gateway status --history"
 
 
+def test_a_crash_loop_long_past_is_no_longer_a_warning(journal):
+    for i in range(CRASH_LOOP_ENDS):
+        crash(journal, f"r{i}")
+    assert "crash_loop" in kinds(journal)
+    assert "crash_loop" not in kinds(journal, datetime.now(timezone.utc) + timedelta(days=2))
+
+
 def test_planned_stops_do_not_make_a_crash_loop(journal):
     for i in range(CRASH_LOOP_ENDS + 2):
         planned_stop(journal, f"r{i}")
