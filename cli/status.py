@@ -94,7 +94,8 @@ def _strays(home: Home, current) -> list:
               help="How many transitions --history shows (the newest).")
 @click.option("--since", "since", metavar="WHEN", default=None,
               help="With --history: only transitions since WHEN (a duration back from now such as "
-                   "2h or 7d, or a UTC time such as 2026-11-26T12:00:00Z).")
+                   "2h or 7d, or a UTC time such as 2026-11-26T12:00:00Z), still at most -n of them: "
+                   "raise -n to see a busy day whole.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
 @click.pass_obj
 def status(home: Home, history: bool, limit: int, since: str | None, as_json: bool) -> None:
@@ -113,6 +114,10 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     cutoff = None
     if since is not None:
         from lifecycle.durations import format_at, parse_since
+        from lifecycle.errors import UsageError
+
+        if not history:
+            raise UsageError("--since narrows --history: use `hermes gateway status --history --since WHEN`")
 
         cutoff = format_at(parse_since(since))
     with Journal(home) as journal:

@@ -73,6 +73,8 @@ def test_since_limits_history_to_recent_transitions(journal, home_dir):
     assert doc["history"] == [] and doc["runs"] == []
     bad = run_hermes(home_dir, "status", "--history", "--since", "yesterday")
     assert bad.returncode == 2 and "invalid --since 'yesterday'" in bad.stderr
+    alone = run_hermes(home_dir, "status", "--since", "1h")
+    assert alone.returncode == 2 and alone.stderr.count("\n") == 1 and "--since narrows --history" in alone.stderr
 
 
 def test_every_status_query_uses_an_index(journal, home_dir):
