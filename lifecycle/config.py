@@ -57,7 +57,7 @@ def load_config(home: Home) -> GatewayConfig:
     """The configuration of ``home`` (defaults when the file is absent); raises :class:`ConfigError`."""
     path = home.config_file
     try:
-        text = path.read_text("utf-8")
+        text = path.read_text("utf-8-sig")  # a BOM (Notepad) is not an error
     except FileNotFoundError:
         return GatewayConfig()
     except (OSError, UnicodeDecodeError) as exc:

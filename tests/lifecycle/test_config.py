@@ -25,6 +25,13 @@ def test_keys_are_read_and_the_option_overrides_the_file(home):
     assert drain_timeout(home, 3) == 3.0
 
 
+def test_a_file_saved_with_a_utf8_byte_order_mark_is_read(home):
+    """Windows Notepad (before 1903) saved UTF-8 with a BOM: the file is fine, not exit 78."""
+    home.root.mkdir(parents=True, exist_ok=True)
+    home.config_file.write_bytes(b"\xef\xbb\xbf" + b'{"restart_drain_timeout": 12}')
+    assert load_config(home).restart_drain_timeout == 12.0
+
+
 @pytest.mark.parametrize("text, words", [
     ("{not json", "not valid JSON"),
     ("[1, 2]", "one JSON object"),
