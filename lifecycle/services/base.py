@@ -239,6 +239,9 @@ class ServiceManager(ABC):
         if (plan.home, plan.profile) != (str(self.home.root), self.home.profile):
             raise UsageError(f"the install plan is for home {plan.home} profile {plan.profile}, "
                              f"not home {self.home.root} profile {self.home.profile}")
+        if not self.owns_command(plan.argv):  # else `uninstall` here would not know it as ours
+            raise UsageError(f"the install plan's arguments do not run home {self.home.root} "
+                             f"profile {self.home.profile}: {' '.join(plan.argv)}")
 
     @abstractmethod
     def install(self, plan: InstallPlan) -> InstallOutcome:

@@ -50,6 +50,18 @@ def test_a_plan_for_another_home_is_refused_before_anything_is_written(gateway_h
     assert not manager.unit_path.exists() and manager.runner.calls == []
 
 
+def test_a_plan_whose_arguments_run_another_home_is_refused(gateway_home, tmp_path, user_env):
+    """A hand-edited plan must not install a definition that `uninstall` here would not
+    recognise as this home's."""
+    manager = platform_named("linux", runner=FakeSystemctl().runner()).service_manager(gateway_home, user_env)
+    plan = InstallPlan.for_home(gateway_home, drain_timeout=30.0)
+    edited = InstallPlan(**{**plan.__dict__, "argv": tuple(str(tmp_path / "other") if a == str(gateway_home.root)
+                                                         else a for a in plan.argv)})
+    with pytest.raises(UsageError, match="arguments"):
+        manager.install(edited)
+    assert not manager.unit_path.exists() and manager.runner.calls == []
+
+
 @pytest.mark.parametrize("name, fake, first_line", [
     ("linux", FakeSystemctl(), "service: systemd-user-unit "),
     ("macos", FakeLaunchctl(), "service: launchd-agent "),
