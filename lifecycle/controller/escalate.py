@@ -13,7 +13,7 @@ from typing import Any, Callable
 from lifecycle.controller.countdown import Countdown
 from lifecycle.controller.outcome import StopOutcome
 from lifecycle.controller.target import Target
-from lifecycle.controller.tree import ProcessTree, collect_tree
+from lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
 from lifecycle.errors import IllegalTransition, VersionConflict
 from lifecycle.identity import who
 from lifecycle.journal import Journal
@@ -59,7 +59,7 @@ def escalate(journal: Journal, platform: Platform, target: Target, root: Any, *,
     steps.append(_record(journal, target, "terminate_tree", tree, done, reason))
     gone = wait_tree_gone(tree, time.monotonic() + grace, countdown, "terminated, grace before kill")
     if not gone:
-        remaining = ProcessTree(tree.root_pid, tree.alive(), tree.spared)
+        remaining = tree_as_it_is_now(tree, root, spare)
         done = platform.kill_tree(target.pid, remaining.processes, whole=remaining.whole)
         steps.append(_record(journal, target, "kill_tree", remaining, done, reason))
         gone = wait_tree_gone(remaining, time.monotonic() + KILL_CONFIRM, countdown, "killed, waiting")

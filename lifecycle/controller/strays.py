@@ -15,7 +15,7 @@ from lifecycle.controller.escalate import KILL_CONFIRM, wait_tree_gone
 from lifecycle.controller.countdown import Silent
 from lifecycle.controller.outcome import StopOutcome
 from lifecycle.controller.stop import grace_for, stop_budget
-from lifecycle.controller.tree import ProcessTree, collect_tree
+from lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
 from lifecycle.identity import CREATE_TIME_TOLERANCE, who
 from lifecycle.journal import Journal
 from lifecycle.platforms import Platform
@@ -67,7 +67,7 @@ def _stop_one(journal: Journal, platform: Platform, stray: GatewayProcess, budge
         steps += platform.terminate_tree(stray.pid, tree.processes, whole=tree.whole)
         gone = wait_tree_gone(tree, time.monotonic() + grace, silent, "stray")
         if not gone:
-            remaining = ProcessTree(stray.pid, tree.alive(), tree.spared)
+            remaining = tree_as_it_is_now(tree, proc, None)
             steps += platform.kill_tree(stray.pid, remaining.processes, whole=remaining.whole)
             gone = wait_tree_gone(remaining, time.monotonic() + KILL_CONFIRM, silent, "stray")
     result = "failed" if not gone else ("stopped" if len(steps) <= 1 and asked else "forced")

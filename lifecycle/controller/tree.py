@@ -71,3 +71,16 @@ def collect_tree(root: Any, spare: frozenset[int] | None = None) -> ProcessTree:
         else:
             tree.processes.append(proc)
     return tree
+
+
+def tree_as_it_is_now(before: ProcessTree, root: Any, spare: frozenset[int] | None) -> ProcessTree:
+    """The members still alive, plus any child the root started since (a worker respawned
+    on SIGTERM): the kill takes the tree as it is now.  psutil's ``children`` checks the
+    root's identity, so a root that left adds nothing."""
+    living = before.alive()
+    if not any(p.pid == before.root_pid for p in living):
+        return ProcessTree(before.root_pid, living, before.spared)
+    now = collect_tree(root, spare)
+    known = {p.pid for p in now.processes}
+    return ProcessTree(now.root_pid, now.processes + [p for p in living if p.pid not in known],
+                       sorted(set(before.spared) | set(now.spared)))

@@ -183,3 +183,40 @@ def test_a_stop_that_joins_an_earlier_one_keeps_its_own_timeout(journal, reaper)
     from store import parse_at
 
     assert parse_at(first_step.at).timestamp() < far - 30, "it waited for the earlier stop's deadline"
+
+
+SPAWNS_ON_SIGTERM = (
+    "import signal, subprocess, sys, time\n"
+    "def respawn(*_):\n"
+    "    child = subprocess.Popen([sys.executable, '-c', " + repr(STUBBORN) + "], stdout=subprocess.PIPE, text=True)\n"
+    "    child.stdout.readline(); print('spawned', child.pid, flush=True)\n"
+    "signal.signal(signal.SIGTERM, respawn)\n"
+    "print('up', flush=True)\n"
+    "while True: time.sleep(1)\n"
+)
+
+
+def test_the_kill_step_reaches_children_born_during_the_grace(journal, reaper):
+    """A gateway that answers the terminate step by starting a new worker: the kill takes the
+    tree as it is then, not only the members seen before the grace."""
+    root = spawn_plain(SPAWNS_ON_SIGTERM)
+    reaper.append(root)
+    record_as_run(journal, root.pid)
+    outcome = stop_gateway(journal, platform_named("linux"), timeout=8, force=True, countdown=Silent())
+    late_pid = int(root.stdout.readline().split()[1])
+    reaper.append(psutil.Process(late_pid)) if _alive(late_pid) else None
+    assert outcome.result == "forced" and outcome.state == "killed"
+    kill_step = journal.events(triggers=("escalated",))[-1].data
+    assert kill_step["step"] == "kill_tree" and late_pid in kill_step["pids"]
+    assert _gone_soon(late_pid), "a child born during the grace outlived the tree kill"
+
+
+def _gone_soon(pid: int, patience: float = 30.0) -> bool:
+    import time
+
+    until = time.monotonic() + patience
+    while time.monotonic() < until:
+        if not _alive(pid):
+            return True
+        time.sleep(0.01)
+    return False
