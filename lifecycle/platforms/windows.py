@@ -119,7 +119,9 @@ class WindowsPlatform(Platform):
         """Drain on console close, logoff and shutdown via ``SetConsoleCtrlHandler``.
 
         Windows calls the handler on its own thread and ends the process when it returns,
-        so ``callback`` should block until the drain is recorded (bounded by ~5 s).
+        so ``callback`` should block until the drain is recorded (bounded by ~5 s).  Only a
+        process with a console gets these; logoff and shutdown reach services only, so a
+        pythonw gateway (no console) is ended at logoff without a call here.
         """
         import ctypes
         from ctypes import wintypes
