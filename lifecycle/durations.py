@@ -47,8 +47,12 @@ def format_at(moment: datetime) -> str:
 
 
 def human(seconds: float) -> str:
-    """A short reading of a duration: "0.21 s", "12 s", "3 min", "2.5 h", "4 d"."""
+    """A short reading of a duration: "1.6 ms", "0.21 s", "12 s", "3 min", "2.5 h", "4 d".
+
+    Below 10 ms it speaks milliseconds: a 2 ms drain read as "0.00 s" looks like no drain."""
     seconds = max(0.0, seconds)
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
     if seconds < 10:
         return f"{seconds:.2f} s"
     if seconds < 120:
