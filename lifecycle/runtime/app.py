@@ -62,7 +62,8 @@ class GatewayApp:
         return {w["session"] for w in self._work.values() if w["session"]}
 
     async def resume(self, session_id: str) -> None:
-        """A session a previous run marked ``resume_pending`` is this run's again."""
+        """A session a previous run marked ``resume_pending`` is this run's again; raising
+        parks that session (``resume_abandoned``) and the boot goes on."""
 
     async def stop_accepting(self) -> None:
         """The drain hook: refuse new work from now on; in-flight work continues."""
