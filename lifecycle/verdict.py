@@ -64,11 +64,32 @@ def _drained_phrase(story: "Story") -> str:
     return f"drained in {human(drain['duration_s'])}"
 
 
+def _force_after(story: "Story") -> tuple[float, float | None] | None:
+    """Seconds from the stop request to the first force step, and how long the request allowed."""
+    from lifecycle.forensics import _deadline_seconds
+
+    request = story._first("stop_requested")
+    force = story._first("escalated")
+    if request is None or force is None:
+        return None
+    return (parse_at(force.at) - parse_at(request.at)).total_seconds(), _deadline_seconds(request)
+
+
 def _killed(story: "Story") -> str:
     cause, drain, steps = story.stop_cause(), story.drain(), story.escalation()
     limit = (drain or {}).get("timeout_s") or cause["drain_timeout_s"]
+    run_limit = story.start.data.get("drain_timeout")
+    waited = _force_after(story)
     if cause["force"]:
         text = "killed by force (stop --force), no drain wait"
+    elif run_limit and waited and waited[0] < run_limit and not (drain or {}).get("timed_out"):
+        # The stop's own --timeout was shorter than the run's drain timeout: force came first.
+        allowed = f" (the stop allowed {human(waited[1])})" if waited[1] else ""
+        text = (f"killed {human(waited[0])} after the stop request{allowed}, "
+                f"before the {human(run_limit)} drain timeout ran out")
+        if drain and drain["in_flight_count"]:
+            n = drain["in_flight_count"]
+            text += f", {n} request{'s' if n != 1 else ''} in flight as the drain began"
     elif limit:
         text = f"killed after the {human(limit)} drain timeout"
     else:

@@ -68,6 +68,20 @@ def test_kill_after_the_drain_timeout_lists_each_escalation_step(journal):
     assert doc["verdict"].endswith("(SIGTERM, then SIGKILL)")
 
 
+def test_a_kill_before_the_drain_timeout_says_the_stop_was_shorter_not_that_the_drain_ran_out(journal):
+    journal.fire("start", actor="gateway", run_id="r1", pid=4242, data={"create_time": 1.0, "drain_timeout": 30.0})
+    journal.fire("ready", actor="gateway", data={"port": 40000})
+    request(journal, timeout=3)
+    journal.fire("drain", actor="gateway", data={"in_flight": [{"session": "a"}, {"session": "b"}]})
+    journal.fire("escalated", actor="controller", data={"step": "terminate_tree", "pids": [4242],
+                                                         "done": ["SIGTERM to 4242"]})
+    journal.fire("kill", actor="controller")
+    verdict = story(journal)["verdict"]
+    assert verdict.startswith("killed ") and "after the stop request (the stop allowed " in verdict
+    assert "before the 30 s drain timeout ran out, 2 requests in flight as the drain began (SIGTERM)" in verdict
+    assert "killed after the 30 s drain timeout" not in verdict
+
+
 def test_a_windows_escalation_names_its_command_and_no_signal(journal):
     boot(journal, "r1")
     request(journal, timeout=5)

@@ -112,6 +112,18 @@ def test_a_frozen_gateway_is_killed_and_each_escalation_step_is_told(home_dir):
     assert doc["verdict"].startswith("killed after the 1.00 s drain timeout, the gateway never began to drain")
 
 
+def test_a_stop_shorter_than_the_drain_timeout_is_told_as_killed_mid_drain(home_dir):
+    configure(home_dir, 30)
+    assert run_hermes(home_dir, "start").returncode == 0
+    client, _ = hold_a_turn_in_flight(ready_event(home_dir).data["port"], 60_000)
+    assert run_hermes(home_dir, "stop", "--timeout", "2").returncode == 3
+    client.close()
+    doc = story(home_dir)
+    assert doc["ending"] == "killed" and doc["drain"]["in_flight_count"] == 1
+    assert "before the 30 s drain timeout ran out, 1 request in flight as the drain began" in doc["verdict"]
+    assert doc["verdict"].endswith("(SIGTERM, then SIGKILL)") or doc["verdict"].endswith("(SIGTERM)")
+
+
 def test_a_sigkilled_gateway_is_told_as_a_crash_with_its_last_sign_of_life(home_dir):
     configure(home_dir, 30)
     gateway = spawn_gateway(home_dir)
