@@ -2,8 +2,9 @@
 
 This machine has no systemd user manager to talk to (and tests must never touch the real
 one), so these scripts do what the manager would for our unit: ``start`` runs the unit's
-ExecStart detached (a real gateway), ``stop`` sends SIGTERM and waits, ``is-active``
-reports whether that process lives.  Every call is logged, one JSON argv per line.
+ExecStart detached (a real gateway) in its WorkingDirectory (else the account's home, as
+systemd does), ``stop`` sends SIGTERM and waits, ``is-active`` reports whether that
+process lives.  Every call is logged, one JSON argv per line.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ def alive():
 
 if verb == "start" and not alive():
     path = os.path.join(os.environ["XDG_CONFIG_HOME"], "systemd", "user", unit)
-    line = next(l for l in open(path).read().splitlines() if l.startswith("ExecStart="))
+    lines = open(path).read().splitlines()
+    line = next(l for l in lines if l.startswith("ExecStart="))
+    cwd = next((l[len("WorkingDirectory="):].replace("%%", "%") for l in lines
+                if l.startswith("WorkingDirectory=")), os.environ["HOME"])  # systemd's default
     with open(os.path.join(state, "gateway.log"), "ab") as out:
         child = subprocess.Popen(shlex.split(line[len("ExecStart="):]), stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=out, start_new_session=True)
+                                 stdout=out, stderr=out, start_new_session=True, cwd=cwd)
     open(pidfile, "w").write(str(child.pid))
 elif verb == "stop":
     pid = alive()

@@ -79,6 +79,14 @@ def test_install_starts_through_systemd_and_stop_drains_before_the_managers_stop
     assert [e.data["action"] for e in events(home_dir, "service_requested")] == ["stop", "start"]
 
 
+def test_a_cli_py_in_the_users_home_does_not_replace_the_gateway_the_unit_runs(home_dir, systemd_env):
+    """systemd starts user units in the user's home, first on `python -m`'s sys.path."""
+    (Path(systemd_env["HOME"]) / "cli.py").write_text("raise SystemExit('the wrong cli module')\n")
+    done = hermes_with(systemd_env, home_dir, "install", "--timeout", "30")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert state(home_dir).state == "running"
+
+
 def test_install_reports_a_gateway_that_died_before_ready_instead_of_claiming_it_started(home_dir, systemd_env):
     import socket
 
