@@ -9,6 +9,7 @@ Hovering any part shows its exact times (SVG ``<title>``).
 
 from __future__ import annotations
 
+import textwrap
 from html import escape
 
 from lifecycle.durations import human
@@ -17,8 +18,11 @@ from lifecycle.timeline import Lane
 STATE_COLOURS = {"starting": "#7fb3d5", "running": "#58b368", "draining": "#f0b23e"}
 MARK_COLOURS = {"stop_requested": "#2e6fbd", "signal_received": "#7d3cbd", "drain_timeout": "#d9822b",
                 "escalated": "#c0392b", "exit_forced": "#c0392b"}
-WIDTH, LABEL_W, ROW_H, TOP = 980, 250, 62, 78
+CONTROLLER_MARKS = ("stop_requested", "escalated")
+WIDTH, LABEL_W, ROW_H, TOP = 980, 250, 72, 78
 BAR_X0, BAR_X1 = LABEL_W, WIDTH - 40
+#: A verdict line's length that stays inside the picture at 11 px (bold is the widest); two lines at most.
+VERDICT_CHARS = 104
 
 
 def _text(x: float, y: float, text: str, *, size: int = 12, fill: str = "#222", weight: str = "normal",
@@ -78,13 +82,20 @@ def _row(lane: Lane, y: float) -> list[str]:
                      f'fill="{STATE_COLOURS.get(seg.state, "#aaa")}"/></g>')
     for mark in lane.marks:
         x = x_of(mark.at)
+        # The controller's marks on the upper half, the gateway's on the lower: a stop request
+        # and the signal that follows it a millisecond later stay both visible.
+        top, bottom = (y + 2, y + 17) if mark.trigger in CONTROLLER_MARKS else (y + 17, y + 32)
         parts.append(f'<g><title>{escape(mark.label)} at {mark.at:%H:%M:%S.%f}</title>'
-                     f'<line x1="{x:.1f}" y1="{y + 2}" x2="{x:.1f}" y2="{y + 30}" '
+                     f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" '
                      f'stroke="{MARK_COLOURS.get(mark.trigger, "#444")}" stroke-width="3"/></g>')
     state = lane.final_state if lane.ended else "alive"
     parts.append(_end_marker(BAR_X1 + 12, y + 17, state))
-    parts.append(_text(BAR_X0, y + 44, lane.verdict, size=11, fill="#c0392b" if bad else "#333",
-                       weight="bold" if bad else "normal"))
+    lines = textwrap.wrap(lane.verdict, VERDICT_CHARS, max_lines=2, placeholder=" ...")
+    parts.append(f"<g><title>{escape(lane.verdict)}</title>")
+    for n, line in enumerate(lines):
+        parts.append(_text(BAR_X0, y + 44 + 13 * n, line, size=11, fill="#c0392b" if bad else "#333",
+                           weight="bold" if bad else "normal"))
+    parts.append("</g>")
     return parts
 
 

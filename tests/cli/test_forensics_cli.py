@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from store import verify_projection
 from tests.conftest import run_hermes
-from tests.journal_runs import boot, crash, planned_stop, request
+from tests.journal_runs import boot, crash, drain, planned_stop, request
 
 STORY_KEYS = {"schema_version", "profile", "run_id", "pid", "state", "started_at", "started_by_restart",
               "ended_at", "duration_s", "end", "ending", "verdict", "stop_cause", "drain", "resume", "restart",
@@ -121,3 +121,36 @@ def test_timeline_of_a_vanished_gateway_draws_the_crash(journal, home_dir):
     out = run_hermes(home_dir, "timeline", "--format", "mermaid")
     assert out.returncode == 0, out.stderr
     assert "crashed :crit, milestone" in out.stdout
+
+
+def test_timeline_wraps_a_long_verdict_inside_the_picture_and_keeps_it_whole_on_hover(journal, home_dir, tmp_path):
+    from lifecycle.timeline_svg import VERDICT_CHARS
+
+    error = "cannot bind: " + "a very long configuration complaint " * 8
+    boot(journal, "r1", ready=False)
+    journal.fire("start_failed", actor="gateway", reason=error, data={"error": error, "exit_code": 78})
+    target = tmp_path / "runs.svg"
+    assert run_hermes(home_dir, "timeline", "-o", str(target)).returncode == 0
+    svg = "{http://www.w3.org/2000/svg}"
+    verdict = next(g for g in ET.parse(target).getroot().iter(f"{svg}g")
+                   if (g.findtext(f"{svg}title") or "").startswith("failed to start"))
+    assert verdict.findtext(f"{svg}title") == f"failed to start: {error}"
+    lines = [t.text for t in verdict.iter(f"{svg}text")]
+    assert len(lines) == 2 and all(len(line) <= VERDICT_CHARS for line in lines)
+    assert lines[0].startswith("failed to start: cannot bind") and lines[1].endswith("...")
+
+
+def test_timeline_keeps_a_stop_request_and_its_signal_apart(journal, home_dir, tmp_path):
+    boot(journal, "r1")
+    request(journal)
+    drain(journal, signal="SIGTERM")
+    target = tmp_path / "runs.svg"
+    assert run_hermes(home_dir, "timeline", "-o", str(target)).returncode == 0
+    svg = "{http://www.w3.org/2000/svg}"
+    spans = {}
+    for group in ET.parse(target).getroot().iter(f"{svg}g"):
+        title, line = group.find(f"{svg}title"), group.find(f"{svg}line")
+        if title is not None and line is not None:
+            spans[title.text.split(" ")[0]] = (float(line.get("y1")), float(line.get("y2")))
+    request_span, signal_span = spans["stop_requested"], spans["signal_received"]
+    assert request_span[1] <= signal_span[0]  # one above the other, never on top of each other
