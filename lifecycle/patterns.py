@@ -89,7 +89,8 @@ def _crash_loop(endings: list[Event], requested_runs: set[str | None], now: date
 def _restart_not_ready(conn: sqlite3.Connection, stream: str, requests: list[Event],
                        current: StreamState, now: datetime) -> dict[str, str] | None:
     restart = next((r for r in requests if r.data.get("intent") == "restart"), None)
-    if restart is None or first_after(conn, stream, "ready", restart.seq) is not None:
+    # The ready of a *new* run: a restart asked while starting may see the old run become ready first.
+    if restart is None or first_after(conn, stream, "ready", restart.seq, other_than_run=restart.run_id):
         return None
     if current.state == "starting" and current.run_id != restart.run_id:
         waited = (now - parse_at(current.since)).total_seconds() if current.since else 0

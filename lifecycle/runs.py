@@ -108,10 +108,13 @@ def latest_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str, limit
                        "AND seq < ? ORDER BY seq DESC LIMIT ?", (stream, trigger, before_seq, limit))
 
 
-def first_after(conn: sqlite3.Connection, stream: str, trigger: str, after_seq: int) -> Event | None:
-    """The first event with this trigger after ``after_seq`` (index ``events_stream_trigger``)."""
+def first_after(conn: sqlite3.Connection, stream: str, trigger: str, after_seq: int, *,
+                other_than_run: str | None = None) -> Event | None:
+    """The first event with this trigger after ``after_seq``, of a run other than ``other_than_run``
+    when given (index ``events_stream_trigger``)."""
     found = _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND trigger = ? "
-                        "AND seq > ? ORDER BY seq LIMIT 1", (stream, trigger, after_seq))
+                        "AND seq > ? AND run_id IS NOT ? ORDER BY seq LIMIT 1",
+                  (stream, trigger, after_seq, other_than_run))
     return found[0] if found else None
 
 

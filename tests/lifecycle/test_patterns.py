@@ -47,6 +47,16 @@ def test_a_restart_that_never_reached_ready_is_named(journal):
     assert stuck["command"] == "hermes gateway forensics --run r1"
 
 
+def test_a_restart_asked_while_starting_is_not_satisfied_by_the_old_run_becoming_ready(journal):
+    boot(journal, "r1", ready=False)
+    request(journal, "restart")
+    journal.fire("ready", actor="gateway", data={"port": 40000})
+    drain(journal, code=75)
+    boot(journal, "r2", ready=False)
+    journal.fire("start_failed", actor="gateway", reason="boom")
+    assert "restart_not_ready" in kinds(journal)
+
+
 def test_a_restart_still_starting_is_named_only_after_a_while(journal):
     planned_stop(journal, "r1", intent="restart")
     boot(journal, "r2", ready=False)
