@@ -33,7 +33,7 @@ class CommandResult:
 
 class Runner(Protocol):
     def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT,
-            idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT) -> CommandResult: ...
+            idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT, cwd: str | None = None) -> CommandResult: ...
 
 
 class SubprocessRunner:
@@ -41,11 +41,11 @@ class SubprocessRunner:
     seconds with no output."""
 
     def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT,
-            idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT) -> CommandResult:
+            idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT, cwd: str | None = None) -> CommandResult:
         argv = tuple(str(a) for a in argv)
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+                                    stderr=subprocess.PIPE, cwd=cwd)
         except OSError as exc:
             return CommandResult(argv, None, "", f"{argv[0]}: {exc.strerror or exc}")
         chunks: dict[str, list[bytes]] = {"stdout": [], "stderr": []}
@@ -96,11 +96,14 @@ class RecordingRunner:
 
     responses: dict[tuple[str, ...], CommandResult | Responder] = field(default_factory=dict)
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    #: The folder each call ran in (None: the caller's), parallel to ``calls``.
+    cwds: list[str | None] = field(default_factory=list)
 
     def run(self, argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT,
-            idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT) -> CommandResult:
+            idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT, cwd: str | None = None) -> CommandResult:
         argv = tuple(str(a) for a in argv)
         self.calls.append(argv)
+        self.cwds.append(cwd)
         best: tuple[str, ...] | None = None
         for prefix in self.responses:
             if argv[: len(prefix)] == prefix and (best is None or len(prefix) > len(best)):

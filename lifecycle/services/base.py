@@ -194,14 +194,14 @@ class ServiceManager(ABC):
         #: (reload, enable, start) cannot hide that the system was changed.
         self.written: InstallOutcome | None = None
 
-    def run(self, argv: Sequence[str], **limits: float) -> CommandResult:
-        result = self.runner.run(argv, **limits)
-        self.commands.append(command_record(result))
+    def run(self, argv: Sequence[str], *, cwd: str | None = None, **limits: float) -> CommandResult:
+        result = self.runner.run(argv, **limits, **({"cwd": cwd} if cwd else {}))
+        self.commands.append({**command_record(result), **({"cwd": cwd} if cwd else {})})
         return result
 
-    def check(self, argv: Sequence[str], what: str, **limits: float) -> CommandResult:
+    def check(self, argv: Sequence[str], what: str, *, cwd: str | None = None, **limits: float) -> CommandResult:
         """Run ``argv``; a failure is a :class:`ServiceError`, never silently ignored."""
-        result = self.run(argv, **limits)
+        result = self.run(argv, cwd=cwd, **limits)
         if not result.ok:
             raise ServiceError(f"{what} failed: `{' '.join(result.argv)}` {describe_failure(result)}")
         return result

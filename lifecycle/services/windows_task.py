@@ -279,7 +279,10 @@ class WindowsTaskManager(ServiceManager):
         if track == TASK_TRACK:
             self.check(["schtasks", "/Run", "/TN", self.task_name], f"starting task {self.task_name}")
         elif track == STARTUP_TRACK:
-            self.check(["cmd.exe", "/d", "/c", str(self.startup_cmd)], f"running {self.startup_cmd}")
+            # as .\<name> in its folder: `cmd /c "<path>"` drops the quotes when the path holds
+            # ( ) & ^ (say, a user named "Tom (Work)") and runs the wrong thing
+            self.check(["cmd.exe", "/d", "/c", ".\\" + self.startup_cmd.name], f"running {self.startup_cmd}",
+                       cwd=str(self.startup_dir))
         else:
             raise ServiceError(f"no service installed for profile {self.home.profile}; "
                                "run `hermes gateway install` first")

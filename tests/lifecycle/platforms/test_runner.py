@@ -45,3 +45,12 @@ def test_the_recording_runner_answers_by_the_longest_matching_prefix_and_records
     assert runner.run(["launchctl", "list"]).ok
     assert runner.calls == [("systemctl", "--user", "is-active", "x.service"),
                             ("systemctl", "--user", "stop", "x.service"), ("launchctl", "list")]
+
+
+def test_a_command_can_run_in_a_given_folder_and_the_recorder_keeps_it(tmp_path):
+    result = SubprocessRunner().run([PY, "-c", "import os; print(os.getcwd())"], cwd=str(tmp_path))
+    assert result.ok and result.stdout.strip() == str(tmp_path)
+    recorder = RecordingRunner()
+    recorder.run(["cmd.exe", "/d", "/c", "x.cmd"], cwd="C:\\Startup")
+    recorder.run(["schtasks", "/Query"])
+    assert recorder.cwds == ["C:\\Startup", None]

@@ -101,8 +101,20 @@ def test_access_denied_timeout_or_silence_falls_back_to_a_startup_cmd(gateway_ho
     launch = [line for line in lines if line.startswith("start ")]
     assert len(launch) == 1 and "setlocal DisableDelayedExpansion" in lines and "chcp 65001 >nul" in lines
     assert crt_argv(cmd_batch_line(launch[0])[len('start "" '):]) == gateway_argv(gateway_home)
-    assert runner.calls[-1] == ("cmd.exe", "/d", "/c", str(path))  # started now, as asked, and reported
+    # started now, as asked: the bare file name, run in its folder (see the next test)
+    assert (runner.calls[-1], runner.cwds[-1]) == (("cmd.exe", "/d", "/c", ".\\" + path.name), str(path.parent))
     assert outcome.started
+
+
+def test_the_startup_cmd_runs_by_its_bare_name_so_cmd_c_never_sees_the_profile_path(tmp_path, user_env):
+    """`cmd /c "C:\\Users\\Tom (Work)\\...\\Start Menu\\...cmd"` loses its quotes (a special
+    character between them) and runs `C:\\Users\\Tom`; a bare file name has nothing to lose."""
+    env = {**user_env, "APPDATA": str(tmp_path / "Tom (Work) & Co" / "AppData" / "Roaming")}
+    manager, runner, _ = make(Home.resolve(tmp_path / "h"), env, FakeSchtasks(create_result=DENIED))
+    manager.install(plan_for(manager.home))
+    assert "(Work) & Co" in str(runner.cwds[-1])
+    program, *args = runner.calls[-1]
+    assert (program, args[:2]) == ("cmd.exe", ["/d", "/c"]) and args[2] == ".\\hermes-gateway-default.cmd"
 
 
 def test_create_uses_a_hard_timeout_and_a_silence_cutoff(gateway_home, user_env):
