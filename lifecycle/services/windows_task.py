@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path, PureWindowsPath
 
 from lifecycle.errors import ServiceError
@@ -25,11 +24,10 @@ from lifecycle.services.base import (
 )
 from lifecycle.services.installed import INSTALL_HINTS
 from lifecycle.services.quoting import cmd_line, task_arguments, task_program
+from lifecycle.services.task_xml import MARKER, description_owner, task_facts, task_xml
 
 TASK_TRACK = "scheduled-task"
 STARTUP_TRACK = "startup-folder"
-TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
-MARKER = "hermes-gateway "
 _DENIED = ("access is denied", "0x80070005")
 #: Task Scheduler's answers are quick; a prompt for a password would wait forever.
 CREATE_TIMEOUT = 30.0
@@ -44,72 +42,6 @@ def pythonw_for(interpreter: str) -> str:
     if console:
         return str(path.with_name(f"pythonw{console.group(1) or ''}.exe"))
     return interpreter
-
-
-def task_xml(*, user: str, command: str, arguments: str, description: str, autostart: bool) -> str:
-    """The task definition: logon trigger, least privilege, no time limit, battery-proof."""
-    ET.register_namespace("", TASK_NS)
-
-    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{TASK_NS}}}{tag}", attrs)
-        element.text = text
-        return element
-
-    task = ET.Element(f"{{{TASK_NS}}}Task", {"version": "1.2"})
-    info = sub(task, "RegistrationInfo")
-    sub(info, "Author", user)
-    sub(info, "Description", description)
-    trigger = sub(sub(task, "Triggers"), "LogonTrigger")
-    sub(trigger, "Enabled", "true" if autostart else "false")
-    sub(trigger, "UserId", user)
-    principal = sub(sub(task, "Principals"), "Principal", id="Author")
-    sub(principal, "UserId", user)
-    sub(principal, "LogonType", "InteractiveToken")
-    sub(principal, "RunLevel", "LeastPrivilege")
-    settings = sub(task, "Settings")
-    for tag, value in (("MultipleInstancesPolicy", "IgnoreNew"), ("DisallowStartIfOnBatteries", "false"),
-                       ("StopIfGoingOnBatteries", "false"), ("AllowHardTerminate", "true"),
-                       ("AllowStartOnDemand", "true"), ("Enabled", "true"), ("ExecutionTimeLimit", "PT0S")):
-        sub(settings, tag, value)
-    action = sub(sub(task, "Actions", Context="Author"), "Exec")
-    sub(action, "Command", command)
-    sub(action, "Arguments", arguments)
-    body = ET.tostring(task, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-16"?>\n' + body + "\n"
-
-
-_FACTS = {
-    "command": "Actions/Exec/Command", "arguments": "Actions/Exec/Arguments",
-    "description": "RegistrationInfo/Description", "autostart": "Triggers/LogonTrigger/Enabled",
-    "instances": "Settings/MultipleInstancesPolicy", "time_limit": "Settings/ExecutionTimeLimit",
-    "battery_start": "Settings/DisallowStartIfOnBatteries", "battery_stop": "Settings/StopIfGoingOnBatteries",
-    "logon_type": "Principals/Principal/LogonType", "run_level": "Principals/Principal/RunLevel",
-}
-
-
-def task_facts(xml_text: str) -> dict[str, str | None]:
-    """The fields that decide whether a task is ours and current (Windows re-serializes XML)."""
-    # schtasks may print UTF-16: read as UTF-8 it has NULs and a mangled byte order mark
-    body = re.sub(r"^[^<]*<\?xml[^>]*\?>", "", xml_text.replace("\0", ""))
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return {}
-    facts: dict[str, str | None] = {}
-    for name, path in _FACTS.items():
-        element = root.find("/".join(f"{{{TASK_NS}}}{part}" for part in path.split("/")))
-        facts[name] = element.text.strip() if element is not None and element.text else None
-    return facts
-
-
-def description_owner(description: str | None) -> dict:
-    if not description or not description.startswith(MARKER):
-        return {}
-    try:
-        owner = json.loads(description[len(MARKER):])
-    except ValueError:
-        return {}
-    return owner if isinstance(owner, dict) else {}
 
 
 class WindowsTaskManager(ServiceManager):
