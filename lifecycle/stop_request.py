@@ -103,8 +103,12 @@ def request_stop(
     actor_role: str,
     restart_id: str | None = None,
     idempotency_key: str | None = None,
+    force: bool = False,
 ) -> Event:
     """Append ``stop_requested`` addressed to ``target``; return the committed event.
+
+    ``force`` records that the asker will not wait for the drain (``stop --force``): a
+    gateway that drains anyway on the terminate signal still leaves that on the record.
 
     ``deadline`` is when the asker will stop waiting and escalate (epoch seconds or an
     aware datetime).  Raises :class:`InvalidStopRequest` for a bad intent, and
@@ -123,6 +127,8 @@ def request_stop(
     }
     if restart_id is not None:
         data["restart_id"] = restart_id
+    if force:
+        data["force"] = True
     return journal.fire(
         "stop_requested",
         actor=who(actor_role),

@@ -156,6 +156,8 @@ def verdict(story: "Story", now: datetime | None = None) -> str:
         "console_close": f"stopped by a console close ({cause['signal']}){while_starting}",
         "drained_unexplained": f"stopped with no recorded cause{while_starting}",
     }[kind]
+    if cause["force"] and kind in ("planned_stop", "planned_restart"):
+        head += " (stop --force)"
     text = f"{head}, {_drained_phrase(story)}"
     if kind == "planned_restart":
         text += _came_back(story)

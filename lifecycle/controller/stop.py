@@ -84,7 +84,8 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
 
     try:
         request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",
-                               restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}")
+                               restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}",
+                               force=force)
     except IllegalTransition:  # the run ended between our look and the request: nothing to ask
         return _left(journal, target)
     leader = (request.data.get("requested_by") or {}).get("pid")

@@ -34,6 +34,15 @@ def test_planned_stop_names_who_asked_from_which_host_and_process(journal):
     assert all(b["t_s"] >= a["t_s"] for a, b in zip(doc["timeline"], doc["timeline"][1:]))
 
 
+def test_a_forced_stop_that_drained_anyway_says_it_was_forced(journal):
+    boot(journal, "r1")
+    request(journal, force=True)
+    drain(journal)
+    story = build_story(journal.conn, "default", "r1")
+    assert story.to_json()["stop_cause"]["force"] is True
+    assert story.to_json()["verdict"].startswith("planned stop (stop --force), drained in ")
+
+
 def test_planned_restart_is_told_apart_from_a_stop(journal):
     planned_stop(journal, "r1", intent="restart")
     doc = story(journal)

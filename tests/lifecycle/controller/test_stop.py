@@ -89,6 +89,17 @@ def test_force_skips_the_drain_wait(home_dir, reaper):
     request = events(home_dir, "stop_requested", run_id=started["run_id"])[-1]
     escalation = events(home_dir, "escalated", run_id=started["run_id"])[0]
     assert request.seq < escalation.seq and escalation.reason == "forced (--force)"
+    assert request.data["force"] is True
+
+
+def test_force_is_on_the_record_even_when_the_gateway_drains_before_the_force_lands(home_dir, reaper):
+    started = start_detached(home_dir)
+    done = run_hermes(home_dir, "stop", "--force", timeout=30)
+    assert done.returncode in (0, 3), done.stderr
+    assert events(home_dir, "stop_requested", run_id=started["run_id"])[-1].data["force"] is True
+    story = json.loads(run_hermes(home_dir, "forensics", "--last", "--json").stdout)
+    assert story["stop_cause"]["force"] is True
+    assert "stop --force" in story["verdict"] or story["ending"] == "killed", story["verdict"]
 
 
 def _alive(pid: int) -> bool:
