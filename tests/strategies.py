@@ -62,6 +62,8 @@ unit_words = st.text(alphabet=st.one_of(st.sampled_from(' "\'\\%$;é中'),
 run_endings = st.sampled_from(["stop", "restart", "signal", "timeout", "kill", "crash", "start_failed"])
 #: A profile's history: some ended runs, then maybe a run that is still alive.
 run_histories = st.tuples(st.lists(run_endings, min_size=1, max_size=8), st.booleans())
+#: How many runs `prune --keep-runs` keeps.
+runs_to_keep = st.integers(min_value=1, max_value=10)
 
 #: Any moment an ``at`` column can hold: four-digit years, microseconds, always UTC.
 utc_moments = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999)).map(

@@ -7,14 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from lifecycle.home import Home
 from lifecycle.journal import Journal
 from lifecycle.prune import plan_keep_runs, plan_older_than, prune
 from store import read_events, verify_projection
 from tests.journal_runs import boot, crash, planned_stop, write_history
-from tests.strategies import run_histories
+from tests.strategies import run_histories, runs_to_keep
 
 
 def five_runs_and_a_live_one(journal) -> None:
@@ -93,7 +92,7 @@ def test_a_stale_plan_removes_nothing(journal):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(history=run_histories, keep=st.integers(min_value=1, max_value=10))
+@given(history=run_histories, keep=runs_to_keep)
 def test_any_history_pruned_to_any_size_folds_to_the_same_state(tmp_path_factory, history, keep):
     with Journal(Home.resolve(tmp_path_factory.mktemp("home"))) as journal:
         runs = write_history(journal, history)
