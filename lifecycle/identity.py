@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,7 +48,7 @@ def is_alive(pid: int | None, create_time: float | None, platform: "Platform | N
 
 def who(role: str) -> str:
     """The actor column: a role, then the user, host and process that acted."""
-    return f"{role} {_user()}@{socket.gethostname()} pid {os.getpid()}"
+    return f"{role} {_user()}@{_host()} pid {os.getpid()}"
 
 
 def who_details(role: str) -> dict:
@@ -58,7 +56,7 @@ def who_details(role: str) -> dict:
     return {
         "role": role,
         "user": _user(),
-        "host": socket.gethostname(),
+        "host": _host(),
         "pid": os.getpid(),
         "argv": sys.argv,
     }
@@ -66,6 +64,14 @@ def who_details(role: str) -> dict:
 
 def _user() -> str:
     try:
+        import getpass  # only writers name themselves; keep it off the read path
+
         return getpass.getuser()
     except (KeyError, OSError):
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+def _host() -> str:
+    import socket  # only writers name themselves; keep it off the read path
+
+    return socket.gethostname()
