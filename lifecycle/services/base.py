@@ -135,6 +135,12 @@ class ServiceStatus:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def warn_foreign(self, definition: object) -> None:
+        """A definition of this name that another home or profile installed: say that ours
+        would replace it (the same words from every manager)."""
+        self.warnings.append(f"{definition} runs another home or profile; "
+                             "`hermes gateway install` here would replace it")
+
 
 def write_atomically(path: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None) -> None:
     """Write through a temporary sibling and rename, so a crash never leaves half a definition."""

@@ -175,8 +175,7 @@ class LaunchdAgentManager(ServiceManager):
             status.hints.append(INSTALL_HINTS[self.name])
             return status
         if not self._owned(found):
-            status.warnings.append(f"{path} runs another home or profile; "
-                                   "`hermes gateway install` here would replace it")
+            status.warn_foreign(path)
             return status
         status.track, status.installed = TRACK, True
         status.running = self.is_running()

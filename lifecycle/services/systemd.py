@@ -221,8 +221,7 @@ class SystemdUserManager(ServiceManager):
             status.hints.append(INSTALL_HINTS[self.name])
             return status
         if not self.owns_command(command):
-            status.warnings.append(f"{self.unit_path} runs another home or profile; "
-                                   "`hermes gateway install` here would replace it")
+            status.warn_foreign(self.unit_path)
             return status
         status.track, status.installed = TRACK, True
         status.running, answer = self._is_active()

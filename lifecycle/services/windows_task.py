@@ -238,8 +238,7 @@ class WindowsTaskManager(ServiceManager):
         status = ServiceStatus(self.name)
         found = self._query_task()
         if found is not None and not self._task_is_ours(found):
-            status.warnings.append(f"scheduled task {self.task_name} runs another home or profile; "
-                                   "`hermes gateway install` here would replace it")
+            status.warn_foreign(f"scheduled task {self.task_name}")
         if self._task_is_ours(found):
             status.track, status.definition, status.installed = TASK_TRACK, self.task_name, True
             status.autostart = (found or {}).get("autostart") == "true"
