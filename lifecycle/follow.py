@@ -12,7 +12,7 @@ import sqlite3
 import time
 from typing import Callable, Iterator
 
-from store.events import Event, data_version, read_events
+from store.events import ChangeWatch, Event, read_events
 
 #: Worst-case added latency is one poll; the target is <= 100 ms from commit to output.
 POLL_SECONDS = 0.01
@@ -23,16 +23,14 @@ def follow(conn: sqlite3.Connection, stream: str, after_seq: int = 0, *,
            ) -> Iterator[Event]:
     """Yield the stream's events after ``after_seq``, then each new one as it is committed."""
     last = after_seq
-    seen = data_version(conn)
+    watch = ChangeWatch(conn)
     for event in read_events(conn, stream, after_seq=last):
         last = event.seq
         yield event
     while keep_going():
-        now = data_version(conn)
-        if now == seen:
+        if not watch.changed():
             time.sleep(poll_seconds)
             continue
-        seen = now
         for event in read_events(conn, stream, after_seq=last):
             last = event.seq
             yield event

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from store.connection import connect, ensure_wal
 from store.events import (
+    ChangeWatch,
     Event,
     append,
     data_version,
@@ -26,7 +27,7 @@ from store.migrate import latest_version, migrate, refuse_newer, schema_version
 from store.projection import StreamState, fold, rebuild, verify_projection
 
 __all__ = [
-    "Event", "StreamState", "append", "connect", "data_version", "fold", "last_seq",
+    "ChangeWatch", "Event", "StreamState", "append", "connect", "data_version", "fold", "last_seq",
     "latest_version", "migrate", "open_store", "parse_at", "read_events", "read_state",
     "rebuild", "recent_transitions", "schema_version", "utc_now", "verify_projection",
     "write_transaction",

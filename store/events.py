@@ -250,3 +250,19 @@ def last_seq(conn: sqlite3.Connection) -> int:
 def data_version(conn: sqlite3.Connection) -> int:
     """Changes whenever *another* connection commits: the cheap change detector."""
     return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+class ChangeWatch:
+    """Answers "has another connection committed since I last looked?" for one connection,
+    so waiters and followers read the log only when it has grown."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.version = data_version(conn)
+
+    def changed(self) -> bool:
+        now = data_version(self.conn)
+        if now != self.version:
+            self.version = now
+            return True
+        return False

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.wait import POLL, ChangeWatch, wait_for_state
+from lifecycle.controller.wait import POLL, wait_for_state
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
 from lifecycle.platforms import Platform
 from lifecycle.reconcile import reconcile
+from store import ChangeWatch
 from store import StreamState
 
 DEFAULT_START_TIMEOUT = 60.0
@@ -84,7 +85,7 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
 
     home = journal.home
     offset = log_size(home.stdio_log)
-    watch = ChangeWatch(journal)
+    watch = ChangeWatch(journal.conn)
     child = spawn_gateway(home, platform, run_args, env=env)
 
     def failed(message: str) -> StartOutcome:

@@ -23,21 +23,6 @@ POLL = 0.01
 LIVENESS_EVERY = 0.5
 
 
-class ChangeWatch:
-    """Answers "has anyone committed since I last looked?" for one journal."""
-
-    def __init__(self, journal: Journal) -> None:
-        self.conn = journal.conn
-        self.version = store.data_version(self.conn)
-
-    def changed(self) -> bool:
-        now = store.data_version(self.conn)
-        if now != self.version:
-            self.version = now
-            return True
-        return False
-
-
 @dataclass
 class WaitOutcome:
     target: str
@@ -72,7 +57,7 @@ def wait_for_state(journal: Journal, target: str, timeout: float | None) -> Wait
 
     began = time.monotonic()
     until = None if timeout is None else began + timeout
-    watch = ChangeWatch(journal)
+    watch = store.ChangeWatch(journal.conn)
     saw_alive_run = journal.state().state in ALIVE_STATES  # as the log said when the wait began
     current = reconcile(journal)
     seen_seq = current.last_seq

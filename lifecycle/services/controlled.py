@@ -24,9 +24,8 @@ from lifecycle.controller.restart import (
 from lifecycle.controller.start import StartOutcome
 from lifecycle.controller.stop import stop_gateway
 from lifecycle.controller.tree import caller_ancestry
-from lifecycle.controller.wait import LIVENESS_EVERY, POLL, ChangeWatch
+from lifecycle.controller.wait import LIVENESS_EVERY, POLL
 from lifecycle.errors import ServiceError, UsageError
-from lifecycle.home import Home
 from lifecycle.identity import who
 from lifecycle.journal import Journal
 from lifecycle.machine import ALIVE_STATES
@@ -34,6 +33,7 @@ from lifecycle.platforms import Platform
 from lifecycle.reconcile import reconcile
 from lifecycle.services.base import ServiceManager
 from lifecycle.services.installed import installed_service
+from store import ChangeWatch
 
 __all__ = ["installed_service", "restart_through_service", "start_through_service", "stop_through_service"]
 
@@ -73,7 +73,7 @@ def wait_for_new_run(journal: Journal, manager: ServiceManager, *, after_seq: in
                      timeout: float, wait_ready: bool, countdown: Countdown) -> StartOutcome:
     """Wait for a run begun after ``after_seq`` (other than ``old_run``) to be ready."""
     until = time.monotonic() + timeout
-    watch = ChangeWatch(journal)
+    watch = ChangeWatch(journal.conn)
     changed = True
     next_liveness = time.monotonic() + LIVENESS_EVERY
     while True:

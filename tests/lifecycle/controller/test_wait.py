@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from lifecycle.controller.wait import ChangeWatch
+from store import ChangeWatch
 from tests.conftest import ROOT, hermes_env, run_hermes, start_detached
 from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
@@ -51,7 +51,7 @@ def test_the_change_watch_sees_only_other_connections_commits(home, journal):
     from lifecycle.journal import Journal
 
     journal.state()
-    watch = ChangeWatch(journal)
+    watch = ChangeWatch(journal.conn)
     assert not watch.changed()
     with Journal(home) as other:
         other.fire("start", actor="test", run_id="r1", pid=1, data={"create_time": 1.0})
