@@ -137,8 +137,3 @@ def decide(state: str, trigger: str) -> str:
     if _judge is None:
         _judge = _Judge()
     return _judge.decide(state, trigger)
-
-
-def is_transition(trigger: str) -> bool:
-    """True when the trigger can change the state (as opposed to an audited side step)."""
-    return trigger in TRANSITION_TRIGGERS
