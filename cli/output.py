@@ -20,9 +20,5 @@ def emit_json(document: dict[str, Any], *, compact: bool = False) -> None:
         click.echo(json.dumps(payload, indent=2, default=str))
 
 
-def diagnose(message: str) -> None:
-    click.echo(message, err=True)
-
-
 def use_colour() -> bool:
     return sys.stdout.isatty()

@@ -26,7 +26,8 @@ from store import Event, parse_at
 
 INTENTS: tuple[str, ...] = ("stop", "restart")
 #: What a drained gateway exits with, per intent: 0 stays down, 75 (EX_TEMPFAIL) comes back.
-EXIT_CODES: dict[str, int] = {"stop": 0, "restart": 75}
+EXIT_STOP, EXIT_RESTART = 0, 75
+EXIT_CODES: dict[str, int] = {"stop": EXIT_STOP, "restart": EXIT_RESTART}
 
 MINE, OTHER, REFUSE = "mine", "other", "refuse"
 

@@ -21,10 +21,6 @@ ENDING_KINDS = (
     "drained_unexplained", "killed", "crashed", "start_failed",
 )
 
-#: Endings that nobody asked for: what a crash loop is made of.
-UNPLANNED = frozenset({"unplanned_signal", "console_close", "drained_unexplained", "crashed", "start_failed"})
-
-
 def ending(story: "Story") -> str:
     """The kind of ending, one of :data:`ENDING_KINDS`."""
     end = story.end

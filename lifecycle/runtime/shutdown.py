@@ -32,7 +32,7 @@ from lifecycle.runtime.app import GatewayApp
 from lifecycle.runtime.sessions import SessionStore
 from lifecycle.stop_request import MINE, StopRequest, judge
 
-EXIT_STOP, EXIT_UNPLANNED, EXIT_RESTART, EXIT_CONFIG = 0, 1, 75, 78
+EXIT_UNPLANNED, EXIT_CONFIG = 1, 78  # a request's own codes (0, 75) live in lifecycle.stop_request
 #: How long a drained process may take to end by itself before exit is forced.
 EXIT_GRACE = 2.0
 #: How long an app's ``close`` may take after the wait before the drain goes on without it.
