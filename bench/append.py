@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lifecycle.home import Home  # noqa: E402
-from lifecycle.journal import Journal  # noqa: E402
+from hermes_lifecycle.home import Home  # noqa: E402
+from hermes_lifecycle.journal import Journal  # noqa: E402
 
 #: One planned stop: five transitions and two side steps, legal in this order forever.
 CYCLE = (

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
-HERMES = [sys.executable, "-m", "cli.main", "gateway"]
+HERMES = [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway"]
 STOP_TIMEOUT = 2.0
 TARGETS = {"stop": 0.150, "status": 0.100, "escalation": STOP_TIMEOUT + 0.1}
 IDLE = "import time\nwhile True:\n    time.sleep(3600)\n"
@@ -263,7 +263,7 @@ def install_ours(env_dir: Path) -> list[str]:
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"pip install of the wheel failed: {done.stderr.strip()[-300:]}")
-    return [str(venv / "bin" / "hermes"), "gateway"]
+    return [str(venv / "bin" / "hermes-lifecycle"), "gateway"]
 
 
 # --- the run --------------------------------------------------------------------------

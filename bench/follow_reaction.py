@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lifecycle.home import Home  # noqa: E402
-from lifecycle.journal import Journal  # noqa: E402
+from hermes_lifecycle.home import Home  # noqa: E402
+from hermes_lifecycle.journal import Journal  # noqa: E402
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
         journal = Journal(Home.resolve(home))
         journal.fire("exited", actor="bench", data={"n": -1})
         follower = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "gateway", "--home", str(home), "events", "--follow", "--json"],
+            [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home), "events", "--follow", "--json"],
             cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1)
         seen: dict[int, float] = {}
         arrived = threading.Condition()

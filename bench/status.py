@@ -26,8 +26,8 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 
 from status_history import build  # noqa: E402  (the shared bulk builder)
 
-from store import open_store, rebuild, verify_projection  # noqa: E402
-from store.events import _write_projection  # noqa: E402
+from hermes_lifecycle.store import open_store, rebuild, verify_projection  # noqa: E402
+from hermes_lifecycle.store.events import _write_projection  # noqa: E402
 
 SIZES = (1_000, 1_000_000)
 
@@ -52,8 +52,8 @@ def prepared(root: Path, events: int) -> Path:
 
 
 def command(home: Path) -> list[str]:
-    hermes = Path(sys.executable).with_name("hermes")
-    program = [str(hermes)] if hermes.exists() else [sys.executable, "-m", "cli.main"]
+    hermes = Path(sys.executable).with_name("hermes-lifecycle")
+    program = [str(hermes)] if hermes.exists() else [sys.executable, "-m", "hermes_lifecycle.cli.main"]
     return program + ["gateway", "--home", str(home), "status", "--history", "-n", "20"]
 
 

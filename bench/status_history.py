@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from store import open_store  # noqa: E402
-from store.events import parse_at  # noqa: E402
-from store.projection import fold, initial_state, StreamState  # noqa: E402
-from store.events import Event  # noqa: E402
+from hermes_lifecycle.store import open_store  # noqa: E402
+from hermes_lifecycle.store.events import parse_at  # noqa: E402
+from hermes_lifecycle.store.projection import fold, initial_state, StreamState  # noqa: E402
+from hermes_lifecycle.store.events import Event  # noqa: E402
 
 STOP = [("start", "stopped", "starting"), ("ready", "starting", "running"),
         ("stop_requested", "running", "running"), ("signal_received", "running", "running"),
@@ -70,7 +70,7 @@ def build(path: Path, total: int) -> None:
 
 
 def timed(home: Path, repeat: int) -> list[float]:
-    argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home), "status", "--history", "-n", "20"]
+    argv = [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home), "status", "--history", "-n", "20"]
     times = []
     for _ in range(repeat):
         began = time.perf_counter()

@@ -25,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lifecycle.home import Home  # noqa: E402
-from lifecycle.identity import ProcessIdentity, own_identity  # noqa: E402
-from lifecycle.journal import Journal  # noqa: E402
-from lifecycle.runtime.watcher import POLL_INTERVAL, StopRequestWatcher  # noqa: E402
-from lifecycle.stop_request import request_stop  # noqa: E402
-from store import parse_at  # noqa: E402
+from hermes_lifecycle.home import Home  # noqa: E402
+from hermes_lifecycle.identity import ProcessIdentity, own_identity  # noqa: E402
+from hermes_lifecycle.journal import Journal  # noqa: E402
+from hermes_lifecycle.runtime.watcher import POLL_INTERVAL, StopRequestWatcher  # noqa: E402
+from hermes_lifecycle.stop_request import request_stop  # noqa: E402
+from hermes_lifecycle.store import parse_at  # noqa: E402
 from tests.gateways import spawn_gateway, wait_for  # noqa: E402
 
 SEED_POLL_INTERVAL = 0.5

@@ -1,1 +1,1 @@
-"""The click commands of ``hermes``; see :mod:`cli.main` for the list."""
+"""The click commands of ``hermes``; see :mod:`hermes_lifecycle.cli.main` for the list."""

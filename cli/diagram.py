@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lifecycle.diagram import FORMATS, render
+from hermes_lifecycle.history.diagram import FORMATS, render
 
 
 @click.command()

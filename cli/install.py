@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.output import emit_json
-from lifecycle.home import Home
+from hermes_lifecycle.cli.output import emit_json
+from hermes_lifecycle.home import Home
 
 if TYPE_CHECKING:
-    from lifecycle.controller.start import StartOutcome
-    from lifecycle.services.base import InstallPlan
+    from hermes_lifecycle.controller.start import StartOutcome
+    from hermes_lifecycle.services.base import InstallPlan
 
 
 @click.command()
@@ -41,13 +41,13 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     other arguments, home or profile is replaced.  A gateway started now is reported once
     it is ready (exit 1 if it is not); one already running is left alone, not doubled.
     """
-    from lifecycle.config import drain_timeout
-    from lifecycle.errors import UsageError
-    from lifecycle.journal import Journal
-    from lifecycle.machine import ALIVE_STATES
-    from lifecycle.reconcile import reconcile
-    from lifecycle.services import actions
-    from lifecycle.services.base import InstallPlan
+    from hermes_lifecycle.config import drain_timeout
+    from hermes_lifecycle.errors import UsageError
+    from hermes_lifecycle.journal import Journal
+    from hermes_lifecycle.machine import ALIVE_STATES
+    from hermes_lifecycle.reconcile import reconcile
+    from hermes_lifecycle.services import actions
+    from hermes_lifecycle.services.base import InstallPlan
 
     home: Home = ctx.obj
     if plan_file is not None:
@@ -68,8 +68,8 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     outcome = actions.install(home, plan, manager, start_now=False if running else None)
     start = _already_running(before, manager) if running else None
     if outcome.started:
-        from lifecycle.controller.countdown import Countdown
-        from lifecycle.services.controlled import wait_for_new_run
+        from hermes_lifecycle.controller.countdown import Countdown
+        from hermes_lifecycle.services.controlled import wait_for_new_run
 
         with Journal(home) as journal:
             start = wait_for_new_run(journal, manager, after_seq=before.last_seq, old_run=None, timeout=timeout,
@@ -104,7 +104,7 @@ def _home_of_plan(ctx: click.Context, home: Home, plan: "InstallPlan") -> Home:
 
 def _already_running(current, manager) -> "StartOutcome":
     """The gateway that runs already: not doubled by a second start through the manager."""
-    from lifecycle.controller.start import StartOutcome
+    from hermes_lifecycle.controller.start import StartOutcome
 
     where = "under the service" if manager.is_running() else (
         "outside the service: not starting a second one; `hermes gateway restart` hands it to the service")

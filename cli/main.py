@@ -2,7 +2,7 @@
 
 Subcommands are imported only when invoked, so ``hermes gateway status`` loads
 click, sqlite3 and its own module, not the whole engine.  Every
-:class:`lifecycle.errors.HermesError` becomes one line on stderr and its exit code.
+:class:`hermes_lifecycle.errors.HermesError` becomes one line on stderr and its exit code.
 """
 
 from __future__ import annotations
@@ -13,24 +13,24 @@ from typing import NoReturn
 
 import click
 
-from lifecycle.errors import HermesError
+from hermes_lifecycle.errors import HermesError
 
 #: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
 GATEWAY_COMMANDS: dict[str, str] = {
-    "status": "cli.status:status",
-    "events": "cli.events:events",
-    "diagram": "cli.diagram:diagram",
-    "install": "cli.install:install",
-    "uninstall": "cli.uninstall:uninstall",
-    "run": "cli.run:run",
-    "start": "cli.start:start",
-    "stop": "cli.stop:stop",
-    "restart": "cli.restart:restart",
-    "wait": "cli.wait:wait",
-    "sessions": "cli.sessions:sessions",
-    "forensics": "cli.forensics:forensics",
-    "prune": "cli.prune:prune",
-    "timeline": "cli.timeline:timeline",
+    "status": "hermes_lifecycle.cli.status:status",
+    "events": "hermes_lifecycle.cli.events:events",
+    "diagram": "hermes_lifecycle.cli.diagram:diagram",
+    "install": "hermes_lifecycle.cli.install:install",
+    "uninstall": "hermes_lifecycle.cli.uninstall:uninstall",
+    "run": "hermes_lifecycle.cli.run:run",
+    "start": "hermes_lifecycle.cli.start:start",
+    "stop": "hermes_lifecycle.cli.stop:stop",
+    "restart": "hermes_lifecycle.cli.restart:restart",
+    "wait": "hermes_lifecycle.cli.wait:wait",
+    "sessions": "hermes_lifecycle.cli.sessions:sessions",
+    "forensics": "hermes_lifecycle.cli.forensics:forensics",
+    "prune": "hermes_lifecycle.cli.prune:prune",
+    "timeline": "hermes_lifecycle.cli.timeline:timeline",
 }
 
 
@@ -103,7 +103,7 @@ class HermesGroup(click.Group):
             sqlite3 = sys.modules.get("sqlite3")
             if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
                 raise
-            from store.connection import is_denied
+            from hermes_lifecycle.store.connection import is_denied
 
             advice = ("this user needs write access to state.db and its folder" if is_denied(exc)
                       else "if it persists, move state.db aside or restore a backup")
@@ -129,7 +129,7 @@ def gateway(ctx: click.Context, home: str | None, profile: str) -> None:
     Every step is recorded in the event log in HOME/state.db; `status --history`,
     `events` and `forensics` read it back.
     """
-    from lifecycle.home import Home
+    from hermes_lifecycle.home import Home
 
     ctx.obj = Home.resolve(home, profile)
 

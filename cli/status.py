@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from cli.output import emit_json, use_colour
-from lifecycle.home import Home
+from hermes_lifecycle.cli.output import emit_json, use_colour
+from hermes_lifecycle.home import Home
 
 DEFAULT_HISTORY = 20
 
@@ -46,13 +46,13 @@ def _resume_pending_sessions(conn, stream: str) -> int | None:
 
 
 def _last_shutdown(conn, stream: str) -> dict | None:
-    from lifecycle.forensics import build_story
-    from lifecycle.runs import last_ended_run_id
+    from hermes_lifecycle.history.forensics import build_story
+    from hermes_lifecycle.history.runs import last_ended_run_id
 
     run_id = last_ended_run_id(conn, stream)
     if run_id is None:
         return None
-    from lifecycle.verdict import ending, verdict
+    from hermes_lifecycle.history.verdict import ending, verdict
 
     story = build_story(conn, stream, run_id)
     end = story.end
@@ -61,7 +61,7 @@ def _last_shutdown(conn, stream: str) -> dict | None:
 
 
 def _print_history(runs, colour: bool) -> None:
-    from lifecycle.durations import human
+    from hermes_lifecycle.durations import human
 
     if not runs:
         click.echo("history: no transitions recorded yet")
@@ -83,7 +83,7 @@ def _print_history(runs, colour: bool) -> None:
 
 def _strays(home: Home, current) -> list:
     """Gateway processes of this profile the log does not know (see lifecycle/controller/discovery.py)."""
-    from lifecycle.controller.discovery import find_strays
+    from hermes_lifecycle.controller.discovery import find_strays
 
     return find_strays(home, current)
 
@@ -106,15 +106,15 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     the last run ended, sessions waiting for resume, and warnings about patterns
     (crash loops, restarts that never came back, runs with no shutdown).
     """
-    from lifecycle.journal import Journal
-    from lifecycle.patterns import counts, warnings
-    from lifecycle.runs import group_by_run
-    from lifecycle.services.status import service_status_json, service_status_lines
+    from hermes_lifecycle.journal import Journal
+    from hermes_lifecycle.history.patterns import counts, warnings
+    from hermes_lifecycle.history.runs import group_by_run
+    from hermes_lifecycle.services.status import service_status_json, service_status_lines
 
     cutoff = None
     if since is not None:
-        from lifecycle.durations import format_at, parse_since
-        from lifecycle.errors import UsageError
+        from hermes_lifecycle.durations import format_at, parse_since
+        from hermes_lifecycle.errors import UsageError
 
         if not history:
             raise UsageError("--since narrows --history: use `hermes gateway status --history --since WHEN`")
@@ -122,10 +122,10 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         cutoff = format_at(parse_since(since))
     with Journal(home) as journal:
         current = journal.state()
-        from lifecycle.machine import ALIVE_STATES
+        from hermes_lifecycle.machine import ALIVE_STATES
 
         if current.state in ALIVE_STATES:
-            from lifecycle.reconcile import reconcile
+            from hermes_lifecycle.reconcile import reconcile
 
             current = reconcile(journal)
         transitions = journal.recent_transitions(limit) if history else []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.output import emit_json
-from lifecycle.home import Home
+from hermes_lifecycle.cli.output import emit_json
+from hermes_lifecycle.home import Home
 
 
 @click.command()
@@ -19,11 +19,11 @@ def uninstall(home: Home, as_json: bool) -> None:
     drain, then the manager's stop), so uninstalling never cuts a conversation.  When
     that stop fails the definitions are still removed, and the exit code is 1.
     """
-    from lifecycle.journal import Journal
-    from lifecycle.machine import ALIVE_STATES
-    from lifecycle.platforms import current_platform
-    from lifecycle.reconcile import reconcile
-    from lifecycle.services import actions
+    from hermes_lifecycle.journal import Journal
+    from hermes_lifecycle.machine import ALIVE_STATES
+    from hermes_lifecycle.platforms import current_platform
+    from hermes_lifecycle.reconcile import reconcile
+    from hermes_lifecycle.services import actions
 
     platform = current_platform()
     manager = actions.service_manager_for(home, platform)
@@ -31,7 +31,7 @@ def uninstall(home: Home, as_json: bool) -> None:
     if manager.is_installed():
         with Journal(home) as journal:
             if reconcile(journal).state in ALIVE_STATES:
-                from lifecycle.services.controlled import stop_through_service
+                from hermes_lifecycle.services.controlled import stop_through_service
 
                 stopped = stop_through_service(journal, platform, manager)
     removals = actions.uninstall(home, manager)

@@ -10,18 +10,18 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Home": "lifecycle.home",
-    "validate_profile": "lifecycle.home",
-    "Journal": "lifecycle.journal",
-    "decide": "lifecycle.machine",
-    "STATES": "lifecycle.machine",
-    "TRANSITIONS": "lifecycle.machine",
-    "SIDE_STEPS": "lifecycle.machine",
-    "ALIVE_STATES": "lifecycle.machine",
-    "reconcile": "lifecycle.reconcile",
-    "ProcessIdentity": "lifecycle.identity",
-    "HermesError": "lifecycle.errors",
-    "IllegalTransition": "lifecycle.errors",
+    "Home": "hermes_lifecycle.home",
+    "validate_profile": "hermes_lifecycle.home",
+    "Journal": "hermes_lifecycle.journal",
+    "decide": "hermes_lifecycle.machine",
+    "STATES": "hermes_lifecycle.machine",
+    "TRANSITIONS": "hermes_lifecycle.machine",
+    "SIDE_STEPS": "hermes_lifecycle.machine",
+    "ALIVE_STATES": "hermes_lifecycle.machine",
+    "reconcile": "hermes_lifecycle.reconcile",
+    "ProcessIdentity": "hermes_lifecycle.identity",
+    "HermesError": "hermes_lifecycle.errors",
+    "IllegalTransition": "hermes_lifecycle.errors",
 }
 
 __all__ = sorted(_EXPORTS)

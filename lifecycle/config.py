@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.errors import ConfigError
-from lifecycle.home import Home
+from hermes_lifecycle.errors import ConfigError
+from hermes_lifecycle.home import Home
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 0  # 0: the OS picks a free port; `ready` and `status --json` say which

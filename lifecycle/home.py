@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from lifecycle.errors import HermesError, InvalidProfileName, UsageError
+from hermes_lifecycle.errors import HermesError, InvalidProfileName, UsageError
 
 PROFILE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DEFAULT_PROFILE = "default"

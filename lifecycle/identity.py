@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lifecycle.platforms import Platform
+    from hermes_lifecycle.platforms import Platform
 
 #: Create times read twice for one process can differ in the last digits.
 CREATE_TIME_TOLERANCE = 0.5
@@ -37,7 +37,7 @@ def is_alive(pid: int | None, create_time: float | None, platform: "Platform | N
     if pid is None:
         return False
     if platform is None:
-        from lifecycle.platforms import current_platform
+        from hermes_lifecycle.platforms import current_platform
 
         platform = current_platform()
     started = platform.process_create_time(pid)

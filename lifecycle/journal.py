@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Callable
 
-import store
-from lifecycle.home import Home
-from store import Event, StreamState
+from hermes_lifecycle import store
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.store import Event, StreamState
 
 
 class Journal:
@@ -57,10 +57,10 @@ class Journal:
     ) -> Event:
         """Append ``trigger`` if the machine allows it in the current state; return the event.
 
-        Raises :class:`lifecycle.errors.IllegalTransition` (nothing written) when it does not.
-        ``extra(conn)`` runs in the same transaction (see :func:`store.events.append`).
+        Raises :class:`hermes_lifecycle.errors.IllegalTransition` (nothing written) when it does not.
+        ``extra(conn)`` runs in the same transaction (see :func:`hermes_lifecycle.store.events.append`).
         """
-        from lifecycle.machine import decide
+        from hermes_lifecycle.machine import decide
 
         return store.append(
             self.conn,

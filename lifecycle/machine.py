@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from lifecycle.errors import IllegalTransition
+from hermes_lifecycle.errors import IllegalTransition
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ readers noticing at once append it once.
 
 from __future__ import annotations
 
-from lifecycle.errors import IllegalTransition, VersionConflict
-from lifecycle.identity import is_alive, who
-from lifecycle.journal import Journal
-from lifecycle.machine import ALIVE_STATES
-from store import StreamState
+from hermes_lifecycle.errors import IllegalTransition, VersionConflict
+from hermes_lifecycle.identity import is_alive, who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.store import StreamState
 
 
 def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamState:

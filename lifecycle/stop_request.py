@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from lifecycle.errors import InvalidStopRequest
-from lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity, who, who_details
-from lifecycle.journal import Journal
-from store import Event, parse_at
+from hermes_lifecycle.errors import InvalidStopRequest
+from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity, who, who_details
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.store import Event, parse_at
 
 INTENTS: tuple[str, ...] = ("stop", "restart")
 #: What a drained gateway exits with, per intent: 0 stays down, 75 (EX_TEMPFAIL) comes back.
@@ -113,7 +113,7 @@ def request_stop(
 
     ``deadline`` is when the asker will stop waiting and escalate (epoch seconds or an
     aware datetime).  Raises :class:`InvalidStopRequest` for a bad intent, and
-    :class:`lifecycle.errors.IllegalTransition` when no gateway is alive in the log.
+    :class:`hermes_lifecycle.errors.IllegalTransition` when no gateway is alive in the log.
     """
     if intent not in INTENTS:
         raise InvalidStopRequest(f"intent must be one of {', '.join(INTENTS)}, not {intent!r}")

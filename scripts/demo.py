@@ -26,7 +26,7 @@ DRAIN_TIMEOUT = "5"
 
 
 def hermes(*args: str, capture: bool = False) -> subprocess.CompletedProcess:
-    command = [str(venv_python()), "-m", "cli.main", "gateway", "--home", str(HOME), *args]
+    command = [str(venv_python()), "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(HOME), *args]
     if not capture:
         print(f"\n$ hermes gateway {' '.join(args)}", flush=True)
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=capture)

@@ -1,7 +1,7 @@
 """The event store: ``state.db``, its migrations, the append-only log and its projection.
 
 This package is the recorder.  It stores and reads events; what a trigger means and
-whether it is legal is decided by :mod:`lifecycle.machine`, passed in as ``decide``.
+whether it is legal is decided by :mod:`hermes_lifecycle.machine`, passed in as ``decide``.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from store.connection import connect, ensure_wal
-from store.events import (
+from hermes_lifecycle.store.connection import connect, ensure_wal
+from hermes_lifecycle.store.events import (
     ChangeWatch,
     Event,
     append,
@@ -23,8 +23,8 @@ from store.events import (
     utc_now,
     write_transaction,
 )
-from store.migrate import latest_version, migrate, refuse_newer, schema_version
-from store.projection import StreamState, fold, rebuild, verify_projection
+from hermes_lifecycle.store.migrate import latest_version, migrate, refuse_newer, schema_version
+from hermes_lifecycle.store.projection import StreamState, fold, rebuild, verify_projection
 
 __all__ = [
     "ChangeWatch", "Event", "StreamState", "append", "connect", "data_version", "fold", "last_seq",

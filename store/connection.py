@@ -1,7 +1,7 @@
 """Opening ``state.db``: owner-only files, WAL, a busy timeout, and no surprises.
 
 Connections run in autocommit mode (``isolation_level=None``) so that every write
-is an explicit ``BEGIN IMMEDIATE`` transaction (see :func:`store.events.write_transaction`):
+is an explicit ``BEGIN IMMEDIATE`` transaction (see :func:`hermes_lifecycle.store.events.write_transaction`):
 in WAL a deferred transaction that reads and then writes fails with SQLITE_BUSY at
 once, whatever the busy timeout.
 """
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from stat import S_ISREG
 
-from lifecycle.errors import CorruptStore, StoreError
+from hermes_lifecycle.errors import CorruptStore, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
@@ -97,7 +97,7 @@ def connect(path: Path, *, sync: str = "durable", create: bool = True) -> sqlite
     """Open (creating if asked) the database at ``path`` with our per-connection pragmas.
 
     Nothing is written to an existing file here: see :func:`ensure_wal` and
-    :func:`store.migrate.migrate`.
+    :func:`hermes_lifecycle.store.migrate.migrate`.
     """
     path = Path(path)
     _check_header(path)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from lifecycle.errors import StoreError, VersionConflict
-from store.projection import StreamState, fold, initial_state
+from hermes_lifecycle.errors import StoreError, VersionConflict
+from hermes_lifecycle.store.projection import StreamState, fold, initial_state
 
 EVENT_COLUMNS = (
     "seq, stream, version, run_id, at, kind, trigger, from_state, to_state, "

@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-import migrations as _migrations_package
-from lifecycle.errors import CorruptStore, SchemaTooNew, StoreError
-from store.connection import unusable
+from hermes_lifecycle import migrations as _migrations_package
+from hermes_lifecycle.errors import CorruptStore, SchemaTooNew, StoreError
+from hermes_lifecycle.store.connection import unusable
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 MIGRATIONS_DIR = Path(_migrations_package.__file__).resolve().parent

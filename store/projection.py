@@ -11,11 +11,11 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.machine import INITIAL_STATE as INITIAL
-from lifecycle.machine import REST_STATES
+from hermes_lifecycle.machine import INITIAL_STATE as INITIAL
+from hermes_lifecycle.machine import REST_STATES
 
 if TYPE_CHECKING:
-    from store.events import Event
+    from hermes_lifecycle.store.events import Event
 
 #: Facts of a run carried from its events into the projection (``status --json``).
 RUN_FACTS = ("port", "host", "cmdline", "app")
@@ -80,7 +80,7 @@ def fold(state: StreamState, event: "Event") -> StreamState:
 
 def rebuild(conn: sqlite3.Connection, stream: str) -> StreamState:
     """Fold the whole log of a stream from scratch."""
-    from store.events import EVENT_COLUMNS, Event
+    from hermes_lifecycle.store.events import EVENT_COLUMNS, Event
 
     state = initial_state(stream)
     for row in conn.execute(
@@ -92,6 +92,6 @@ def rebuild(conn: sqlite3.Connection, stream: str) -> StreamState:
 
 def verify_projection(conn: sqlite3.Connection, stream: str) -> tuple[StreamState, StreamState]:
     """Return (stored projection, fold of the log); equal when the store is consistent."""
-    from store.events import read_state
+    from hermes_lifecycle.store.events import read_state
 
     return read_state(conn, stream), rebuild(conn, stream)

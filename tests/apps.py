@@ -11,8 +11,8 @@ import os
 import subprocess
 import threading
 
-from lifecycle.runtime.app import RuntimeContext
-from lifecycle.runtime.reference import ReferenceGateway
+from hermes_lifecycle.runtime.app import RuntimeContext
+from hermes_lifecycle.runtime.reference import ReferenceGateway
 from tests.gateways import hermes_argv
 
 #: ``SlowStart`` stays ``starting`` this many seconds (default 3).

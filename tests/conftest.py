@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.home import Home
-from lifecycle.journal import Journal
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
 from tests.gateways import DEADLINE, ROOT, GatewayProcess, hermes_argv, hermes_env
 
 
@@ -68,7 +68,7 @@ def reaper(home_dir: Path):
     found by discovery, so detached ones too) and every process handed to it."""
     import psutil
 
-    from lifecycle.controller.discovery import find_gateway_processes
+    from hermes_lifecycle.controller.discovery import find_gateway_processes
 
     extra: list[psutil.Process | subprocess.Popen] = []
     yield extra

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from store import Event, StreamState
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.store import Event, StreamState
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 30.0
@@ -33,7 +33,7 @@ def hermes_env(**extra: str) -> dict[str, str]:
 
 def hermes_argv(home: Path | str, *args: str, profile: str | None = None) -> list[str]:
     """``python -m cli.main gateway --home HOME [--profile P] ARGS``."""
-    argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home)]
+    argv = [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home)]
     if profile is not None:
         argv += ["--profile", profile]
     return argv + list(args)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 
-from lifecycle.identity import own_identity
-from lifecycle.journal import Journal
+from hermes_lifecycle.identity import own_identity
+from hermes_lifecycle.journal import Journal
 
 ASKER = {"role": "controller", "user": "alice", "host": "box", "pid": 5000,
          "argv": ["hermes", "gateway", "stop"]}

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from hypothesis import strategies as st
 
-from lifecycle.machine import TRIGGERS
+from hermes_lifecycle.machine import TRIGGERS
 
 #: Real triggers, plus names the machine has never heard of: both must be judged.
 trigger_names = st.one_of(st.sampled_from(TRIGGERS), st.sampled_from(["explode", "Start", ""]))

@@ -78,13 +78,29 @@ def _build_wheel(into: Path) -> Path:
     return next((into / "wheelhouse").glob("hermes_lifecycle-*.whl"))
 
 
+def _installed_name(folder: Path) -> str:
+    """The import name a source folder installs as: lifecycle/ is hermes_lifecycle, the others its subpackages."""
+    parts = folder.relative_to(ROOT).parts
+    return ".".join(["hermes_lifecycle", *(parts[1:] if parts[0] == "lifecycle" else parts)])
+
+
 def _source_modules() -> list[str]:
     modules = []
     for package in PACKAGE_DIRS:
         for path in sorted((ROOT / package).rglob("*.py")):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            modules.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+            name = _installed_name(path.parent)
+            modules.append(name if path.stem == "__init__" else f"{name}.{path.stem}")
     return modules
+
+
+def test_every_source_package_is_listed_for_installation():
+    """pyproject.toml lists the packages by hand (setuptools cannot find packages under a mapped
+    name): a new folder with an __init__.py that is not listed would be missing from the wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {_installed_name(init.parent) for package in PACKAGE_DIRS for init in (ROOT / package).rglob("__init__.py")}
+    assert folders == listed
 
 
 def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migrations(tmp_path: Path):
@@ -92,7 +108,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     with zipfile.ZipFile(wheel) as archive:
         shipped = archive.namelist()
     sql_files = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
-    assert sorted(Path(n).name for n in shipped if n.startswith("migrations/") and n.endswith(".sql")) == sql_files
+    assert {n.split("/")[0] for n in shipped if not n.split("/")[0].endswith(".dist-info")} == {"hermes_lifecycle"}
+    assert sorted(Path(n).name for n in shipped if n.startswith("hermes_lifecycle/migrations/") and n.endswith(".sql")) == sql_files
 
     for dist in _dependency_closure("hermes-lifecycle"):
         _repack(dist, tmp_path / "wheelhouse")
@@ -108,13 +125,13 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     outside = tmp_path / "elsewhere"  # not the source tree: only the installed copy can be imported
     outside.mkdir()
     home = tmp_path / "home"
-    status = subprocess.run([str(env_dir / "bin" / "hermes"), "gateway", "--home", str(home), "status", "--json"],
+    status = subprocess.run([str(env_dir / "bin" / "hermes-lifecycle"), "gateway", "--home", str(home), "status", "--json"],
                             capture_output=True, text=True, timeout=TIMEOUT, cwd=outside,
                             env={"PATH": str(env_dir / "bin"), "HOME": str(tmp_path)})
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["state"] == "stopped"
 
-    probe = ("import importlib, json, sqlite3, sys, store\n"
+    probe = ("import importlib, json, sqlite3, sys\nfrom hermes_lifecycle import store\n"
              f"for name in {_source_modules()!r}: importlib.import_module(name)\n"
              f"conn = sqlite3.connect({str(home / 'state.db')!r})\n"
              "print(json.dumps({'file': store.__file__, 'version': conn.execute('PRAGMA user_version').fetchone()[0],"

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from lifecycle.controller.target import split_gateway_args
-from lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
-from lifecycle.platforms import Platform
-from store import StreamState
+from hermes_lifecycle.controller.target import split_gateway_args
+from hermes_lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
+from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.store import StreamState
 
 #: ``python -m`` modules that run the hermes CLI (the second is the Windows sidecar).
-_ENTRY_MODULES = ("cli.main", "lifecycle.controller.sidecar")
+_ENTRY_MODULES = ("hermes_lifecycle.cli.main", "hermes_lifecycle.controller.sidecar")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
     asked their create time (and, if needed, environment) through the platform, which
     reads /proc on Linux: no psutil on the `status` path."""
     if platform is None:
-        from lifecycle.platforms import current_platform
+        from hermes_lifecycle.platforms import current_platform
 
         platform = current_platform()
     wanted = (_real(home.root), home.profile)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from lifecycle.controller.countdown import Countdown
-from lifecycle.controller.outcome import StopOutcome
-from lifecycle.controller.target import Target
-from lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
-from lifecycle.errors import IllegalTransition, VersionConflict
-from lifecycle.identity import who
-from lifecycle.journal import Journal
-from lifecycle.machine import ALIVE_STATES
-from lifecycle.platforms import Platform
+from hermes_lifecycle.controller.countdown import Countdown
+from hermes_lifecycle.controller.outcome import StopOutcome
+from hermes_lifecycle.controller.target import Target
+from hermes_lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
+from hermes_lifecycle.errors import IllegalTransition, VersionConflict
+from hermes_lifecycle.identity import who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.platforms import Platform
 
 #: How long a killed tree may take to vanish from the process table before we give up.
 KILL_CONFIRM = 5.0

@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
     os.close(fd)
     sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
-    from cli.main import hermes
+    from hermes_lifecycle.cli.main import hermes
 
     return hermes.main(args=hermes_args, prog_name="hermes", standalone_mode=True)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from lifecycle.home import Home
-from lifecycle.platforms import Platform
-from lifecycle.platforms.spawner import SpawnedProcess
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.platforms.spawner import SpawnedProcess
 
 
 def gateway_run_args(home: Home, run_args: Sequence[str] = ()) -> list[str]:

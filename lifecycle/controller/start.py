@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.wait import POLL, wait_for_state
-from lifecycle.journal import Journal
-from lifecycle.machine import ALIVE_STATES
-from lifecycle.platforms import Platform
-from lifecycle.reconcile import reconcile
-from store import ChangeWatch
-from store import StreamState
+from hermes_lifecycle.controller.countdown import Countdown, Silent
+from hermes_lifecycle.controller.wait import POLL, wait_for_state
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.reconcile import reconcile
+from hermes_lifecycle.store import ChangeWatch
+from hermes_lifecycle.store import StreamState
 
 DEFAULT_START_TIMEOUT = 60.0
 
@@ -81,7 +81,7 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
         current = reconcile(journal)
     if current.state in ALIVE_STATES:
         return _already(journal, current, until, wait_ready, timeout)
-    from lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
+    from hermes_lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
 
     home = journal.home
     offset = log_size(home.stdio_log)
@@ -152,7 +152,7 @@ def _winner(journal: Journal, until: float) -> StreamState | None:
 
     It may hold the instance lock a moment before its ``start`` is in the log, so a
     live gateway process of this profile is waited for until it is recorded."""
-    from lifecycle.controller.discovery import find_gateway_processes
+    from hermes_lifecycle.controller.discovery import find_gateway_processes
 
     while time.monotonic() < until:
         current = reconcile(journal)

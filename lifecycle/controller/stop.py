@@ -21,16 +21,16 @@ from __future__ import annotations
 import os
 import time
 
-from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.escalate import EXIT_WAKE_INTERVAL, KILL_CONFIRM, POLL, escalate, wait_gone
-from lifecycle.controller.outcome import StopOutcome
-from lifecycle.controller.target import Target
-from lifecycle.errors import IllegalTransition
-from lifecycle.identity import is_alive
-from lifecycle.journal import Journal
-from lifecycle.machine import ALIVE_STATES
-from lifecycle.platforms import Platform
-from lifecycle.reconcile import reconcile
+from hermes_lifecycle.controller.countdown import Countdown, Silent
+from hermes_lifecycle.controller.escalate import EXIT_WAKE_INTERVAL, KILL_CONFIRM, POLL, escalate, wait_gone
+from hermes_lifecycle.controller.outcome import StopOutcome
+from hermes_lifecycle.controller.target import Target
+from hermes_lifecycle.errors import IllegalTransition
+from hermes_lifecycle.identity import is_alive
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.reconcile import reconcile
 
 #: Beyond the gateway's own drain timeout, for its last events and its exit.
 MARGIN = 2.0
@@ -44,7 +44,7 @@ def stop_budget(journal: Journal, timeout: float | None, run_drain_timeout: floa
     30 s) plus a margin and the grace."""
     if timeout is not None:
         return timeout
-    from lifecycle.config import drain_timeout
+    from hermes_lifecycle.config import drain_timeout
 
     return drain_timeout(journal.home, run_drain_timeout) + MARGIN + GRACE
 
@@ -80,7 +80,7 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
 
     budget = stop_budget(journal, timeout, _run_drain_timeout(journal, target))
     grace = grace_for(budget)
-    from lifecycle.stop_request import request_stop
+    from hermes_lifecycle.stop_request import request_stop
 
     try:
         request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",

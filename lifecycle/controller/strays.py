@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 
-from lifecycle.controller.discovery import GatewayProcess, find_strays
-from lifecycle.controller.escalate import KILL_CONFIRM, wait_tree_gone
-from lifecycle.controller.countdown import Silent
-from lifecycle.controller.outcome import StopOutcome
-from lifecycle.controller.stop import grace_for, stop_budget
-from lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
-from lifecycle.identity import CREATE_TIME_TOLERANCE, who
-from lifecycle.journal import Journal
-from lifecycle.platforms import Platform
+from hermes_lifecycle.controller.discovery import GatewayProcess, find_strays
+from hermes_lifecycle.controller.escalate import KILL_CONFIRM, wait_tree_gone
+from hermes_lifecycle.controller.countdown import Silent
+from hermes_lifecycle.controller.outcome import StopOutcome
+from hermes_lifecycle.controller.stop import grace_for, stop_budget
+from hermes_lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
+from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.platforms import Platform
 
 
 def stop_strays(journal: Journal, platform: Platform, *, timeout: float | None = None,

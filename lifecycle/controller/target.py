@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
-from lifecycle.platforms import Platform
-from store import StreamState
+from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
+from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.store import StreamState
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import store
-from lifecycle.journal import Journal
-from lifecycle.machine import ALIVE_STATES, REST_STATES, TRANSITION_TRIGGERS
+from hermes_lifecycle import store
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import ALIVE_STATES, REST_STATES, TRANSITION_TRIGGERS
 
 POLL = 0.01
 LIVENESS_EVERY = 0.5
@@ -53,7 +53,7 @@ def _restart_pending(journal: Journal, run_id: str | None) -> bool:
 def wait_for_state(journal: Journal, target: str, timeout: float | None) -> WaitOutcome:
     """Block until the stream is in ``target`` (or passes through it), the timeout passes,
     or ``target`` can no longer come."""
-    from lifecycle.reconcile import reconcile
+    from hermes_lifecycle.reconcile import reconcile
 
     began = time.monotonic()
     until = None if timeout is None else began + timeout

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from lifecycle.platforms.base import InstanceLock, Platform
+from hermes_lifecycle.platforms.base import InstanceLock, Platform
 
 __all__ = [
     "CommandResult", "InstanceLock", "Platform", "RecordingRunner", "Runner", "SubprocessRunner",
@@ -23,15 +23,15 @@ __all__ = [
 def platform_named(name: str, **kwargs) -> Platform:
     """A platform by name (``linux``, ``macos``, ``windows``), whatever OS this is."""
     if name == "windows":
-        from lifecycle.platforms.windows import WindowsPlatform
+        from hermes_lifecycle.platforms.windows import WindowsPlatform
 
         return WindowsPlatform(**kwargs)
     if name == "macos":
-        from lifecycle.platforms.posix import MacPlatform
+        from hermes_lifecycle.platforms.posix import MacPlatform
 
         return MacPlatform(**kwargs)
     if name == "linux":
-        from lifecycle.platforms.posix import LinuxPlatform
+        from hermes_lifecycle.platforms.posix import LinuxPlatform
 
         return LinuxPlatform(**kwargs)
     raise ValueError(f"unknown platform {name!r}")
@@ -49,7 +49,7 @@ def current_platform(**kwargs) -> Platform:
 def __getattr__(name: str) -> Any:
     """The runner names load on first use (``subprocess`` is not needed to read /proc)."""
     if name in ("CommandResult", "RecordingRunner", "Runner", "SubprocessRunner"):
-        from lifecycle.platforms import runner
+        from hermes_lifecycle.platforms import runner
 
         return getattr(runner, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

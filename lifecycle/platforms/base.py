@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:  # subprocess and friends load only when a command or a spawn needs them
-    from lifecycle.platforms.runner import Runner
-    from lifecycle.platforms.spawner import SpawnedProcess, Spawner
+    from hermes_lifecycle.platforms.runner import Runner
+    from hermes_lifecycle.platforms.spawner import SpawnedProcess, Spawner
 
 
 class InstanceLock:
@@ -49,7 +49,7 @@ class Platform(ABC):
         """Runs external commands (service managers, taskkill); built on first use, because
         `status` and `stop` of a gateway with no service never run one."""
         if self._runner is None:
-            from lifecycle.platforms.runner import SubprocessRunner
+            from hermes_lifecycle.platforms.runner import SubprocessRunner
 
             self._runner = SubprocessRunner()
         return self._runner
@@ -57,7 +57,7 @@ class Platform(ABC):
     @property
     def spawner(self) -> "Spawner":
         if self._spawner is None:
-            from lifecycle.platforms.spawner import PopenSpawner
+            from hermes_lifecycle.platforms.spawner import PopenSpawner
 
             self._spawner = PopenSpawner()
         return self._spawner

@@ -9,14 +9,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from lifecycle.platforms.base import InstanceLock, Platform
+from hermes_lifecycle.platforms.base import InstanceLock, Platform
 
 if TYPE_CHECKING:  # the service-manager and spawn seams, imported lazily below
-    from lifecycle.platforms.spawner import SpawnedProcess
+    from hermes_lifecycle.platforms.spawner import SpawnedProcess
     from typing import Mapping
 
-    from lifecycle.home import Home
-    from lifecycle.services.base import ServiceManager
+    from hermes_lifecycle.home import Home
+    from hermes_lifecycle.services.base import ServiceManager
 
 
 class PosixPlatform(Platform):
@@ -42,12 +42,12 @@ class PosixPlatform(Platform):
         stdin from /dev/null, stdout and stderr appended to the sidecar log."""
         import subprocess
 
-        from lifecycle.platforms.spawner import open_log
+        from hermes_lifecycle.platforms.spawner import open_log
 
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open_log(log_path) as log:
             return self.spawner.spawn(
-                [sys.executable, "-m", "cli.main", *hermes_args],
+                [sys.executable, "-m", "hermes_lifecycle.cli.main", *hermes_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, env=env,
             )
@@ -155,7 +155,7 @@ class LinuxPlatform(PosixPlatform):
 
     def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
         """A systemd user unit (see lifecycle/services/systemd.py)."""
-        from lifecycle.services.systemd import SystemdUserManager
+        from hermes_lifecycle.services.systemd import SystemdUserManager
 
         return SystemdUserManager(home, self.runner, env)
 
@@ -174,6 +174,6 @@ class MacPlatform(PosixPlatform):
 
     def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
         """A launchd agent in the gui/<uid> domain (see lifecycle/services/launchd.py)."""
-        from lifecycle.services.launchd import LaunchdAgentManager
+        from hermes_lifecycle.services.launchd import LaunchdAgentManager
 
         return LaunchdAgentManager(home, self.runner, env)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Callable
 
-from lifecycle.platforms.base import InstanceLock, Platform
-from lifecycle.platforms.spawner import (
+from hermes_lifecycle.platforms.base import InstanceLock, Platform
+from hermes_lifecycle.platforms.spawner import (
     CREATE_BREAKAWAY_FROM_JOB, CREATE_NEW_PROCESS_GROUP, CREATE_NO_WINDOW, DETACHED_PROCESS,
     SpawnedProcess,
 )
@@ -23,8 +23,8 @@ from lifecycle.platforms.spawner import (
 if TYPE_CHECKING:  # the service-manager seam, imported lazily below
     from typing import Mapping
 
-    from lifecycle.home import Home
-    from lifecycle.services.base import ServiceManager
+    from hermes_lifecycle.home import Home
+    from hermes_lifecycle.services.base import ServiceManager
 
 #: DETACHED_PROCESS: no console; NEW_PROCESS_GROUP: the shell's Ctrl+C does not reach it;
 #: NO_WINDOW: nothing flashes; BREAKAWAY_FROM_JOB: closing the launching terminal's job
@@ -61,7 +61,7 @@ class WindowsPlatform(Platform):
 
     def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
         """A logon Scheduled Task, or the Startup-folder fallback (lifecycle/services/windows_task.py)."""
-        from lifecycle.services.windows_task import WindowsTaskManager
+        from hermes_lifecycle.services.windows_task import WindowsTaskManager
 
         return WindowsTaskManager(home, self.runner, env)
 
@@ -86,7 +86,7 @@ class WindowsPlatform(Platform):
         own stdout and stderr at the log."""
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         pythonw = str(Path(sys.executable).with_name("pythonw.exe"))
-        argv = [pythonw, "-m", "lifecycle.controller.sidecar", str(log_path), "--", *hermes_args]
+        argv = [pythonw, "-m", "hermes_lifecycle.controller.sidecar", str(log_path), "--", *hermes_args]
         return self.spawner.spawn(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             creationflags=DETACHED_FLAGS, env=env,

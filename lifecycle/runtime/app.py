@@ -21,10 +21,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
-from lifecycle.errors import ConfigError
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.runtime.sessions import SessionStore
+from hermes_lifecycle.errors import ConfigError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.runtime.sessions import SessionStore
 
 
 @dataclass(frozen=True)

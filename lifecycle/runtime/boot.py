@@ -18,14 +18,14 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from lifecycle.errors import GatewayAlreadyRunning, GatewayError
-from lifecycle.home import Home
-from lifecycle.identity import ProcessIdentity, is_alive, who
-from lifecycle.journal import Journal
-from lifecycle.machine import ALIVE_STATES
-from lifecycle.platforms import InstanceLock, Platform
-from lifecycle.stop_request import RESTART_ID_ENV, request_stop
-from store import Event
+from hermes_lifecycle.errors import GatewayAlreadyRunning, GatewayError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.identity import ProcessIdentity, is_alive, who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.platforms import InstanceLock, Platform
+from hermes_lifecycle.stop_request import RESTART_ID_ENV, request_stop
+from hermes_lifecycle.store import Event
 
 #: Beyond the old run's drain timeout, how long ``--replace`` waits for its lock.
 REPLACE_MARGIN = 5.0

@@ -10,23 +10,23 @@ import asyncio
 import sys
 from dataclasses import dataclass
 
-from lifecycle.config import GatewayConfig, drain_timeout, load_config
-from lifecycle.errors import ConfigError, GatewayError, HermesError, IllegalTransition
-from lifecycle.home import Home
-from lifecycle.identity import ProcessIdentity, own_identity, who
-from lifecycle.journal import Journal
-from lifecycle.platforms import Platform, current_platform
-from lifecycle.reconcile import reconcile
-from lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
-from lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
-from lifecycle.runtime.sessions import SessionStore
-from lifecycle.runtime.shutdown import (EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds,
+from hermes_lifecycle.config import GatewayConfig, drain_timeout, load_config
+from hermes_lifecycle.errors import ConfigError, GatewayError, HermesError, IllegalTransition
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.identity import ProcessIdentity, own_identity, who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.platforms import Platform, current_platform
+from hermes_lifecycle.reconcile import reconcile
+from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
+from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
+from hermes_lifecycle.runtime.sessions import SessionStore
+from hermes_lifecycle.runtime.shutdown import (EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds,
                                          force_exit_after)
-from lifecycle.runtime.signals import SignalRoute
-from lifecycle.runtime.watcher import StopRequestWatcher
-from lifecycle.stop_request import StopRequest
+from hermes_lifecycle.runtime.signals import SignalRoute
+from hermes_lifecycle.runtime.watcher import StopRequestWatcher
+from hermes_lifecycle.stop_request import StopRequest
 
-DEFAULT_APP = "lifecycle.runtime.reference:create"
+DEFAULT_APP = "hermes_lifecycle.runtime.reference:create"
 #: How long a console close/logoff handler blocks (Windows ends the process after ~5 s).
 CONSOLE_WAIT = 4.5
 

@@ -19,7 +19,7 @@ import asyncio
 import json
 from typing import Any
 
-from lifecycle.runtime.app import GatewayApp, RuntimeContext
+from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext
 
 MAX_LINE = 64 * 1024
 MAX_WORK_MS = 3_600_000

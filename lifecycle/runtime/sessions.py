@@ -18,8 +18,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from lifecycle.journal import Journal
-from store import utc_now, write_transaction
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.store import utc_now, write_transaction
 
 #: Drains in a row with no completed turn in between after which a session is parked.
 PARK_AFTER_INTERRUPTIONS = 3

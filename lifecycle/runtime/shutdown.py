@@ -7,7 +7,7 @@ waiting, the bounded wait (``drain_timeout`` naming what was abandoned), ``drain
 
 Exit codes tell a service manager what to do: 0 planned stop (stay down), 75 planned
 restart (come back), 1 unplanned signal or console close (come back), 78 fatal
-configuration (stay down; raised as :class:`lifecycle.errors.ConfigError` at boot).
+configuration (stay down; raised as :class:`hermes_lifecycle.errors.ConfigError` at boot).
 A signal that arrives for a gateway that was also sent a stop request (the controller
 writes the request, then signals) is planned: the request's intent decides.
 """
@@ -24,13 +24,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from lifecycle.errors import HermesError, IllegalTransition
-from lifecycle.home import Home
-from lifecycle.identity import ProcessIdentity, who
-from lifecycle.journal import Journal
-from lifecycle.runtime.app import GatewayApp
-from lifecycle.runtime.sessions import SessionStore
-from lifecycle.stop_request import MINE, StopRequest, judge
+from hermes_lifecycle.errors import HermesError, IllegalTransition
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.identity import ProcessIdentity, who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.runtime.app import GatewayApp
+from hermes_lifecycle.runtime.sessions import SessionStore
+from hermes_lifecycle.stop_request import MINE, StopRequest, judge
 
 EXIT_UNPLANNED, EXIT_CONFIG = 1, 78  # a request's own codes (0, 75) live in lifecycle.stop_request
 #: How long a drained process may take to end by itself before exit is forced.

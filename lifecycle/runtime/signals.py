@@ -19,7 +19,7 @@ import asyncio
 import signal
 from typing import Any, Callable
 
-from lifecycle.platforms import Platform
+from hermes_lifecycle.platforms import Platform
 
 
 class SignalRoute:

@@ -18,12 +18,12 @@ import sqlite3
 import threading
 from typing import Callable
 
-import store
-from lifecycle.errors import HermesError, IllegalTransition
-from lifecycle.home import Home
-from lifecycle.identity import ProcessIdentity, who
-from lifecycle.journal import Journal
-from lifecycle.stop_request import MINE, REFUSE, StopRequest, judge
+from hermes_lifecycle import store
+from hermes_lifecycle.errors import HermesError, IllegalTransition
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.identity import ProcessIdentity, who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.stop_request import MINE, REFUSE, StopRequest, judge
 
 POLL_INTERVAL = 0.02  # measured: median reaction 18 ms, idle 0.6 % of a core (at 5 ms: 7 ms, 1.1 %)
 ERROR_BACKOFF = 0.2

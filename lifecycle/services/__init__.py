@@ -18,7 +18,7 @@ __all__ = ["InstallOutcome", "InstallPlan", "Removal", "ServiceManager", "Servic
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from lifecycle.services import base
+        from hermes_lifecycle.services import base
 
         return getattr(base, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
-from lifecycle.errors import ServiceError
-from lifecycle.home import Home
-from lifecycle.identity import who
-from lifecycle.journal import Journal
-from lifecycle.platforms import Platform, current_platform
-from lifecycle.services.base import InstallOutcome, InstallPlan, Removal, ServiceManager
-from lifecycle.services.installed import plan_path
+from hermes_lifecycle.errors import ServiceError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.identity import who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.platforms import Platform, current_platform
+from hermes_lifecycle.services.base import InstallOutcome, InstallPlan, Removal, ServiceManager
+from hermes_lifecycle.services.installed import plan_path
 
 ROLE = "service-manager"
 

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from lifecycle.errors import HermesError, ServiceError, ServiceLocationError, UsageError
-from lifecycle.home import Home, validate_profile
-from lifecycle.platforms.runner import CommandResult, Runner
+from hermes_lifecycle.errors import HermesError, ServiceError, ServiceLocationError, UsageError
+from hermes_lifecycle.home import Home, validate_profile
+from hermes_lifecycle.platforms.runner import CommandResult, Runner
 
 #: Seconds a service manager waits beyond the drain timeout before it kills: the
 #: gateway needs a moment after the drain to append ``drained`` and exit.
@@ -29,7 +29,7 @@ PLAN_VERSION = 1
 
 def gateway_arguments(home: str, profile: str) -> tuple[str, ...]:
     """What follows the interpreter: this project's CLI running the gateway of one profile."""
-    return ("-m", "cli.main", "gateway", "--home", home, "--profile", profile, "run")
+    return ("-m", "hermes_lifecycle.cli.main", "gateway", "--home", home, "--profile", profile, "run")
 
 
 def stop_timeout_seconds(drain_timeout: float) -> int:
@@ -216,7 +216,7 @@ class ServiceManager(ABC):
         """Limits for a command that waits silently while the gateway drains (``systemctl
         stop``, ``launchctl bootout``): both cutoffs beyond the manager's stop timeout, so a
         drain is never mistaken for a hung command."""
-        from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
+        from hermes_lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
 
         try:
             drain = drain_timeout(self.home)

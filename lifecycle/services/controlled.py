@@ -16,24 +16,24 @@ import os
 import time
 from typing import Sequence
 
-from lifecycle.controller.countdown import Countdown, Silent
-from lifecycle.controller.outcome import StopOutcome
-from lifecycle.controller.restart import (
+from hermes_lifecycle.controller.countdown import Countdown, Silent
+from hermes_lifecycle.controller.outcome import StopOutcome
+from hermes_lifecycle.controller.restart import (
     DETACHED_ENV, RestartOutcome, inside_gateway_tree, new_restart_id, restart_gateway,
 )
-from lifecycle.controller.start import StartOutcome
-from lifecycle.controller.stop import stop_gateway
-from lifecycle.controller.tree import caller_ancestry
-from lifecycle.controller.wait import LIVENESS_EVERY, POLL
-from lifecycle.errors import ServiceError, UsageError
-from lifecycle.identity import who
-from lifecycle.journal import Journal
-from lifecycle.machine import ALIVE_STATES
-from lifecycle.platforms import Platform
-from lifecycle.reconcile import reconcile
-from lifecycle.services.base import ServiceManager
-from lifecycle.services.installed import installed_service
-from store import ChangeWatch
+from hermes_lifecycle.controller.start import StartOutcome
+from hermes_lifecycle.controller.stop import stop_gateway
+from hermes_lifecycle.controller.tree import caller_ancestry
+from hermes_lifecycle.controller.wait import LIVENESS_EVERY, POLL
+from hermes_lifecycle.errors import ServiceError, UsageError
+from hermes_lifecycle.identity import who
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.reconcile import reconcile
+from hermes_lifecycle.services.base import ServiceManager
+from hermes_lifecycle.services.installed import installed_service
+from hermes_lifecycle.store import ChangeWatch
 
 __all__ = ["installed_service", "restart_through_service", "start_through_service", "stop_through_service"]
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lifecycle.home import Home
+from hermes_lifecycle.home import Home
 
 if TYPE_CHECKING:
-    from lifecycle.platforms import Platform
-    from lifecycle.services.base import ServiceManager
+    from hermes_lifecycle.platforms import Platform
+    from hermes_lifecycle.services.base import ServiceManager
 
 
 #: The service manager each platform's seam picks (``Platform.service_manager``).
@@ -44,7 +44,7 @@ def installed_service(home: Home, platform: "Platform", *, strict: bool = True) 
     ``strict=False`` (``stop``: the controller's drain works without the manager) it is None."""
     if not plan_path(home).is_file():
         return None  # `install` never ran here: nothing of ours can be installed
-    from lifecycle.errors import ServiceError, ServiceLocationError
+    from hermes_lifecycle.errors import ServiceError, ServiceLocationError
 
     manager = platform.service_manager(home)
     try:
@@ -61,7 +61,7 @@ def never_installed(home: Home, platform: "Platform") -> dict[str, Any] | None:
     """The ``service`` object of ``status`` where ``install`` never ran for this home and
     profile (the common case: no manager is imported or asked), else None: ask the manager.
 
-    Its keys are those of :class:`lifecycle.services.base.ServiceStatus`."""
+    Its keys are those of :class:`hermes_lifecycle.services.base.ServiceStatus`."""
     manager = MANAGER_OF_PLATFORM.get(platform.name)
     if manager is None or plan_path(home).is_file():
         return None

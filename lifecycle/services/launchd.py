@@ -19,14 +19,14 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
-from lifecycle.errors import ServiceError
-from lifecycle.home import Home
-from lifecycle.platforms.runner import Runner
-from lifecycle.services.base import (
+from hermes_lifecycle.errors import ServiceError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.platforms.runner import Runner
+from hermes_lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
     write_atomically,
 )
-from lifecycle.services.installed import INSTALL_HINTS
+from hermes_lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "launchd-agent"
 LABEL_PREFIX = "org.hermes.gateway."

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from lifecycle.errors import QuotingError
+from hermes_lifecycle.errors import QuotingError
 
 _NEEDS_QUOTES = frozenset(' \t\n\v"')
 _CMD_OPERATORS = frozenset("^&|<>()")

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
-from lifecycle.errors import HermesError
-from lifecycle.home import Home
-from lifecycle.platforms import Platform, current_platform
-from lifecycle.services.installed import never_installed
+from hermes_lifecycle.errors import HermesError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.platforms import Platform, current_platform
+from hermes_lifecycle.services.installed import never_installed
 
 if TYPE_CHECKING:  # the managers' machinery loads only where a service was installed
-    from lifecycle.services.base import ServiceStatus
+    from hermes_lifecycle.services.base import ServiceStatus
 
 
 def service_status(home: Home, platform: Platform | None = None,
                    env: Mapping[str, str] | None = None) -> "ServiceStatus":
     """Ask this platform's service manager about ``home``; problems become warnings, not errors,
     because ``status`` must always answer."""
-    from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
-    from lifecycle.services.base import ServiceStatus
+    from hermes_lifecycle.config import DEFAULT_DRAIN_TIMEOUT, drain_timeout
+    from hermes_lifecycle.services.base import ServiceStatus
 
     warnings = []
     try:

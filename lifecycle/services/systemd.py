@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lifecycle.errors import QuotingError
-from lifecycle.platforms.runner import CommandResult
-from lifecycle.services.base import (
+from hermes_lifecycle.errors import QuotingError
+from hermes_lifecycle.platforms.runner import CommandResult
+from hermes_lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
     write_atomically,
 )
-from lifecycle.services.installed import INSTALL_HINTS
+from hermes_lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "systemd-user-unit"
 _ACTIVE = frozenset({"active", "activating", "deactivating", "reloading"})

@@ -16,15 +16,15 @@ import json
 import re
 from pathlib import Path, PureWindowsPath
 
-from lifecycle.errors import ServiceError
-from lifecycle.platforms.runner import CommandResult
-from lifecycle.services.base import (
+from hermes_lifecycle.errors import ServiceError
+from hermes_lifecycle.platforms.runner import CommandResult
+from hermes_lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
     write_atomically,
 )
-from lifecycle.services.installed import INSTALL_HINTS
-from lifecycle.services.quoting import cmd_line, task_arguments, task_program
-from lifecycle.services.task_xml import MARKER, description_owner, task_facts, task_xml
+from hermes_lifecycle.services.installed import INSTALL_HINTS
+from hermes_lifecycle.services.quoting import cmd_line, task_arguments, task_program
+from hermes_lifecycle.services.task_xml import MARKER, description_owner, task_facts, task_xml
 
 TASK_TRACK = "scheduled-task"
 STARTUP_TRACK = "startup-folder"

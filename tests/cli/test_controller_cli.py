@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from lifecycle.controller.countdown import Countdown
+from hermes_lifecycle.controller.countdown import Countdown
 from tests.conftest import ROOT, hermes_argv, hermes_env, run_hermes, start_detached
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.machine import STATE_NAMES, TRANSITIONS
+from hermes_lifecycle.machine import STATE_NAMES, TRANSITIONS
 from tests.conftest import run_hermes
 
 EDGES = [(source, row["dest"], row["trigger"]) for row in TRANSITIONS for source in row["source"]]

@@ -8,16 +8,16 @@ import subprocess
 import sys
 import threading
 
-from lifecycle.home import Home
-from lifecycle.journal import Journal
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
 from tests.conftest import ROOT, hermes_env
 
 DEADLINE = 30
 
 WRITER = """
 import sys
-from lifecycle.home import Home
-from lifecycle.journal import Journal
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
 with Journal(Home.resolve(sys.argv[1])) as journal:
     for n in range(int(sys.argv[2])):
         journal.fire("exited", actor="writer", data={"n": n})
@@ -34,7 +34,7 @@ def test_follow_sees_events_written_by_another_process(home_dir):
     with Journal(Home.resolve(home_dir)) as journal:
         journal.fire("service_installed", actor="test")
     follower = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "events", "--follow", "--json"],
+        [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "events", "--follow", "--json"],
         cwd=ROOT, env=hermes_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = _lines(follower)
@@ -58,7 +58,7 @@ def test_follow_starts_after_since_and_ends_quietly_when_the_reader_leaves(home_
         for n in range(3):
             journal.fire("exited", actor="test", data={"n": n})
     follower = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "events", "--follow", "--json",
+        [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "events", "--follow", "--json",
          "--since", "2"],
         cwd=ROOT, env=hermes_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from store import verify_projection
+from hermes_lifecycle.store import verify_projection
 from tests.conftest import run_hermes
 from tests.journal_runs import boot, crash, drain, planned_stop, request
 
@@ -124,7 +124,7 @@ def test_timeline_of_a_vanished_gateway_draws_the_crash(journal, home_dir):
 
 
 def test_timeline_wraps_a_long_verdict_inside_the_picture_and_keeps_it_whole_on_hover(journal, home_dir, tmp_path):
-    from lifecycle.timeline_svg import VERDICT_CHARS
+    from hermes_lifecycle.history.timeline_svg import VERDICT_CHARS
 
     error = "cannot bind: " + "a very long configuration complaint " * 8
     boot(journal, "r1", ready=False)

@@ -80,7 +80,7 @@ def test_a_home_that_is_a_file_says_so(tmp_path: Path):
 def test_an_os_error_blames_the_home_only_when_a_file_or_the_disk_is_the_cause():
     import errno
 
-    from cli.main import _os_error_line
+    from hermes_lifecycle.cli.main import _os_error_line
 
     full = _os_error_line(OSError(errno.ENOSPC, "No space left on device"))
     assert full.startswith("No space left on device; the Hermes home must be")

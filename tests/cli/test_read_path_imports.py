@@ -23,7 +23,7 @@ HEAVY = ("transitions", "sqlite_utils", "psutil")
 #: Runs the real CLI in-process, then writes every module it imported to a file.
 DRIVER = """
 import json, sys
-from cli.main import hermes
+from hermes_lifecycle.cli.main import hermes
 try:
     hermes(sys.argv[2:], prog_name="hermes")
 except SystemExit as end:
@@ -54,7 +54,7 @@ def test_read_commands_on_a_stopped_gateway_import_no_heavy_module(journal, home
     _record_a_finished_run(journal)
     report = _imported_by(home_dir, tmp_path / "modules.json", *args)
     assert report["code"] == 0
-    assert "store" in report["modules"], "the driver did not run the command"
+    assert "hermes_lifecycle.store" in report["modules"], "the driver did not run the command"
     assert [m for m in HEAVY if m in report["modules"]] == []
 
 
@@ -67,9 +67,9 @@ def test_status_of_a_running_gateway_imports_no_heavy_module(journal, home_dir, 
     record_as_run(journal, running.pid)
     report = _imported_by(home_dir, tmp_path / "modules.json", *args)
     assert report["code"] == 0
-    assert "lifecycle.reconcile" in report["modules"], "the driver did not check the process"
+    assert "hermes_lifecycle.reconcile" in report["modules"], "the driver did not check the process"
     assert [m for m in HEAVY if m in report["modules"]] == []
-    assert "lifecycle.services.base" not in report["modules"]  # no service installed: no manager asked
+    assert "hermes_lifecycle.services.base" not in report["modules"]  # no service installed: no manager asked
     assert state(home_dir).state == "running"  # it was found alive, not recorded lost
 
 
@@ -83,8 +83,8 @@ def test_a_polite_stop_imports_neither_psutil_nor_the_service_call_out(journal, 
     assert report["code"] == 0
     assert running.wait(30) is not None
     assert [m for m in HEAVY if m in report["modules"] and m != "transitions"] == []  # transitions judges the write
-    assert "lifecycle.services.controlled" not in report["modules"]
-    assert "lifecycle.services.systemd" not in report["modules"]
+    assert "hermes_lifecycle.services.controlled" not in report["modules"]
+    assert "hermes_lifecycle.services.systemd" not in report["modules"]
 
 
 def test_the_driver_does_see_psutil_when_stop_must_force_a_process(journal, home_dir, tmp_path, reaper):

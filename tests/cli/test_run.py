@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from lifecycle.identity import ProcessIdentity
-from lifecycle.journal import Journal
-from lifecycle.stop_request import request_stop
+from hermes_lifecycle.identity import ProcessIdentity
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.stop_request import request_stop
 from tests.conftest import run_hermes
 from tests.gateways import Client
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import hermes
-from lifecycle.home import Home
-from lifecycle import platforms
-from lifecycle.platforms import platform_named
-from lifecycle.platforms.runner import CommandResult
-from lifecycle.services import actions
-from lifecycle.services.base import InstallPlan
+from hermes_lifecycle.cli.main import hermes
+from hermes_lifecycle.home import Home
+from hermes_lifecycle import platforms
+from hermes_lifecycle.platforms import platform_named
+from hermes_lifecycle.platforms.runner import CommandResult
+from hermes_lifecycle.services import actions
+from hermes_lifecycle.services.base import InstallPlan
 from tests.cli.fake_systemd import calls, gateway_pid, install_fake_systemd
 from tests.conftest import hermes_env, run_hermes, start_detached
 from tests.gateways import events, state, wait_for
@@ -81,7 +81,7 @@ def test_install_starts_through_systemd_and_stop_drains_before_the_managers_stop
 
 def test_a_cli_py_in_the_users_home_does_not_replace_the_gateway_the_unit_runs(home_dir, systemd_env):
     """systemd starts user units in the user's home, first on `python -m`'s sys.path."""
-    (Path(systemd_env["HOME"]) / "cli.py").write_text("raise SystemExit('the wrong cli module')\n")
+    (Path(systemd_env["HOME"]) / "hermes_lifecycle.cli.py").write_text("raise SystemExit('the wrong cli module')\n")
     done = hermes_with(systemd_env, home_dir, "install", "--timeout", "30")
     assert done.returncode == 0, done.stdout + done.stderr
     assert state(home_dir).state == "running"
@@ -186,7 +186,7 @@ def test_a_plan_carries_its_home_and_profile_across_a_handoff_without_flags(home
     back to the default home and profile (the profile once got lost exactly there)."""
     home = Home.resolve(home_dir, "night-shift")
     path = InstallPlan.for_home(home, drain_timeout=30.0, start_now=False).save(tmp_path / "handoff.plan.json")
-    argv = [sys.executable, "-m", "cli.main", "gateway", "install", "--plan", str(path), "--json"]
+    argv = [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "install", "--plan", str(path), "--json"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=hermes_env(**systemd_env))
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)

@@ -78,10 +78,10 @@ def test_since_limits_history_to_recent_transitions(journal, home_dir):
 
 
 def test_every_status_query_uses_an_index(journal, home_dir):
-    import store
+    from hermes_lifecycle import store
     from click.testing import CliRunner
 
-    from cli.main import hermes
+    from hermes_lifecycle.cli.main import hermes
 
     planned_stop(journal, "r1", sessions=["s1"])
     crash(journal, "r2")
@@ -110,7 +110,7 @@ def test_history_is_coloured_on_a_terminal(journal, home_dir):
     crash(journal, "r1")
     leader, follower = pty.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "status",
+        proc = subprocess.run([sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "status",
                                "--history"], stdout=follower, stderr=subprocess.PIPE, cwd=ROOT, env=hermes_env(),
                               timeout=60)
         assert proc.returncode == 0, proc.stderr

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.config import DEFAULT_DRAIN_TIMEOUT, GatewayConfig, drain_timeout, load_config
-from lifecycle.errors import ConfigError
+from hermes_lifecycle.config import DEFAULT_DRAIN_TIMEOUT, GatewayConfig, drain_timeout, load_config
+from hermes_lifecycle.errors import ConfigError
 
 
 def _write(home, text: str) -> None:

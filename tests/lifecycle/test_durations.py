@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lifecycle.durations import human, parse_duration, parse_since
-from lifecycle.errors import UsageError
+from hermes_lifecycle.durations import human, parse_duration, parse_since
+from hermes_lifecycle.errors import UsageError
 
 
 @pytest.mark.parametrize("seconds, text", [

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from lifecycle.forensics import RunNotFound, build_story
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.verdict import ENDING_KINDS
+from hermes_lifecycle.history.forensics import RunNotFound, build_story
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.history.verdict import ENDING_KINDS
 from tests.journal_runs import boot, crash, drain, planned_stop, request, write_history
 from tests.strategies import run_histories
 

@@ -13,7 +13,7 @@ from tests.conftest import ROOT, hermes_env
 
 
 def _hermes(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli.main", "gateway", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", *args], capture_output=True,
                           text=True, timeout=60, env=env, cwd=ROOT)
 
 
@@ -90,7 +90,7 @@ def test_a_home_that_cannot_be_created_is_one_line_and_exit_1(tmp_path: Path):
 
 
 def test_an_open_home_is_tightened_to_owner_only(tmp_path: Path):
-    from lifecycle.home import Home
+    from hermes_lifecycle.home import Home
 
     root = tmp_path / "home"
     root.mkdir(mode=0o755)
@@ -100,7 +100,7 @@ def test_an_open_home_is_tightened_to_owner_only(tmp_path: Path):
 
 
 def test_a_home_its_owner_made_read_only_is_never_made_writable(tmp_path: Path):
-    from lifecycle.home import Home
+    from hermes_lifecycle.home import Home
 
     root = tmp_path / "home"
     root.mkdir()
@@ -121,8 +121,8 @@ def test_an_empty_home_flag_is_refused_not_taken_as_the_default_home(places, emp
 
 
 def test_a_file_in_the_way_of_a_home_folder_is_named_as_such(tmp_path: Path):
-    from lifecycle.errors import HermesError
-    from lifecycle.home import Home
+    from hermes_lifecycle.errors import HermesError
+    from hermes_lifecycle.home import Home
 
     home = Home.resolve(tmp_path / "home")
     home.ensure_private_dir()

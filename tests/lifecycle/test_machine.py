@@ -1,7 +1,7 @@
 import pytest
 
-from lifecycle.errors import IllegalTransition
-from lifecycle.machine import ALIVE_STATES, SIDE_STEPS, STATE_NAMES, TRANSITIONS, decide
+from hermes_lifecycle.errors import IllegalTransition
+from hermes_lifecycle.machine import ALIVE_STATES, SIDE_STEPS, STATE_NAMES, TRANSITIONS, decide
 
 
 @pytest.mark.parametrize("row", TRANSITIONS, ids=lambda r: r["trigger"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from lifecycle.patterns import CRASH_LOOP_ENDS, counts, warnings
+from hermes_lifecycle.history.patterns import CRASH_LOOP_ENDS, counts, warnings
 from tests.journal_runs import boot, crash, drain, planned_stop, request
 
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.prune import plan_keep_runs, plan_older_than, prune
-from store import read_events, verify_projection
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.history.prune import plan_keep_runs, plan_older_than, prune
+from hermes_lifecycle.store import read_events, verify_projection
 from tests.journal_runs import boot, crash, planned_stop, write_history
 from tests.strategies import run_histories, runs_to_keep
 
@@ -80,7 +80,7 @@ def test_nothing_but_prune_may_delete_events(journal):
 
 
 def test_a_stale_plan_removes_nothing(journal):
-    from lifecycle.prune import PruneConflict
+    from hermes_lifecycle.history.prune import PruneConflict
 
     five_runs_and_a_live_one(journal)
     stale = plan_keep_runs(journal.conn, "default", 3)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import psutil
 
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.reconcile import reconcile
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.reconcile import reconcile
 from tests.conftest import run_hermes
 from tests.processes import TIMEOUT, race
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lifecycle.errors import IllegalTransition, InvalidStopRequest
-from lifecycle.identity import ProcessIdentity
-from lifecycle.stop_request import MINE, OTHER, REFUSE, StopRequest, judge, request_stop
+from hermes_lifecycle.errors import IllegalTransition, InvalidStopRequest
+from hermes_lifecycle.identity import ProcessIdentity
+from hermes_lifecycle.stop_request import MINE, OTHER, REFUSE, StopRequest, judge, request_stop
 
 ME = ProcessIdentity(4242, time.time() - 60)
 

@@ -2,8 +2,8 @@ import sqlite3
 
 import pytest
 
-from lifecycle.errors import IllegalTransition, StoreError
-from store import read_events, verify_projection
+from hermes_lifecycle.errors import IllegalTransition, StoreError
+from hermes_lifecycle.store import read_events, verify_projection
 
 
 def test_illegal_trigger_writes_nothing(journal):

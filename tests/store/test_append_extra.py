@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle.errors import IllegalTransition
+from hermes_lifecycle.errors import IllegalTransition
 
 
 def _make_table(journal) -> None:

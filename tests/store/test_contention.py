@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from lifecycle.errors import IllegalTransition
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from store import read_events, verify_projection
+from hermes_lifecycle.errors import IllegalTransition
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.store import read_events, verify_projection
 from tests.processes import TIMEOUT, race
 
 WRITERS = 5

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.errors import CorruptStore, SchemaTooNew
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from store import latest_version, open_store, schema_version
-from store.connection import unusable
+from hermes_lifecycle.errors import CorruptStore, SchemaTooNew
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.store import latest_version, open_store, schema_version
+from hermes_lifecycle.store.connection import unusable
 from tests.conftest import run_hermes
 from tests.processes import TIMEOUT, race
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import given
 
-from store.events import parse_at, utc_now
+from hermes_lifecycle.store.events import parse_at, utc_now
 from tests.strategies import utc_moments
 
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

@@ -6,11 +6,11 @@ import tempfile
 
 from hypothesis import HealthCheck, given, settings
 
-from lifecycle.errors import IllegalTransition
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.machine import STATE_NAMES, TRIGGERS, decide
-from store import read_events, verify_projection
+from hermes_lifecycle.errors import IllegalTransition
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.machine import STATE_NAMES, TRIGGERS, decide
+from hermes_lifecycle.store import read_events, verify_projection
 from tests.strategies import trigger_sequences
 
 

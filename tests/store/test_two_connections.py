@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 
-from lifecycle.journal import Journal
+from hermes_lifecycle.journal import Journal
 from tests.conftest import ROOT, hermes_env
 
 READ_STATE = ("import sys; from lifecycle.home import Home; from lifecycle.journal import Journal; "

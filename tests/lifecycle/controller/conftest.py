@@ -8,8 +8,8 @@ import sys
 
 import psutil
 
-from lifecycle.identity import who
-from lifecycle.journal import Journal
+from hermes_lifecycle.identity import who
+from hermes_lifecycle.journal import Journal
 from tests.conftest import ROOT, hermes_env
 
 #: A process that ignores SIGTERM: only force ends it.

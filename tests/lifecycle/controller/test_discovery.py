@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from lifecycle.controller.discovery import find_gateway_processes, gateway_scope
-from lifecycle.home import Home
+from hermes_lifecycle.controller.discovery import find_gateway_processes, gateway_scope
+from hermes_lifecycle.home import Home
 from tests.conftest import run_hermes, start_detached
 from tests.gateways import events
 from tests.lifecycle.controller.conftest import PLAIN, spawn_plain
@@ -13,7 +13,7 @@ from tests.lifecycle.controller.conftest import PLAIN, spawn_plain
 
 def _fake_gateway(home_dir, profile: str):
     """A process whose command line is a gateway's (``python -c CODE cli.main gateway ... run``)."""
-    return spawn_plain(PLAIN, "cli.main", "gateway", "--home", str(home_dir), "--profile", profile, "run")
+    return spawn_plain(PLAIN, "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "--profile", profile, "run")
 
 
 def test_status_lists_strays_of_this_profile_and_never_other_profiles(home_dir, reaper):
@@ -51,9 +51,9 @@ def test_plain_stop_leaves_strays_alone(home_dir, reaper):
 
 
 def test_gateway_scope_reads_home_and_profile_from_the_command_line(tmp_path):
-    line = ["/usr/bin/python3", "-m", "cli.main", "gateway", "--home", str(tmp_path), "--profile", "p1", "run"]
+    line = ["/usr/bin/python3", "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(tmp_path), "--profile", "p1", "run"]
     assert gateway_scope(line) == (tmp_path, "p1")
-    assert gateway_scope(["/usr/bin/python3", "-m", "cli.main", "gateway", "--home", str(tmp_path), "stop"]) is None
+    assert gateway_scope(["/usr/bin/python3", "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(tmp_path), "stop"]) is None
     assert gateway_scope(["vim", "gateway", "run"]) is None
     env_scope = gateway_scope(["/venv/bin/hermes", "gateway", "run"], {"HERMES_HOME": str(tmp_path)})
     assert env_scope == (tmp_path, "default")
@@ -72,7 +72,7 @@ def test_a_relative_home_is_read_from_the_gateways_own_directory_not_ours(tmp_pa
     (elsewhere / "data").mkdir(parents=True)
     monkeypatch.chdir(ours)
     env = {**hermes_env(), "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-c", PLAIN, "cli.main", "gateway", "--home", "data", "run"]
+    argv = [sys.executable, "-c", PLAIN, "hermes_lifecycle.cli.main", "gateway", "--home", "data", "run"]
     strangers = subprocess.Popen(argv, cwd=elsewhere, env=env, stdout=subprocess.PIPE, text=True)
     mine = subprocess.Popen(argv, cwd=ours, env=env, stdout=subprocess.PIPE, text=True)
     reaper.extend([strangers, mine])
@@ -87,9 +87,9 @@ def test_stop_all_never_signals_a_stray_whose_command_line_changed_since_discove
     gateway command line discovery saw."""
     import psutil
 
-    from lifecycle.controller.discovery import GatewayProcess
-    from lifecycle.controller.strays import _stop_one
-    from lifecycle.platforms import platform_named
+    from hermes_lifecycle.controller.discovery import GatewayProcess
+    from hermes_lifecycle.controller.strays import _stop_one
+    from hermes_lifecycle.platforms import platform_named
 
     stranger = spawn_plain(PLAIN)
     reaper.append(stranger)
@@ -104,7 +104,7 @@ def test_stop_all_force_skips_the_strays_drain_wait_too(home_dir, reaper):
     from tests.lifecycle.controller.conftest import STUBBORN
 
     home_dir.mkdir(parents=True)
-    stray = spawn_plain(STUBBORN, "cli.main", "gateway", "--home", str(home_dir), "--profile", "default", "run")
+    stray = spawn_plain(STUBBORN, "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "--profile", "default", "run")
     reaper.append(stray)
     done = run_hermes(home_dir, "stop", "--all", "--force", "--timeout", "3", "--json")
     assert done.returncode == 3, done.stderr
@@ -117,9 +117,9 @@ def test_stop_all_force_skips_the_strays_drain_wait_too(home_dir, reaper):
 def test_a_profile_or_home_named_run_is_not_taken_for_the_subcommand(tmp_path):
     """`--profile run` is profile "run": read as the subcommand, that gateway passed for the
     default profile's, and `stop --all` there would have taken it."""
-    from lifecycle.controller.target import run_args_of
+    from hermes_lifecycle.controller.target import run_args_of
 
-    line = ["/usr/bin/python3", "-m", "cli.main", "gateway", "--home", str(tmp_path), "--profile", "run", "run",
+    line = ["/usr/bin/python3", "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(tmp_path), "--profile", "run", "run",
             "--port", "1"]
     assert gateway_scope(line) == (tmp_path, "run")
     assert run_args_of(line) == ["--port", "1"]

@@ -8,10 +8,10 @@ import sys
 
 import psutil
 
-from lifecycle.controller.countdown import Silent
-from lifecycle.controller.stop import stop_gateway
-from lifecycle.controller.tree import collect_tree
-from lifecycle.platforms import RecordingRunner, platform_named
+from hermes_lifecycle.controller.countdown import Silent
+from hermes_lifecycle.controller.stop import stop_gateway
+from hermes_lifecycle.controller.tree import collect_tree
+from hermes_lifecycle.platforms import RecordingRunner, platform_named
 from tests.conftest import ROOT, hermes_env, run_hermes
 from tests.gateways import events, state
 from tests.lifecycle.controller.conftest import PLAIN, STUBBORN, record_as_run, spawn_plain
@@ -62,7 +62,7 @@ def test_two_stops_of_a_stubborn_process_run_one_stop_sequence(home_dir, journal
     stubborn = spawn_plain(STUBBORN)
     reaper.append(stubborn)
     run_id = record_as_run(journal, stubborn.pid)
-    argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "stop", "--timeout", "2"]
+    argv = [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "stop", "--timeout", "2"]
     stops = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                               env=hermes_env()) for _ in range(2)]
     codes = sorted(p.wait(60) for p in stops)
@@ -94,8 +94,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_the_default_budget_is_the_runs_own_drain_timeout_not_todays_config(home, journal, reaper):
-    from lifecycle.controller.stop import GRACE, MARGIN, _run_drain_timeout, stop_budget
-    from lifecycle.controller.target import Target
+    from hermes_lifecycle.controller.stop import GRACE, MARGIN, _run_drain_timeout, stop_budget
+    from hermes_lifecycle.controller.target import Target
 
     plain = spawn_plain(PLAIN)
     reaper.append(plain)
@@ -120,9 +120,9 @@ def test_a_joined_stop_waits_for_a_slow_living_leader_to_record_the_kill(journal
     import threading
     import time
 
-    from lifecycle.controller import stop as stop_module
-    from lifecycle.identity import ProcessIdentity, who
-    from lifecycle.journal import Journal
+    from hermes_lifecycle.controller import stop as stop_module
+    from hermes_lifecycle.identity import ProcessIdentity, who
+    from hermes_lifecycle.journal import Journal
 
     gateway, leader = spawn_plain(PLAIN), spawn_plain(PLAIN)  # `leader` stands for the leading stop
     reaper.extend([gateway, leader])
@@ -167,7 +167,7 @@ def test_a_stop_that_joins_an_earlier_one_keeps_its_own_timeout(journal, reaper)
     `stop --timeout 1.5` means gone 1.5 s after it was run, so it forces before that deadline."""
     import time
 
-    from lifecycle.identity import ProcessIdentity, who
+    from hermes_lifecycle.identity import ProcessIdentity, who
 
     stubborn, leader = spawn_plain(STUBBORN), spawn_plain(PLAIN)
     reaper.extend([stubborn, leader])
@@ -180,7 +180,7 @@ def test_a_stop_that_joins_an_earlier_one_keeps_its_own_timeout(journal, reaper)
     outcome = stop_gateway(journal, platform_named("linux"), timeout=1.5, countdown=Silent())
     assert outcome.joined and outcome.result == "forced" and outcome.state == "killed"
     (first_step, *_) = journal.events(run_id=run_id, triggers=("escalated",))
-    from store import parse_at
+    from hermes_lifecycle.store import parse_at
 
     assert parse_at(first_step.at).timestamp() < far - 30, "it waited for the earlier stop's deadline"
 

@@ -30,7 +30,7 @@ def test_a_dead_pid_reused_by_an_unrelated_process_is_never_signalled(home_dir, 
 def test_a_pid_whose_command_line_differs_from_the_run_is_not_signalled(home_dir, journal, reaper):
     stranger = spawn_plain(PLAIN)
     reaper.append(stranger)
-    record_as_run(journal, stranger.pid, cmdline=["python", "-m", "cli.main", "gateway", "run"])
+    record_as_run(journal, stranger.pid, cmdline=["python", "-m", "hermes_lifecycle.cli.main", "gateway", "run"])
     done = run_hermes(home_dir, "stop", "--timeout", "2")
     assert done.returncode == 1
     assert "command line" in done.stdout + done.stderr
@@ -53,7 +53,7 @@ DOUBLE_FORK = textwrap.dedent("""
             log = os.open(os.path.join(home, "orphan.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0); os.dup2(log, 1); os.dup2(log, 2)
-            os.execv(sys.executable, [sys.executable, "-m", "cli.main", "gateway", "--home", home, "run"])
+            os.execv(sys.executable, [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", home, "run"])
         os._exit(0)
     os.wait()
 """)

@@ -15,12 +15,12 @@ from types import SimpleNamespace
 
 import psutil
 
-from lifecycle.controller.countdown import Silent
-from lifecycle.controller.spawn import spawn_gateway
-from lifecycle.controller.stop import stop_gateway
-from lifecycle.identity import CREATE_TIME_TOLERANCE, is_alive
-from lifecycle.platforms import CommandResult, RecordingRunner, platform_named
-from lifecycle.platforms.spawner import RecordingSpawner
+from hermes_lifecycle.controller.countdown import Silent
+from hermes_lifecycle.controller.spawn import spawn_gateway
+from hermes_lifecycle.controller.stop import stop_gateway
+from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, is_alive
+from hermes_lifecycle.platforms import CommandResult, RecordingRunner, platform_named
+from hermes_lifecycle.platforms.spawner import RecordingSpawner
 from tests.conftest import ROOT, hermes_env
 from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
@@ -34,7 +34,7 @@ def test_windows_spawns_pythonw_detached_with_devnull_stdio_and_the_sidecar_log(
     spawn_gateway(home, platform, ["--port", "0"])
     (call,) = spawner.calls
     assert call.argv[0].endswith("pythonw.exe")
-    assert call.argv[1:5] == ("-m", "lifecycle.controller.sidecar", str(home.stdio_log), "--")
+    assert call.argv[1:5] == ("-m", "hermes_lifecycle.controller.sidecar", str(home.stdio_log), "--")
     assert call.argv[5:] == ("gateway", "--home", str(home.root), "--profile", "default", "run", "--port", "0")
     assert call.creationflags == (DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW
                                   | CREATE_BREAKAWAY_FROM_JOB)
@@ -46,14 +46,14 @@ def test_posix_spawns_a_new_session_with_output_to_the_sidecar_log(home):
     spawner = RecordingSpawner()
     spawn_gateway(home, platform_named("linux", spawner=spawner))
     (call,) = spawner.calls
-    assert call.argv[0] == sys.executable and call.argv[1:3] == ("-m", "cli.main")
+    assert call.argv[0] == sys.executable and call.argv[1:3] == ("-m", "hermes_lifecycle.cli.main")
     assert call.start_new_session and call.creationflags == 0
     assert (call.stdin, call.stdout, call.stderr) == ("DEVNULL", str(home.stdio_log), "STDOUT")
 
 
 def test_the_sidecar_sends_the_commands_output_to_the_log(home_dir, tmp_path):
     log = tmp_path / "sidecar.log"
-    done = subprocess.run([sys.executable, "-m", "lifecycle.controller.sidecar", str(log), "--",
+    done = subprocess.run([sys.executable, "-m", "hermes_lifecycle.controller.sidecar", str(log), "--",
                            "gateway", "--home", str(home_dir), "status"],
                           capture_output=True, text=True, cwd=ROOT, env=hermes_env(), timeout=60)
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""

@@ -6,14 +6,14 @@ import json
 import subprocess
 import sys
 
-from lifecycle.controller.discovery import find_gateway_processes
-from lifecycle.home import Home
+from hermes_lifecycle.controller.discovery import find_gateway_processes
+from hermes_lifecycle.home import Home
 from tests.conftest import ROOT, hermes_env, run_hermes, start_detached
 from tests.gateways import events, state
 
 
 def _at_once(home_dir, *args: str) -> list[subprocess.CompletedProcess]:
-    argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), *args]
+    argv = [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), *args]
     procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                               env=hermes_env()) for _ in range(2)]
     results = []

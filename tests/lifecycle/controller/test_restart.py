@@ -70,7 +70,7 @@ def test_the_detached_restart_does_not_hand_its_marker_to_the_gateway_it_starts(
     tool calls' restarts would not detach and would wait on their own caller's drain."""
     import psutil
 
-    from lifecycle.controller.restart import DETACHED_ENV
+    from hermes_lifecycle.controller.restart import DETACHED_ENV
     from tests.conftest import hermes_env
 
     start_detached(home_dir)

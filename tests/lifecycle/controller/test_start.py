@@ -64,8 +64,8 @@ def test_start_while_the_gateway_drains_waits_for_it_and_starts_a_new_run(home_d
 
 def test_start_does_not_report_success_for_a_gateway_that_stays_starting_past_the_timeout(journal, reaper):
     """Waiting for `ready` was asked: a run that never got there is no success (exit 1)."""
-    from lifecycle.controller.start import start_gateway
-    from lifecycle.platforms import platform_named
+    from hermes_lifecycle.controller.start import start_gateway
+    from hermes_lifecycle.platforms import platform_named
     from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
     stuck = spawn_plain(PLAIN)
@@ -78,9 +78,9 @@ def test_start_does_not_report_success_for_a_gateway_that_stays_starting_past_th
 
 
 def test_start_does_not_report_a_gateway_still_draining_past_the_timeout_as_running(journal, reaper):
-    from lifecycle.controller.start import start_gateway
-    from lifecycle.identity import who
-    from lifecycle.platforms import platform_named
+    from hermes_lifecycle.controller.start import start_gateway
+    from hermes_lifecycle.identity import who
+    from hermes_lifecycle.platforms import platform_named
     from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
     leaving = spawn_plain(PLAIN)
@@ -100,7 +100,7 @@ class LauncherSpawner:
     as a Windows venv's python.exe/pythonw.exe does (the pid we get is the launcher's)."""
 
     def __init__(self) -> None:
-        from lifecycle.platforms.spawner import PopenSpawner
+        from hermes_lifecycle.platforms.spawner import PopenSpawner
 
         self.inner = PopenSpawner()
 
@@ -111,8 +111,8 @@ class LauncherSpawner:
 
 
 def test_start_recognises_its_gateway_behind_a_launcher_process(journal, reaper):
-    from lifecycle.controller.start import start_gateway
-    from lifecycle.platforms import platform_named
+    from hermes_lifecycle.controller.start import start_gateway
+    from hermes_lifecycle.platforms import platform_named
 
     outcome = start_gateway(journal, platform_named("linux", spawner=LauncherSpawner()), timeout=20)
     assert (outcome.result, outcome.exit_code, outcome.state) == ("started", 0, "running"), outcome.message

@@ -7,8 +7,8 @@ import os
 import signal
 import threading
 
-from lifecycle.controller.stop import stop_gateway
-from store import parse_at
+from hermes_lifecycle.controller.stop import stop_gateway
+from hermes_lifecycle.store import parse_at
 from tests.conftest import run_hermes, start_detached
 from tests.gateways import events, hold_a_turn_in_flight, state, wait_for
 
@@ -115,11 +115,11 @@ def test_a_gateway_that_finishes_its_drain_just_before_the_request_is_stopped_no
                                                                                           monkeypatch):
     """Between our look (running) and our `stop_requested` the gateway ended its drain (a
     SIGTERM from elsewhere): the refused request means it stopped, exit 0, not a failure."""
-    from lifecycle.controller import stop as stop_module
-    from lifecycle.controller.countdown import Silent
-    from lifecycle.identity import who
-    from lifecycle.journal import Journal
-    from lifecycle.platforms import platform_named
+    from hermes_lifecycle.controller import stop as stop_module
+    from hermes_lifecycle.controller.countdown import Silent
+    from hermes_lifecycle.identity import who
+    from hermes_lifecycle.journal import Journal
+    from hermes_lifecycle.platforms import platform_named
     from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
     gateway = spawn_plain(PLAIN)
@@ -144,9 +144,9 @@ def test_a_gateway_that_finishes_its_drain_just_before_the_request_is_stopped_no
 def test_a_gateway_force_cannot_reach_is_a_failure_not_a_stop(journal, reaper, monkeypatch):
     """psutil may refuse a process (AccessDenied: another user's, an elevated one on Windows);
     it is still alive, so the stop failed (exit 1) rather than 'stopped' (exit 0)."""
-    from lifecycle.controller.countdown import Silent
-    from lifecycle.controller.target import Target
-    from lifecycle.platforms import platform_named
+    from hermes_lifecycle.controller.countdown import Silent
+    from hermes_lifecycle.controller.target import Target
+    from hermes_lifecycle.platforms import platform_named
     from tests.lifecycle.controller.conftest import STUBBORN, record_as_run, spawn_plain
 
     stubborn = spawn_plain(STUBBORN)

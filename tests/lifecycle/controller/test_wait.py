@@ -6,13 +6,13 @@ import json
 import subprocess
 import sys
 
-from store import ChangeWatch
+from hermes_lifecycle.store import ChangeWatch
 from tests.conftest import ROOT, hermes_env, run_hermes, start_detached
 from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
 
 def _wait_in_background(home_dir, *args: str) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "cli.main", "gateway", "--home", str(home_dir), "wait", "--json", *args]
+    argv = [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "wait", "--json", *args]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env=hermes_env())
 
@@ -48,7 +48,7 @@ def test_wait_gives_up_when_the_run_ends_in_another_state(home_dir, journal, rea
 
 
 def test_the_change_watch_sees_only_other_connections_commits(home, journal):
-    from lifecycle.journal import Journal
+    from hermes_lifecycle.journal import Journal
 
     journal.state()
     watch = ChangeWatch(journal.conn)

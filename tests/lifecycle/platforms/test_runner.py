@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from lifecycle.platforms.runner import RecordingRunner, SubprocessRunner
+from hermes_lifecycle.platforms.runner import RecordingRunner, SubprocessRunner
 
 PY = sys.executable
 
@@ -36,7 +36,7 @@ def test_a_missing_program_is_a_failed_result_not_an_exception():
 
 
 def test_the_recording_runner_answers_by_the_longest_matching_prefix_and_records_argv():
-    from lifecycle.platforms.runner import CommandResult
+    from hermes_lifecycle.platforms.runner import CommandResult
 
     runner = RecordingRunner({("systemctl",): CommandResult((), 1, stderr="no"),
                               ("systemctl", "--user", "is-active"): CommandResult((), 0, stdout="active\n")})

@@ -12,10 +12,10 @@ import signal
 import sys
 from pathlib import Path
 
-from lifecycle.home import Home
-from lifecycle.runtime import gateway
-from lifecycle.runtime.gateway import RunOptions, run_gateway
-from store import Event
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.runtime import gateway
+from hermes_lifecycle.runtime.gateway import RunOptions, run_gateway
+from hermes_lifecycle.store import Event
 
 _fire_start = gateway.fire_start
 

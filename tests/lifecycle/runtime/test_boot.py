@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from lifecycle.identity import ProcessIdentity
-from lifecycle.journal import Journal
-from lifecycle.runtime.boot import take_restart_id
-from lifecycle.runtime.sessions import PARK_AFTER_INTERRUPTIONS
-from lifecycle.stop_request import RESTART_ID_ENV, request_stop
+from hermes_lifecycle.identity import ProcessIdentity
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.runtime.boot import take_restart_id
+from hermes_lifecycle.runtime.sessions import PARK_AFTER_INTERRUPTIONS
+from hermes_lifecycle.stop_request import RESTART_ID_ENV, request_stop
 from tests.apps import POISON, RELEASE_FILE
 from tests.conftest import run_hermes
 from tests.gateways import Client, events, state, wait_for
@@ -35,7 +35,7 @@ def test_boot_records_start_with_identity_then_ready_with_the_bound_port(tmp_pat
     assert start.run_id.startswith("r-") and start.pid == gateway.pid
     assert {"create_time", "cmdline", "app"} <= set(start.data)
     assert start.data["drain_timeout"] == 30.0  # the default, recorded for the controller
-    assert start.data["app"] == "lifecycle.runtime.reference:create"
+    assert start.data["app"] == "hermes_lifecycle.runtime.reference:create"
     assert port > 0 and Client(port).call(op="open")["ok"] is True
     status = json.loads(run_hermes(tmp_path, "status", "--json").stdout)
     assert (status["state"], status["port"], status["pid"]) == ("running", port, gateway.pid)

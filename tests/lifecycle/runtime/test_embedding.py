@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
-from lifecycle.errors import GatewayError
-from lifecycle.home import Home
-from lifecycle.identity import own_identity
-from lifecycle.journal import Journal
-from lifecycle.platforms.posix import LinuxPlatform
-from lifecycle.runtime.gateway import RunOptions, run_gateway
-from lifecycle.stop_request import request_stop
+from hermes_lifecycle.errors import GatewayError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.identity import own_identity
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.platforms.posix import LinuxPlatform
+from hermes_lifecycle.runtime.gateway import RunOptions, run_gateway
+from hermes_lifecycle.stop_request import request_stop
 from tests.gateways import Client, wait_for
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.runtime.sessions import SessionStore
-from store.migrate import available_migrations, split_statements
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.runtime.sessions import SessionStore
+from hermes_lifecycle.store.migrate import available_migrations, split_statements
 
 
 async def _accept(session_id: str) -> None:

@@ -7,10 +7,10 @@ import subprocess
 import sys
 import time
 
-from lifecycle.identity import ProcessIdentity
-from lifecycle.journal import Journal
-from lifecycle.runtime.shutdown import CLOSE_GRACE
-from lifecycle.stop_request import request_stop
+from hermes_lifecycle.identity import ProcessIdentity
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.runtime.shutdown import CLOSE_GRACE
+from hermes_lifecycle.stop_request import request_stop
 from tests.apps import ATEXIT_FILE
 from tests.conftest import ROOT, hermes_env
 from tests.gateways import Client, events, state, wait_for

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from lifecycle.identity import ProcessIdentity, own_identity
-from lifecycle.journal import Journal
-from lifecycle.runtime.watcher import StopRequestWatcher
-from lifecycle.stop_request import request_stop
+from hermes_lifecycle.identity import ProcessIdentity, own_identity
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.runtime.watcher import StopRequestWatcher
+from hermes_lifecycle.stop_request import request_stop
 from tests.gateways import wait_for
 
 

@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from lifecycle.identity import ProcessIdentity
-from lifecycle.journal import Journal
-from lifecycle.platforms import platform_named
-from lifecycle.platforms.windows import console_event_name
-from lifecycle.stop_request import request_stop
+from hermes_lifecycle.identity import ProcessIdentity
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.platforms import platform_named
+from hermes_lifecycle.platforms.windows import console_event_name
+from hermes_lifecycle.stop_request import request_stop
 from tests.conftest import ROOT, hermes_env
-from lifecycle.runtime.gateway import CONSOLE_WAIT
-from lifecycle.runtime.shutdown import CONSOLE_CLOSE_GRACE, CONSOLE_DRAIN_BUDGET
+from hermes_lifecycle.runtime.gateway import CONSOLE_WAIT
+from hermes_lifecycle.runtime.shutdown import CONSOLE_CLOSE_GRACE, CONSOLE_DRAIN_BUDGET
 from tests.gateways import Client, GatewayProcess, events, wait_for
 from tests.lifecycle.runtime.windows_like import CONSOLE_CLOSE_FILE
 

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from lifecycle.home import Home
-from lifecycle.platforms.posix import LinuxPlatform
-from lifecycle.platforms.windows import CONSOLE_CLOSE_EVENTS, WindowsPlatform
-from lifecycle.runtime.gateway import RunOptions, run_gateway
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.platforms.posix import LinuxPlatform
+from hermes_lifecycle.platforms.windows import CONSOLE_CLOSE_EVENTS, WindowsPlatform
+from hermes_lifecycle.runtime.gateway import RunOptions, run_gateway
 
 CONSOLE_CLOSE_FILE = "console-close"
 

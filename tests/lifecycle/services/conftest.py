@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.home import Home
+from hermes_lifecycle.home import Home
 
 
 @pytest.fixture

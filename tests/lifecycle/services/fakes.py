@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lifecycle.platforms.runner import CommandResult, RecordingRunner
+from hermes_lifecycle.platforms.runner import CommandResult, RecordingRunner
 
 
 def answer(argv: tuple[str, ...], code: int = 0, stdout: str = "", stderr: str = "", **flags: bool) -> CommandResult:

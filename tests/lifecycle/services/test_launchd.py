@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.errors import ServiceError
-from lifecycle.home import Home
-from lifecycle.platforms.runner import CommandResult
-from lifecycle.services.base import InstallPlan
-from lifecycle.services.launchd import LaunchdAgentManager
+from hermes_lifecycle.errors import ServiceError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.platforms.runner import CommandResult
+from hermes_lifecycle.services.base import InstallPlan
+from hermes_lifecycle.services.launchd import LaunchdAgentManager
 from tests.lifecycle.services.fakes import FakeLaunchctl
 
 INTERPRETER = "/Library/Frameworks/Python.framework/Versions/3.12/bin/python3"
@@ -37,7 +37,7 @@ def test_install_writes_an_agent_plist_that_keeps_alive_only_after_unsuccessful_
     assert outcome.changed and outcome.started and outcome.definition == str(path)
     agent = plistlib.loads(path.read_bytes())
     assert agent["Label"] == LABEL
-    assert agent["ProgramArguments"] == [INTERPRETER, "-m", "cli.main", "gateway", "--home",
+    assert agent["ProgramArguments"] == [INTERPRETER, "-m", "hermes_lifecycle.cli.main", "gateway", "--home",
                                          str(gateway_home.root), "--profile", "default", "run"]
     assert agent["KeepAlive"] == {"SuccessfulExit": False}
     assert agent["RunAtLoad"] is True

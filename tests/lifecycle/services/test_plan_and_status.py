@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from lifecycle.errors import UsageError
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.platforms import platform_named
-from lifecycle.platforms.runner import CommandResult
-from lifecycle.services import actions
-from lifecycle.services.base import InstallPlan, stop_timeout_seconds
-from lifecycle.services.controlled import start_through_service
-from lifecycle.services.installed import installed_service
-from lifecycle.services.status import service_status, service_status_json, service_status_lines
+from hermes_lifecycle.errors import UsageError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.platforms import platform_named
+from hermes_lifecycle.platforms.runner import CommandResult
+from hermes_lifecycle.services import actions
+from hermes_lifecycle.services.base import InstallPlan, stop_timeout_seconds
+from hermes_lifecycle.services.controlled import start_through_service
+from hermes_lifecycle.services.installed import installed_service
+from hermes_lifecycle.services.status import service_status, service_status_json, service_status_lines
 from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks, FakeSystemctl
 
 
@@ -23,7 +23,7 @@ def test_a_plan_round_trips_through_its_json_file(gateway_home, tmp_path):
     plan = InstallPlan.for_home(gateway_home, drain_timeout=42.5, autostart=False, start_now=True,
                                 interpreter="C:\\Python 3\\python.exe")
     assert InstallPlan.load(plan.save(tmp_path / "plan.json")) == plan
-    assert plan.argv == ("-m", "cli.main", "gateway", "--home", str(gateway_home.root), "--profile", "default", "run")
+    assert plan.argv == ("-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(gateway_home.root), "--profile", "default", "run")
     assert plan.stop_timeout == stop_timeout_seconds(42.5) > 42.5
 
 

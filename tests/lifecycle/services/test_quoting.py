@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from hypothesis import given, settings
 
-from lifecycle.errors import QuotingError
-from lifecycle.services.quoting import cmd_line, schtasks_task_run, task_arguments, windows_arg
+from hermes_lifecycle.errors import QuotingError
+from hermes_lifecycle.services.quoting import cmd_line, schtasks_task_run, task_arguments, windows_arg
 from tests.lifecycle.services.windows_parsers import (
     ParserTrap, cmd_batch_line, crt_argv, crt_split_args, crt_split_program, expand_environment_strings,
     task_scheduler_argv,

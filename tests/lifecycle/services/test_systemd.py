@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from lifecycle.errors import ServiceError
-from lifecycle.home import Home
-from lifecycle.journal import Journal
-from lifecycle.platforms import platform_named
-from lifecycle.platforms.runner import CommandResult
-from lifecycle.services import actions
-from lifecycle.services.base import InstallPlan
-from lifecycle.services.systemd import (
+from hermes_lifecycle.errors import ServiceError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.platforms import platform_named
+from hermes_lifecycle.platforms.runner import CommandResult
+from hermes_lifecycle.services import actions
+from hermes_lifecycle.services.base import InstallPlan
+from hermes_lifecycle.services.systemd import (
     SystemdUserManager, parse_timespan, parse_unit, quote_exec_word, split_exec_line,
 )
 from tests.lifecycle.services.fakes import FakeSystemctl
@@ -45,7 +45,7 @@ def test_install_writes_a_user_unit_under_the_xdg_config_home(gateway_home, user
     assert outcome.changed and outcome.started and outcome.definition == str(path)
     service = parse_unit(path.read_text())["Service"]
     assert split_exec_line(service["ExecStart"]) == [
-        sys.executable, "-m", "cli.main", "gateway", "--home", str(gateway_home.root), "--profile", "default", "run"]
+        sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(gateway_home.root), "--profile", "default", "run"]
     assert service["Restart"] == "on-failure"
     assert service["RestartForceExitStatus"] == "75" and service["SuccessExitStatus"] == "75"
     assert service["RestartPreventExitStatus"] == "78"
@@ -80,7 +80,7 @@ def test_a_percent_in_the_home_is_not_a_specifier_in_the_working_directory(tmp_p
 def test_a_home_the_unit_syntax_would_bend_is_refused_before_anything_is_written(tmp_path, user_env, name):
     """A trailing backslash continues the line into the next directive; trailing blanks are
     trimmed: either way systemd would run the gateway somewhere else."""
-    from lifecycle.errors import QuotingError
+    from hermes_lifecycle.errors import QuotingError
 
     home = Home.resolve(tmp_path / name)
     manager, runner, _ = make(home, user_env)
@@ -187,7 +187,7 @@ def test_a_failing_start_is_reported_not_papered_over(gateway_home, user_env):
 
 
 def test_uninstall_removes_only_this_homes_unit(gateway_home, user_env, tmp_path):
-    from lifecycle.home import Home
+    from hermes_lifecycle.home import Home
 
     production = Home.resolve(tmp_path / "production home")
     manager, runner, fake = make(production, user_env)
@@ -301,7 +301,7 @@ def test_the_managers_stop_waits_longer_than_a_silent_drain(gateway_home, user_e
 
 
 def test_each_profile_gets_its_own_unit_and_uninstall_keeps_the_other(gateway_home, user_env):
-    from lifecycle.home import Home
+    from hermes_lifecycle.home import Home
 
     other = Home.resolve(gateway_home.root, "night-shift")
     fake = FakeSystemctl()

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle.errors import ServiceError
-from lifecycle.home import Home
-from lifecycle.platforms.runner import CommandResult
-from lifecycle.services.base import InstallPlan
-from lifecycle.services.windows_task import WindowsTaskManager, pythonw_for, task_facts
+from hermes_lifecycle.errors import ServiceError
+from hermes_lifecycle.home import Home
+from hermes_lifecycle.platforms.runner import CommandResult
+from hermes_lifecycle.services.base import InstallPlan
+from hermes_lifecycle.services.windows_task import WindowsTaskManager, pythonw_for, task_facts
 from tests.lifecycle.services.fakes import FakeSchtasks
 from tests.lifecycle.services.windows_parsers import cmd_batch_line, crt_argv, task_scheduler_argv
 
@@ -31,7 +31,7 @@ def plan_for(home, **choices) -> InstallPlan:
 
 
 def gateway_argv(home: Home) -> list[str]:
-    return [PYTHONW, "-m", "cli.main", "gateway", "--home", str(home.root), "--profile", home.profile, "run"]
+    return [PYTHONW, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home.root), "--profile", home.profile, "run"]
 
 
 def startup_cmd(user_env) -> Path:
@@ -276,8 +276,8 @@ SILENT = CommandResult(("schtasks",), None, "", "", went_silent=True)
 
 def test_a_task_scheduler_that_does_not_answer_is_an_error_not_no_service(gateway_home, user_env):
     """`start` must not spawn a detached gateway beside a task it could not see."""
-    from lifecycle.platforms import platform_named
-    from lifecycle.services.installed import installed_service
+    from hermes_lifecycle.platforms import platform_named
+    from hermes_lifecycle.services.installed import installed_service
 
     fake = FakeSchtasks()
     manager, runner, _ = make(gateway_home, user_env, fake)

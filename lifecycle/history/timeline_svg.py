@@ -12,8 +12,8 @@ from __future__ import annotations
 import textwrap
 from html import escape
 
-from lifecycle.durations import human
-from lifecycle.timeline import Lane
+from hermes_lifecycle.durations import human
+from hermes_lifecycle.history.timeline import Lane
 
 STATE_COLOURS = {"starting": "#7fb3d5", "running": "#58b368", "draining": "#f0b23e"}
 MARK_COLOURS = {"stop_requested": "#2e6fbd", "signal_received": "#7d3cbd", "drain_timeout": "#d9822b",

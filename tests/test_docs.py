@@ -1,4 +1,5 @@
-"""The README is part of the contract: every command and option documented, the table generated."""
+"""The README and docs/ are part of the contract: every command and option documented, every generated
+block current, every link resolving."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import re
 import click
 import pytest
 
-from cli.main import GATEWAY_COMMANDS, gateway
-from lifecycle.diagram import markdown_table
+from hermes_lifecycle.cli.main import GATEWAY_COMMANDS, gateway
+from hermes_lifecycle.history.diagram import markdown_table
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = {path: path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))}
+COMMANDS_PAGE = DOCS[ROOT / "docs" / "commands.md"]
 
 
 def _load(target: str) -> click.Command:
@@ -42,15 +45,16 @@ def _mentions(text: str, word: str) -> bool:
 
 
 def _section(path: str) -> str:
-    """The README text under the heading of ``hermes gateway PATH`` (its parent's, for a sub-command).
+    """The text of docs/commands.md under the heading of ``hermes gateway PATH`` (its parent's, for a
+    sub-command).
 
     Options are looked up there, so `--timeout` documented for `stop` does not cover `wait`.
     """
     words = path.split()
     while words:
-        heading = re.search(rf"^#+ `hermes gateway {re.escape(' '.join(words))}(?![\w-])[^\n]*$", README, re.M)
+        heading = re.search(rf"^#+ `hermes gateway {re.escape(' '.join(words))}(?![\w-])[^\n]*$", COMMANDS_PAGE, re.M)
         if heading:
-            rest = README[heading.end():]
+            rest = COMMANDS_PAGE[heading.end():]
             following = re.search(r"^#{1,3} ", rest, re.M)
             return heading.group(0) + (rest[:following.start()] if following else rest)
         words.pop()
@@ -58,14 +62,20 @@ def _section(path: str) -> str:
 
 
 @pytest.mark.parametrize("path", [p for p, _ in _commands() if p], ids=str)
-def test_every_command_has_a_readme_heading(path):
-    assert _section(path), f"README.md has no heading for `hermes gateway {path}`"
+def test_every_command_has_a_heading_in_the_commands_page(path):
+    assert _section(path), f"docs/commands.md has no heading for `hermes gateway {path}`"
+
+
+@pytest.mark.parametrize("name", sorted(GATEWAY_COMMANDS))
+def test_every_command_is_in_the_readmes_index(name):
+    index = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    assert f"[`{name}`](docs/commands.md#" in index, f"the README's command index does not list `{name}`"
 
 
 @pytest.mark.parametrize(("path", "option"), _options(), ids=lambda v: str(v))
-def test_every_option_of_every_command_is_in_its_readme_section(path, option):
-    where = README if path == "gateway" else _section(path)
-    assert _mentions(where, option), f"option {option} of `hermes gateway {path}` is not in its README section"
+def test_every_option_of_every_command_is_in_its_section_of_the_commands_page(path, option):
+    where = COMMANDS_PAGE.split("\n## ", 1)[0] if path == "gateway" else _section(path)
+    assert _mentions(where, option), f"option {option} of `hermes gateway {path}` is not in its docs/commands.md section"
 
 
 def test_the_machine_table_in_the_readme_is_the_generated_one():
@@ -87,3 +97,28 @@ def test_ci_runs_the_readmes_test_command():
     test_command = [c for c in re.findall(r"^python3 (\S+)", README, flags=re.M) if "test" in c]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert test_command and f"python3 {test_command[0]}" in ci
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, blanks to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(text: str) -> set[str]:
+    return {_anchor(h) for h in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", *DOCS], ids=lambda p: p.name)
+def test_every_relative_link_resolves_to_a_file_and_heading(page):
+    text = page.read_text(encoding="utf-8")
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):
+            continue  # an outside address
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        if not file.exists():
+            broken.append(target)
+        elif anchor and file.suffix == ".md" and anchor not in _anchors(file.read_text(encoding="utf-8")):
+            broken.append(target)
+    assert broken == []

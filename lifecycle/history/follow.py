@@ -12,7 +12,7 @@ import sqlite3
 import time
 from typing import Callable, Iterator
 
-from store.events import ChangeWatch, Event, read_events
+from hermes_lifecycle.store.events import ChangeWatch, Event, read_events
 
 #: Worst-case added latency is one poll; the target is <= 100 ms from commit to output.
 POLL_SECONDS = 0.01

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from lifecycle.errors import StoreError
-from lifecycle.journal import Journal
-from store.events import Event
+from hermes_lifecycle.errors import StoreError
+from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.store.events import Event
 
 
 class PruneConflict(StoreError):

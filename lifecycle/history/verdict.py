@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from lifecycle.durations import human
-from store.events import parse_at
+from hermes_lifecycle.durations import human
+from hermes_lifecycle.store.events import parse_at
 
 if TYPE_CHECKING:
-    from lifecycle.forensics import Story
+    from hermes_lifecycle.history.forensics import Story
 
 #: Every value ``ending`` can take.
 ENDING_KINDS = (
@@ -62,7 +62,7 @@ def _drained_phrase(story: "Story") -> str:
 
 def _force_after(story: "Story") -> tuple[float, float | None] | None:
     """Seconds from the stop request to the first force step, and how long the request allowed."""
-    from lifecycle.forensics import _deadline_seconds
+    from hermes_lifecycle.history.forensics import _deadline_seconds
 
     request = story._first("stop_requested")
     force = story._first("escalated")

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from store.events import EVENT_COLUMNS, Event, parse_at
+from hermes_lifecycle.store.events import EVENT_COLUMNS, Event, parse_at
 
 #: Transitions that end a run, and the state each leaves the stream in.
 ENDINGS: dict[str, str] = {"drained": "stopped", "kill": "killed", "lost": "crashed",

@@ -1,4 +1,4 @@
-"""Pictures and tables of the machine, generated from :mod:`lifecycle.machine` alone.
+"""Pictures and tables of the machine, generated from :mod:`hermes_lifecycle.machine` alone.
 
 ``hermes gateway diagram`` prints these; the README's table is :func:`markdown_table`
 verbatim (a test compares them), so docs cannot drift from the code.
@@ -6,7 +6,7 @@ verbatim (a test compares them), so docs cannot drift from the code.
 
 from __future__ import annotations
 
-from lifecycle.machine import INITIAL_STATE, SIDE_STEPS, STATE_NAMES, STATES, TRANSITIONS
+from hermes_lifecycle.machine import INITIAL_STATE, SIDE_STEPS, STATE_NAMES, STATES, TRANSITIONS
 
 FORMATS = ("mermaid", "dot", "markdown")
 

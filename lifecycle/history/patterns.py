@@ -11,10 +11,10 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from lifecycle.durations import human
-from lifecycle.runs import latest_by_trigger, latest_endings, first_after
-from store.events import Event, parse_at
-from store.projection import StreamState
+from hermes_lifecycle.durations import human
+from hermes_lifecycle.history.runs import latest_by_trigger, latest_endings, first_after
+from hermes_lifecycle.store.events import Event, parse_at
+from hermes_lifecycle.store.projection import StreamState
 
 #: How many recent endings / stop requests the warnings look at.
 LOOKBACK = 20

@@ -12,10 +12,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from lifecycle.forensics import Story
-from lifecycle.runs import latest_by_trigger, run_events
-from lifecycle.verdict import verdict
-from store.events import parse_at
+from hermes_lifecycle.history.forensics import Story
+from hermes_lifecycle.history.runs import latest_by_trigger, run_events
+from hermes_lifecycle.history.verdict import verdict
+from hermes_lifecycle.store.events import parse_at
 
 #: Steps drawn as marks on a lane.
 MARKED_STEPS = ("stop_requested", "signal_received", "drain_timeout", "escalated", "exit_forced")

@@ -1,6 +1,6 @@
 """The story of one run, read from its events alone: what stopped it, how it drained, how it ended.
 
-A person reads :func:`lifecycle.verdict.verdict` in one line; a script reads the
+A person reads :func:`hermes_lifecycle.history.verdict.verdict` in one line; a script reads the
 :class:`Story` as JSON with the stable field names documented in the README.  The
 story is built from the log only (no process table), so it tells the same thing
 tomorrow as it does today.
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from lifecycle.errors import HermesError
-from lifecycle.runs import ENDINGS, newest_run_id, next_run_start, run_events
-from store.events import Event, parse_at
+from hermes_lifecycle.errors import HermesError
+from hermes_lifecycle.history.runs import ENDINGS, newest_run_id, next_run_start, run_events
+from hermes_lifecycle.store.events import Event, parse_at
 
 #: Signal names and console events that mean the console (or session) went away.
 CONSOLE_EVENTS = ("CTRL_CLOSE_EVENT", "CTRL_LOGOFF_EVENT", "CTRL_SHUTDOWN_EVENT", "console_close")
@@ -264,7 +264,7 @@ class Story:
                  "data": e.data} for e in self.events]
 
     def to_json(self) -> dict[str, Any]:
-        from lifecycle.verdict import ending, verdict
+        from hermes_lifecycle.history.verdict import ending, verdict
 
         end = self.end
         return {
