@@ -56,13 +56,13 @@ def build(path: Path, total: int) -> None:
             rows.append((version, "default", version, run_id, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), kind,
                          trigger, src, dst, 1000 + run, "bench", None, json.dumps(data)))
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany("INSERT INTO events (seq, stream, version, run_id, at, kind, trigger, from_state, "
+    conn.executemany("INSERT INTO lifecycle_events (seq, stream, version, run_id, at, kind, trigger, from_state, "
                      "to_state, pid, actor, reason, data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     for row in rows[-20:]:
         event = Event(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
                       row[10], row[11], json.loads(row[12]))
         state = fold(state if state.version else StreamState("default", version=row[2] - 1), event)
-    conn.execute("INSERT INTO streams (stream, state, version, last_seq, run_id, pid, create_time, since, data)"
+    conn.execute("INSERT INTO lifecycle_streams (stream, state, version, last_seq, run_id, pid, create_time, since, data)"
                  " VALUES (?,?,?,?,?,?,?,?,?)", state.to_row())
     conn.execute("COMMIT")
     conn.execute("ANALYZE")

@@ -36,12 +36,12 @@ def _paint(text: str, state: str, colour: bool) -> str:
 
 def _resume_pending_sessions(conn, stream: str) -> int | None:
     """Sessions waiting for resume, or None where the sessions table does not exist."""
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone()
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lifecycle_sessions'").fetchone()
     if found is None:
         return None
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(lifecycle_sessions)")}
     parked = " AND parked = 0" if "parked" in columns else ""
-    return conn.execute(f"SELECT count(*) FROM sessions WHERE stream = ? AND resume_pending = 1{parked}",
+    return conn.execute(f"SELECT count(*) FROM lifecycle_sessions WHERE stream = ? AND resume_pending = 1{parked}",
                         (stream,)).fetchone()[0]
 
 

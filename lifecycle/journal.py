@@ -27,8 +27,19 @@ class Journal:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.home.ensure_private_dir()
-            self._conn = store.open_store(self.home.state_db, sync=self._sync)
+            # An existing state.db is judged first (not SQLite, or a newer lifecycle schema:
+            # refused), so a refused home is left exactly as it was, mode included.
+            existing = self.home.state_db.exists()
+            if not existing:
+                self.home.ensure_private_dir()
+            conn = store.open_store(self.home.state_db, sync=self._sync)
+            if existing:
+                try:
+                    self.home.ensure_private_dir()
+                except BaseException:
+                    conn.close()
+                    raise
+            self._conn = conn
         return self._conn
 
     def close(self) -> None:

@@ -108,7 +108,7 @@ def read_state(conn: sqlite3.Connection, stream: str) -> StreamState:
     """The projection of ``stream`` (the initial state if it has no events yet)."""
     row = conn.execute(
         "SELECT stream, state, version, last_seq, run_id, pid, create_time, since, data "
-        "FROM streams WHERE stream = ?",
+        "FROM lifecycle_streams WHERE stream = ?",
         (stream,),
     ).fetchone()
     if row is None:
@@ -118,7 +118,7 @@ def read_state(conn: sqlite3.Connection, stream: str) -> StreamState:
 
 def _write_projection(conn: sqlite3.Connection, state: StreamState) -> None:
     conn.execute(
-        "INSERT INTO streams (stream, state, version, last_seq, run_id, pid, create_time, since, data) "
+        "INSERT INTO lifecycle_streams (stream, state, version, last_seq, run_id, pid, create_time, since, data) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (stream) DO UPDATE SET state = excluded.state, version = excluded.version, "
         "last_seq = excluded.last_seq, run_id = excluded.run_id, pid = excluded.pid, "
@@ -157,7 +157,7 @@ def append(
     with write_transaction(conn):
         if idempotency_key is not None:
             row = conn.execute(
-                f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND idempotency_key = ?",
+                f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND idempotency_key = ?",
                 (stream, idempotency_key),
             ).fetchone()
             if row is not None:
@@ -192,7 +192,7 @@ def append(
             idempotency_key=idempotency_key,
         )
         cursor = conn.execute(
-            "INSERT INTO events (stream, version, run_id, at, kind, trigger, from_state, to_state, "
+            "INSERT INTO lifecycle_events (stream, version, run_id, at, kind, trigger, from_state, to_state, "
             "pid, actor, reason, data, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.stream, event.version, event.run_id, event.at, event.kind, event.trigger,
@@ -225,7 +225,7 @@ def read_events(
     if triggers:
         where.append(f"trigger IN ({', '.join('?' * len(triggers))})")
         params.extend(triggers)
-    sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq"
+    sql = f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE {' AND '.join(where)} ORDER BY seq"
     if limit is not None:
         sql += " LIMIT ?"
         params.append(limit)
@@ -235,7 +235,7 @@ def read_events(
 def recent_transitions(conn: sqlite3.Connection, stream: str, limit: int) -> list[Event]:
     """The last ``limit`` transitions of a stream, oldest first, through the partial index."""
     rows = conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND kind = 'transition' "
+        f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND kind = 'transition' "
         "ORDER BY seq DESC LIMIT ?",
         (stream, limit),
     ).fetchall()
@@ -243,7 +243,7 @@ def recent_transitions(conn: sqlite3.Connection, stream: str, limit: int) -> lis
 
 
 def last_seq(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT max(seq) FROM events").fetchone()
+    row = conn.execute("SELECT max(seq) FROM lifecycle_events").fetchone()
     return row[0] or 0
 
 

@@ -84,7 +84,7 @@ def rebuild(conn: sqlite3.Connection, stream: str) -> StreamState:
 
     state = initial_state(stream)
     for row in conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? ORDER BY seq", (stream,)
+        f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? ORDER BY seq", (stream,)
     ):
         state = fold(state, Event.from_row(row))
     return state

@@ -134,8 +134,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     probe = ("import importlib, json, sqlite3, sys\nfrom hermes_lifecycle import store\n"
              f"for name in {_source_modules()!r}: importlib.import_module(name)\n"
              f"conn = sqlite3.connect({str(home / 'state.db')!r})\n"
-             "print(json.dumps({'file': store.__file__, 'version': conn.execute('PRAGMA user_version').fetchone()[0],"
-             " 'applied': [r[0] for r in conn.execute('SELECT number FROM schema_migrations ORDER BY number')]}))\n")
+             "print(json.dumps({'file': store.__file__, 'version': store.schema_version(conn),"
+             " 'applied': [r[0] for r in conn.execute('SELECT number FROM lifecycle_schema_migrations ORDER BY number')]}))\n")
     checked = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=TIMEOUT,
                              cwd=outside, env={"PATH": str(env_dir / "bin")})
     assert checked.returncode == 0, checked.stderr

@@ -49,13 +49,13 @@ class PrunePlan:
 def _starts(conn: sqlite3.Connection, stream: str) -> list[tuple[int, str | None, str]]:
     """(version, run_id, at) of every run start, newest first (index ``events_stream_trigger``)."""
     return conn.execute(
-        "SELECT version, run_id, at FROM events WHERE stream = ? AND trigger = 'start' ORDER BY seq DESC",
+        "SELECT version, run_id, at FROM lifecycle_events WHERE stream = ? AND trigger = 'start' ORDER BY seq DESC",
         (stream,),
     ).fetchall()
 
 
 def _at_version(conn: sqlite3.Connection, stream: str, version: int) -> tuple[int, str] | None:
-    return conn.execute("SELECT seq, at FROM events WHERE stream = ? AND version = ?",
+    return conn.execute("SELECT seq, at FROM lifecycle_events WHERE stream = ? AND version = ?",
                         (stream, version)).fetchone()
 
 
@@ -65,7 +65,7 @@ def _plan(conn: sqlite3.Connection, stream: str, starts: list, kept: int) -> Pru
         return None
     cut_version, kept_run, _ = starts[kept - 1]
     removed = starts[kept:]
-    first = conn.execute("SELECT min(version), count(*) FROM events WHERE stream = ? AND version < ?",
+    first = conn.execute("SELECT min(version), count(*) FROM lifecycle_events WHERE stream = ? AND version < ?",
                          (stream, cut_version)).fetchone()
     if not first[1]:
         return None
@@ -102,15 +102,15 @@ def prune(journal: Journal, plan: PrunePlan, *, actor: str, rule: dict[str, Any]
     stream = journal.stream
 
     def delete(conn: sqlite3.Connection) -> None:
-        start = conn.execute("SELECT trigger, run_id FROM events WHERE stream = ? AND version = ?",
+        start = conn.execute("SELECT trigger, run_id FROM lifecycle_events WHERE stream = ? AND version = ?",
                              (stream, plan.cut_version)).fetchone()
         if start is None or start[0] != "start" or start[1] != plan.kept_from_run_id:
             raise PruneConflict("the log changed while prune was planning (another prune?); "
                                 "nothing was removed: run it again")
-        conn.execute("INSERT INTO prune_gate (token) VALUES (?)", (token,))
-        removed = conn.execute("DELETE FROM events WHERE stream = ? AND version < ?",
+        conn.execute("INSERT INTO lifecycle_prune_gate (token) VALUES (?)", (token,))
+        removed = conn.execute("DELETE FROM lifecycle_events WHERE stream = ? AND version < ?",
                                (stream, plan.cut_version)).rowcount
-        conn.execute("DELETE FROM prune_gate WHERE token = ?", (token,))
+        conn.execute("DELETE FROM lifecycle_prune_gate WHERE token = ?", (token,))
         if removed != plan.events:
             raise PruneConflict(f"prune planned to remove {plan.events} events but found {removed}; "
                                 "nothing was removed: run it again")

@@ -102,9 +102,9 @@ def latest_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str, limit
                       *, before_seq: int | None = None) -> list[Event]:
     """The newest ``limit`` events with this trigger, newest first (index ``events_stream_trigger``)."""
     if before_seq is None:
-        return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND trigger = ? "
+        return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
                            "ORDER BY seq DESC LIMIT ?", (stream, trigger, limit))
-    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND trigger = ? "
+    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
                        "AND seq < ? ORDER BY seq DESC LIMIT ?", (stream, trigger, before_seq, limit))
 
 
@@ -112,7 +112,7 @@ def first_after(conn: sqlite3.Connection, stream: str, trigger: str, after_seq: 
                 other_than_run: str | None = None) -> Event | None:
     """The first event with this trigger after ``after_seq``, of a run other than ``other_than_run``
     when given (index ``events_stream_trigger``)."""
-    found = _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = ? AND trigger = ? "
+    found = _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
                         "AND seq > ? AND run_id IS NOT ? ORDER BY seq LIMIT 1",
                   (stream, trigger, after_seq, other_than_run))
     return found[0] if found else None
@@ -129,7 +129,7 @@ def latest_endings(conn: sqlite3.Connection, stream: str, limit: int) -> list[Ev
 
 def run_events(conn: sqlite3.Connection, stream: str, run_id: str) -> list[Event]:
     """Every event of one run in log order (index ``events_run``)."""
-    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM events INDEXED BY events_run "
+    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events INDEXED BY lifecycle_events_run "
                        "WHERE run_id = ? AND stream = ? ORDER BY seq", (run_id, stream))
 
 

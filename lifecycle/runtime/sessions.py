@@ -25,7 +25,7 @@ from hermes_lifecycle.store import utc_now, write_transaction
 PARK_AFTER_INTERRUPTIONS = 3
 
 _SESSION_COLUMNS = ("id, created_at, updated_at, resume_pending, interruptions, interrupted_runs, parked, parked_at, "
-                    "(SELECT count(*) FROM messages m WHERE m.stream = s.stream AND m.session_id = s.id)")
+                    "(SELECT count(*) FROM lifecycle_messages m WHERE m.stream = s.stream AND m.session_id = s.id)")
 
 
 @dataclass(frozen=True)
@@ -84,17 +84,17 @@ class SessionStore:
         session_id = session_id or new_session_id()
         now = utc_now()
         with write_transaction(self._conn) as conn:
-            conn.execute("INSERT INTO sessions (id, stream, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO lifecycle_sessions (id, stream, created_at, updated_at) VALUES (?, ?, ?, ?)",
                          (session_id, self.stream, now, now))
         return self.get(session_id)
 
     def get(self, session_id: str) -> Session | None:
-        row = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE id = ? AND stream = ?",
+        row = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM lifecycle_sessions s WHERE id = ? AND stream = ?",
                                  (session_id, self.stream)).fetchone()
         return None if row is None else Session.from_row(row)
 
     def list(self) -> list[Session]:
-        rows = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE stream = ? "
+        rows = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM lifecycle_sessions s WHERE stream = ? "
                                   "ORDER BY created_at, id", (self.stream,))
         return [Session.from_row(r) for r in rows]
 
@@ -103,24 +103,24 @@ class SessionStore:
         """Append a message; a completed turn clears the session's interruption count."""
         now = utc_now()
         with write_transaction(self._conn) as conn:
-            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE stream = ? AND session_id = ?",
+            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM lifecycle_messages WHERE stream = ? AND session_id = ?",
                                (self.stream, session_id)).fetchone()[0]
-            conn.execute("INSERT INTO messages (stream, session_id, seq, role, text, at, run_id) "
+            conn.execute("INSERT INTO lifecycle_messages (stream, session_id, seq, role, text, at, run_id) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", (self.stream, session_id, seq, role, text, now, run_id))
             reset = ", interruptions = 0, interrupted_runs = '[]'" if completes_turn else ""
-            conn.execute(f"UPDATE sessions SET updated_at = ?{reset} WHERE stream = ? AND id = ?",
+            conn.execute(f"UPDATE lifecycle_sessions SET updated_at = ?{reset} WHERE stream = ? AND id = ?",
                          (now, self.stream, session_id))
         return Message(seq, role, text, now, run_id)
 
     def history(self, session_id: str) -> list[Message]:
-        rows = self._conn.execute("SELECT seq, role, text, at, run_id FROM messages WHERE stream = ? "
+        rows = self._conn.execute("SELECT seq, role, text, at, run_id FROM lifecycle_messages WHERE stream = ? "
                                   "AND session_id = ? ORDER BY seq", (self.stream, session_id))
         return [Message(*r) for r in rows]
 
     def unpark(self, session_id: str) -> None:
         """A client explicitly reopened a parked session: it is theirs to continue."""
         with write_transaction(self._conn) as conn:
-            conn.execute("UPDATE sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
+            conn.execute("UPDATE lifecycle_sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
                          "interrupted_runs = '[]' WHERE stream = ? AND id = ?", (self.stream, session_id))
 
     def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
@@ -130,11 +130,11 @@ class SessionStore:
 
         def mark(conn: sqlite3.Connection) -> None:
             for sid in ids:
-                conn.execute("INSERT OR IGNORE INTO sessions (id, stream, created_at, updated_at) "
+                conn.execute("INSERT OR IGNORE INTO lifecycle_sessions (id, stream, created_at, updated_at) "
                              "VALUES (?, ?, ?, ?)", (sid, self.stream, now, now))
-                runs = json.loads(conn.execute("SELECT interrupted_runs FROM sessions WHERE stream = ? AND id = ?",
+                runs = json.loads(conn.execute("SELECT interrupted_runs FROM lifecycle_sessions WHERE stream = ? AND id = ?",
                                                (self.stream, sid)).fetchone()[0])
-                conn.execute("UPDATE sessions SET resume_pending = 1, interruptions = interruptions + 1, "
+                conn.execute("UPDATE lifecycle_sessions SET resume_pending = 1, interruptions = interruptions + 1, "
                              "interrupted_runs = ?, updated_at = ? WHERE stream = ? AND id = ?",
                              (json.dumps(runs + [run_id]), now, self.stream, sid))
 
@@ -167,7 +167,7 @@ class SessionStore:
                 data={"session": session.id, "interruptions": session.interruptions,
                       "messages": session.messages},
                 extra=lambda conn, sid=session.id: conn.execute(
-                    "UPDATE sessions SET resume_pending = 0 WHERE stream = ? AND id = ?", (self.stream, sid)))
+                    "UPDATE lifecycle_sessions SET resume_pending = 0 WHERE stream = ? AND id = ?", (self.stream, sid)))
             resumed.append(session.id)
         return resumed, parked
 
@@ -180,5 +180,5 @@ class SessionStore:
             reason=f"session {session.id} {why}{f' ({error})' if error else ''}; parked instead of resumed",
             data=data,
             extra=lambda conn: conn.execute(
-                "UPDATE sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
+                "UPDATE lifecycle_sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
                 (utc_now(), self.stream, session.id)))

@@ -75,7 +75,7 @@ def test_prune_after_prune_keeps_the_fold_equal(journal):
 def test_nothing_but_prune_may_delete_events(journal):
     five_runs_and_a_live_one(journal)
     with pytest.raises(sqlite3.DatabaseError, match="deleted only by hermes gateway prune"):
-        journal.conn.execute("DELETE FROM events WHERE version = 1")
+        journal.conn.execute("DELETE FROM lifecycle_events WHERE version = 1")
     assert len(read_events(journal.conn)) > 0
 
 

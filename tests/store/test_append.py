@@ -39,14 +39,14 @@ def test_idempotency_key_appends_once(journal):
 def test_events_cannot_be_rewritten(journal):
     journal.fire("start", actor="test", run_id="r1")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        journal.conn.execute("UPDATE events SET trigger = 'ready'")
+        journal.conn.execute("UPDATE lifecycle_events SET trigger = 'ready'")
 
 
 def test_duplicate_stream_version_is_refused_by_the_schema(journal):
     journal.fire("start", actor="test", run_id="r1")
     with pytest.raises(sqlite3.IntegrityError):
         journal.conn.execute(
-            "INSERT INTO events (stream, version, at, kind, trigger, from_state, to_state, actor) "
+            "INSERT INTO lifecycle_events (stream, version, at, kind, trigger, from_state, to_state, actor) "
             "VALUES ('default', 1, 'x', 'step', 'exited', 'starting', 'starting', 'test')"
         )
 

@@ -38,7 +38,7 @@ def test_processes_migrating_one_fresh_home_at_once_all_succeed_and_apply_each_m
         outcomes = race(_open_and_report, [(str(db),)] * OPENERS)
         assert outcomes == [("ok", latest_version())] * OPENERS
         with sqlite3.connect(db) as conn:
-            numbers = [r[0] for r in conn.execute("SELECT number FROM schema_migrations ORDER BY number")]
+            numbers = [r[0] for r in conn.execute("SELECT number FROM lifecycle_schema_migrations ORDER BY number")]
         assert numbers == list(range(1, latest_version() + 1))
 
 
@@ -46,13 +46,13 @@ def test_reopening_an_up_to_date_store_changes_nothing(tmp_path: Path):
     db = tmp_path / "state.db"
     open_store(db).close()
     with sqlite3.connect(db) as conn:
-        first = conn.execute("SELECT * FROM schema_migrations").fetchall()
+        first = conn.execute("SELECT * FROM lifecycle_schema_migrations").fetchall()
     for _ in range(2):
         conn = open_store(db)
         assert schema_version(conn) == latest_version()
         conn.close()
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT * FROM schema_migrations").fetchall() == first
+        assert conn.execute("SELECT * FROM lifecycle_schema_migrations").fetchall() == first
 
 
 def _rollback_journal_db(path: Path, user_version: int, table: str = "future") -> bytes:
@@ -92,7 +92,6 @@ UNUSABLE_FILES = {
     "text": lambda db: db.write_text("hello, I am not a database\n"),
     "random bytes": lambda db: db.write_bytes(os.urandom(8192)),
     "sqlite header then garbage": lambda db: db.write_bytes(b"SQLite format 3\x00" + os.urandom(8176)),
-    "someone else's sqlite database": lambda db: _rollback_journal_db(db, 0, table="notes"),
     "damaged pages": _damaged_pages,
 }
 
@@ -117,7 +116,7 @@ def test_home_is_0700_and_the_database_files_0600_whatever_the_umask(tmp_path: P
         with Journal(Home.resolve(tmp_path / "home")) as journal:
             journal.fire("start", actor="test", run_id="r1", pid=1, data={"create_time": 1.0})
             reader = sqlite3.connect(journal.home.state_db)  # holds the -wal/-shm in place
-            reader.execute("SELECT count(*) FROM events").fetchone()
+            reader.execute("SELECT count(*) FROM lifecycle_events").fetchone()
             files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in journal.home.root.iterdir()}
             root_mode = stat.S_IMODE(journal.home.root.stat().st_mode)
             reader.close()

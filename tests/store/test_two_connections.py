@@ -31,7 +31,7 @@ def test_commits_survive_when_another_process_opens_and_closes_the_store(home, h
         assert (home_dir / "state.db-wal").exists()
         other = sqlite3.connect(home_dir / "state.db")
         try:
-            triggers = [r[0] for r in other.execute("SELECT trigger FROM events ORDER BY seq")]
+            triggers = [r[0] for r in other.execute("SELECT trigger FROM lifecycle_events ORDER BY seq")]
         finally:
             other.close()
         assert triggers == ["start", "ready"]

@@ -198,7 +198,7 @@ def test_reopening_a_parked_session_unparks_it(tmp_path, gateways):
     port = gateway.wait_ready()
     session = Client(port).call(op="open")["session"]
     with Journal(gateway.home) as journal:
-        journal.conn.execute("UPDATE sessions SET parked = 1, parked_at = 'then', interruptions = 3 WHERE id = ?",
+        journal.conn.execute("UPDATE lifecycle_sessions SET parked = 1, parked_at = 'then', interruptions = 3 WHERE id = ?",
                              (session,))
     assert Client(port).call(op="open", session=session)["ok"] is True
     listed = json.loads(run_hermes(tmp_path, "sessions", "--json").stdout)["sessions"]

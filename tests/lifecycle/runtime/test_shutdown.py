@@ -39,7 +39,7 @@ def _wait_in_flight(gateway, session: str) -> None:
     """The user message is stored as the turn begins: then it is in flight."""
     def stored():
         with Journal(gateway.home) as journal:
-            return journal.conn.execute("SELECT count(*) FROM messages WHERE session_id = ?",
+            return journal.conn.execute("SELECT count(*) FROM lifecycle_messages WHERE session_id = ?",
                                         (session,)).fetchone()[0] >= 1
     wait_for(stored, what="message in flight")
 
@@ -95,7 +95,7 @@ def test_stop_request_exits_0_and_next_boot_resumes_the_session_with_its_whole_h
     history = Client(port).call(op="history", session=session)["messages"]
     assert [(m["role"], m["text"]) for m in history] == [("user", "in flight"), ("assistant", "echo: in flight")]
     with Journal(second.home) as journal:
-        assert journal.conn.execute("SELECT resume_pending FROM sessions WHERE id = ?",
+        assert journal.conn.execute("SELECT resume_pending FROM lifecycle_sessions WHERE id = ?",
                                     (session,)).fetchone()[0] == 0
 
 

@@ -89,7 +89,7 @@ def test_console_close_caps_an_app_close_that_hangs_so_drained_is_still_recorded
 
 def _stored(gateway, session: str) -> bool:
     with Journal(gateway.home) as journal:
-        return journal.conn.execute("SELECT count(*) FROM messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
+        return journal.conn.execute("SELECT count(*) FROM lifecycle_messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
 
 
 def test_detached_gateway_ignores_console_ctrl_c_where_windows_would(tmp_path, windows_gateway):
