@@ -1,4 +1,5 @@
-"""The ``hermes`` console script.
+"""The command line: ``hermes-lifecycle ...`` (console script), ``hermes lifecycle ...`` (the
+hermes-agent plugin) and ``python -m hermes_lifecycle.cli.main gateway ...`` (services, discovery).
 
 Subcommands are imported only when invoked, so ``hermes gateway status`` loads
 click, sqlite3 and its own module, not the whole engine.  Every
@@ -117,25 +118,66 @@ def hermes() -> None:
     """Hermes chat gateway tools."""
 
 
-@hermes.group(cls=LazyGroup, lazy_commands=GATEWAY_COMMANDS)
-@click.option("--home", metavar="DIR", default=None,
-              help="Hermes home holding state.db (default: $HERMES_HOME, else the user data dir).")
-@click.option("--profile", metavar="NAME", default="default", envvar="HERMES_PROFILE", show_default=True,
-              help="Gateway profile: one event stream and one gateway per profile ([a-z0-9][a-z0-9_-]{0,63}).")
-@click.pass_context
-def gateway(ctx: click.Context, home: str | None, profile: str) -> None:
-    """Start, stop, restart, install and inspect the gateway of one profile.
+def _home_options(command):
+    """``--home`` and ``--profile``: the options of whichever group is the root of the commands."""
+    command = click.option(
+        "--profile", metavar="NAME", default=None, envvar="HERMES_PROFILE",
+        help="Hermes profile: its home is HOME/profiles/NAME, `default` is HOME itself; one event "
+             "stream and one gateway ([a-z0-9][a-z0-9_-]{0,63}). Default: the one HOME names "
+             "(.../profiles/NAME), else default.")(command)
+    return click.option("--home", metavar="DIR", default=None,
+                        help="Hermes home holding state.db (default: $HERMES_HOME, else ~/.hermes).")(command)
 
-    Every step is recorded in the event log in HOME/state.db; `status --history`,
-    `events` and `forensics` read it back.
-    """
+
+def _resolve_home(ctx: click.Context, home: str | None, profile: str | None) -> None:
     from hermes_lifecycle.home import Home
 
     ctx.obj = Home.resolve(home, profile)
 
 
+@hermes.group(cls=LazyGroup, lazy_commands=GATEWAY_COMMANDS)
+@_home_options
+@click.pass_context
+def gateway(ctx: click.Context, home: str | None, profile: str | None) -> None:
+    """Start, stop, restart, install and inspect the gateway of one profile.
+
+    Every step is recorded in the event log in HOME/state.db; `status --history`,
+    `events` and `forensics` read it back.
+    """
+    _resolve_home(ctx, home, profile)
+
+
+class LifecycleGroup(HermesGroup, LazyGroup):
+    """The root of ``hermes-lifecycle``: the gateway commands, one level up."""
+
+
+@click.group(cls=LifecycleGroup, lazy_commands=GATEWAY_COMMANDS)
+@click.version_option(package_name="hermes-lifecycle", prog_name="hermes-lifecycle")
+@_home_options
+@click.pass_context
+def lifecycle(ctx: click.Context, home: str | None, profile: str | None) -> None:
+    """Start, stop, restart, install and inspect the Hermes gateway of one profile.
+
+    The same commands as `python -m hermes_lifecycle.cli.main gateway ...`, and, inside a Hermes
+    install with the plugin enabled, `hermes lifecycle ...`.  Every step is recorded in the event
+    log in HOME/state.db; `status --history`, `events` and `forensics` read it back.
+    """
+    _resolve_home(ctx, home, profile)
+
+
 def main() -> None:
     hermes(prog_name="hermes")
+
+
+def lifecycle_main(argv: list[str] | None = None, prog_name: str = "hermes-lifecycle") -> int:
+    """The ``hermes-lifecycle`` console script (and the plugin's ``hermes lifecycle``): returns
+    the exit code instead of leaving the process, so a host can forward to it."""
+    try:
+        lifecycle.main(args=argv, prog_name=prog_name, standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,9 @@
-"""Where a Hermes home lives and what is inside it.
+"""Where a Hermes home lives and what is inside it: the same layout as hermes-agent's.
 
-Order of precedence: ``--home`` > ``HERMES_HOME`` > the platform's user data dir.
+Order of precedence: ``--home`` > ``HERMES_HOME`` > hermes-agent's default (``~/.hermes``;
+``%LOCALAPPDATA%\\hermes`` on Windows).  A profile is a home of its own,
+``<root>/profiles/<name>``, and the profile ``default`` is the root itself; a home given as
+``<root>/profiles/<name>`` (as hermes-agent sets ``HERMES_HOME`` for a profile) is that profile.
 Profile names are checked before any path is built from them.
 """
 
@@ -26,7 +29,7 @@ def validate_profile(name: str) -> str:
 
 
 def resolve_home(explicit: str | os.PathLike | None = None) -> Path:
-    """The home folder: explicit argument, else ``HERMES_HOME``, else the user data dir.
+    """The home folder: explicit argument, else ``HERMES_HOME``, else hermes-agent's default.
 
     An explicit but empty ``--home`` (a script's unset variable, ``--home "$H"``) is refused
     rather than read as "no --home", which would act on the user's real home.
@@ -34,14 +37,27 @@ def resolve_home(explicit: str | os.PathLike | None = None) -> Path:
     if explicit is not None:
         if not str(explicit).strip():
             raise UsageError("--home is empty: give the folder, or leave --home out to use "
-                             "$HERMES_HOME, else the user data dir")
+                             "$HERMES_HOME, else ~/.hermes")
         return Path(explicit).expanduser().absolute()
-    env = os.environ.get("HERMES_HOME")
+    env = os.environ.get("HERMES_HOME", "").strip()  # stripped, as hermes-agent reads it
     if env:
         return Path(env).expanduser().absolute()
-    from platformdirs import user_data_dir
+    from hermes_lifecycle.platforms import current_platform
 
-    return Path(user_data_dir("hermes", appauthor=False))
+    return current_platform().default_home(os.environ).absolute()
+
+
+def split_profile_home(home: Path, profile: str | None = None) -> tuple[Path, str]:
+    """(root, profile) of a home folder: ``<root>/profiles/<name>`` is profile ``<name>`` of
+    ``<root>`` (hermes-agent's ``get_default_hermes_root``), any other folder is a root.
+
+    An explicit ``profile`` wins and is placed under that root, as ``hermes -p NAME`` does.
+    """
+    if home.parent.name == "profiles" and PROFILE_PATTERN.fullmatch(home.name):
+        root, named = home.parent.parent, home.name
+    else:
+        root, named = home, DEFAULT_PROFILE
+    return root, validate_profile(named if profile is None else profile)
 
 
 @dataclass(frozen=True)
@@ -55,25 +71,32 @@ class Home:
         validate_profile(self.profile)
 
     @classmethod
-    def resolve(cls, home: str | os.PathLike | None = None, profile: str = DEFAULT_PROFILE) -> "Home":
-        validate_profile(profile)
-        return cls(resolve_home(home), profile)
+    def resolve(cls, home: str | os.PathLike | None = None, profile: str | None = None) -> "Home":
+        """``profile`` None: the one the home folder names (``.../profiles/NAME``), else ``default``."""
+        if profile is not None:
+            validate_profile(profile)
+        return cls(*split_profile_home(resolve_home(home), profile))
+
+    @property
+    def dir(self) -> Path:
+        """This profile's own home, as hermes-agent lays it out: the root for ``default``."""
+        return self.root if self.profile == DEFAULT_PROFILE else self.root / "profiles" / self.profile
 
     @property
     def state_db(self) -> Path:
-        return self.root / "state.db"
+        return self.dir / "state.db"
 
     @property
     def config_file(self) -> Path:
-        return self.root / "config.json"
+        return self.dir / "config.json"
 
     @property
     def logs_dir(self) -> Path:
-        return self.root / "logs"
+        return self.dir / "logs"
 
     @property
     def locks_dir(self) -> Path:
-        return self.root / "locks"
+        return self.dir / "locks"
 
     @property
     def stdio_log(self) -> Path:
@@ -85,13 +108,13 @@ class Home:
         return self.locks_dir / f"{self.profile}.lock"
 
     def ensure_private_dir(self, path: Path | None = None) -> Path:
-        """Create ``path`` (default: the root) owner-only; tighten an existing one we own.
+        """Create ``path`` (default: this profile's home) owner-only; tighten an existing one we own.
 
         Tightening only takes group and other bits away: a home its owner made read-only
         stays read-only (commands that must write then say so), never silently writable.
         """
-        target = path or self.root
-        role = "the Hermes home" if target == self.root else "a folder of the Hermes home"
+        target = path or self.dir
+        role = "the Hermes home" if target == self.dir else "a folder of the Hermes home"
         existed = target.exists()
         if existed and not target.is_dir():
             raise HermesError(f"cannot use {target} as {role}: it is a file, not a folder; "

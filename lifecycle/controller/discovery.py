@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from hermes_lifecycle.controller.target import split_gateway_args
-from hermes_lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
+from hermes_lifecycle.home import Home, resolve_home, split_profile_home
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.store import StreamState
 
@@ -57,23 +57,33 @@ def gateway_scope(cmdline: Iterable[str], environ: dict[str, str] | None = None,
     group = split[0]
     env = environ or {}
     home = _option(group, "--home") or env.get("HERMES_HOME")
-    profile = _option(group, "--profile") or env.get("HERMES_PROFILE") or DEFAULT_PROFILE
+    profile = _option(group, "--profile") or env.get("HERMES_PROFILE") or None
     if not home:
-        return _default_home(), profile
+        return _scope(_default_home(env), profile)
     path = Path(home).expanduser()
     if not path.is_absolute():
         cwd = cwd_of()
         if cwd is None:
             return None
         path = Path(cwd) / path
-    return resolve_home(path), profile
+    return _scope(resolve_home(path), profile)
 
 
-def _default_home() -> Path:
+def _scope(home: Path, profile: str | None) -> tuple[Path, str] | None:
+    """(root, profile) as the process resolved them: ``.../profiles/NAME`` is profile NAME."""
+    from hermes_lifecycle.errors import InvalidProfileName
+
+    try:
+        return split_profile_home(home, profile)
+    except InvalidProfileName:
+        return None  # that process refused to start
+
+
+def _default_home(env: dict[str, str]) -> Path:
     """The home of a process that named none (not ours: our HERMES_HOME is not its)."""
-    from platformdirs import user_data_dir
+    from hermes_lifecycle.platforms import current_platform
 
-    return Path(user_data_dir("hermes", appauthor=False))
+    return current_platform().default_home(env).absolute()
 
 
 def find_gateway_processes(home: Home, platform: Platform | None = None) -> list[GatewayProcess]:
@@ -89,7 +99,7 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
     wanted = (_real(home.root), home.profile)
     found = []
     for pid, cmdline in platform.process_command_lines():
-        if pid == os.getpid() or "gateway" not in cmdline or "run" not in cmdline:
+        if pid == os.getpid() or "run" not in cmdline:
             continue
         cwd_of = (lambda pid=pid: platform.process_cwd(pid))
         scope = gateway_scope(cmdline, cwd_of=cwd_of)

@@ -90,15 +90,31 @@ class Target:
 GROUP_OPTIONS_WITH_VALUES = ("--home", "--profile")
 
 
+def _group_at(args: list[str]) -> int | None:
+    """Where the group of the gateway commands is named: ``gateway`` (``python -m
+    hermes_lifecycle.cli.main gateway``), the ``hermes-lifecycle`` script (whose root is that
+    group), or ``lifecycle`` after ``hermes`` (the hermes-agent plugin)."""
+    import os
+
+    if "gateway" in args:
+        return args.index("gateway")
+    for i, arg in enumerate(args[:4]):
+        name = os.path.basename(arg).lower()
+        if name.startswith("hermes-lifecycle"):
+            return i
+        if name in ("hermes", "hermes.exe") and args[i + 1:i + 2] == ["lifecycle"]:
+            return i + 1
+    return None
+
+
 def split_gateway_args(cmdline: "tuple[str, ...] | list[str] | None") -> tuple[list[str], list[str]] | None:
-    """(group options, run options) of ``... gateway [GROUP-OPTIONS] run [RUN-OPTIONS]``, or
-    None if the command line is no ``gateway run``.  The subcommand is the first word after
-    ``gateway`` that is neither an option nor an option's value: a profile or home named
-    ``run`` is not it."""
+    """(group options, run options) of ``... gateway [GROUP-OPTIONS] run [RUN-OPTIONS]`` (or
+    ``hermes-lifecycle [GROUP-OPTIONS] run ...``, ``hermes lifecycle ... run ...``), or None if
+    the command line is no gateway run.  The subcommand is the first word after the group that
+    is neither an option nor an option's value: a profile or home named ``run`` is not it."""
     args = list(cmdline or ())
-    try:
-        at = args.index("gateway")
-    except ValueError:
+    at = _group_at(args)
+    if at is None:
         return None
     i = at + 1
     while i < len(args):

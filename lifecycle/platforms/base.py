@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:  # subprocess and friends load only when a command or a spawn needs them
+    from typing import Mapping
+
     from hermes_lifecycle.platforms.runner import Runner
     from hermes_lifecycle.platforms.spawner import SpawnedProcess, Spawner
 
@@ -61,6 +63,11 @@ class Platform(ABC):
 
             self._spawner = PopenSpawner()
         return self._spawner
+
+    def default_home(self, environ: "Mapping[str, str]") -> Path:
+        """The Hermes home when neither ``--home`` nor ``HERMES_HOME`` names one: hermes-agent's
+        own default (``hermes_constants.get_hermes_home``), so both programs share it."""
+        return Path.home() / ".hermes"
 
     @abstractmethod
     def try_lock(self, path: Path) -> InstanceLock | None:

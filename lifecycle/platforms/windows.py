@@ -48,6 +48,11 @@ class WindowsPlatform(Platform):
     loop_signals = ()  # asyncio's add_signal_handler raises NotImplementedError here
     console_signals = ("SIGINT", "SIGBREAK")
 
+    def default_home(self, environ: "Mapping[str, str]") -> Path:
+        """``%LOCALAPPDATA%\\hermes`` (else ``~/AppData/Local/hermes``), as hermes-agent resolves it."""
+        local = environ.get("LOCALAPPDATA", "").strip()
+        return (Path(local) if local else Path.home() / "AppData" / "Local") / "hermes"
+
     def try_lock(self, path: Path) -> InstanceLock | None:
         import msvcrt
 

@@ -1,7 +1,11 @@
-"""Where the home is (--home > HERMES_HOME > user data dir) and which profile names are refused."""
+"""Where the home is (--home > HERMES_HOME > ~/.hermes, as hermes-agent resolves it), where a
+profile's home is (HOME/profiles/NAME, as hermes-agent lays it out), and which profile names are
+refused."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -39,18 +43,50 @@ def test_home_flag_wins_over_hermes_home(places):
     assert _homes_with_a_store(places) == ["flag"]
 
 
-def test_hermes_home_wins_over_the_user_data_dir(places):
+def test_hermes_home_wins_over_the_default_home(places):
     result = _hermes("status", env=_env(places, with_hermes_home=True))
     assert result.returncode == 0, result.stderr
     assert _homes_with_a_store(places) == ["env"]
     assert (places["env"] / "state.db").is_file()
 
 
-def test_without_flag_or_variable_the_platform_user_data_dir_is_used(places):
+def test_without_flag_or_variable_the_home_is_hermes_agents_default_dot_hermes(places):
     result = _hermes("status", env=_env(places, with_hermes_home=False))
     assert result.returncode == 0, result.stderr
-    assert (places["xdg"] / "hermes" / "state.db").is_file()
-    assert _homes_with_a_store(places) == ["xdg"]
+    assert (places["user"] / ".hermes" / "state.db").is_file()
+    assert _homes_with_a_store(places) == ["user"]
+
+
+def test_a_blank_hermes_home_is_unset_as_hermes_agent_reads_it(places):
+    env = _env(places, with_hermes_home=False)
+    env["HERMES_HOME"] = "  "
+    result = _hermes("status", env=env)
+    assert result.returncode == 0, result.stderr
+    assert (places["user"] / ".hermes" / "state.db").is_file()
+
+
+def test_a_profile_is_its_own_home_under_profiles_and_default_is_the_root(places):
+    env = _env(places, with_hermes_home=True)
+    for profile in ("default", "work"):
+        assert _hermes("--profile", profile, "status", env=env).returncode == 0
+    assert sorted(str(p.relative_to(places["env"])) for p in places["env"].rglob("state.db")) == \
+        ["profiles/work/state.db", "state.db"]
+    with sqlite3.connect(places["env"] / "profiles" / "work" / "state.db") as conn:
+        assert conn.execute("SELECT count(*) FROM lifecycle_events").fetchone()[0] == 0
+
+
+def test_a_home_under_profiles_is_that_profile_and_its_events_say_so(places):
+    """hermes-agent runs a profile with HERMES_HOME=ROOT/profiles/NAME: the same home and the
+    same profile for us as `--home ROOT --profile NAME`."""
+    env = _env(places, with_hermes_home=False)
+    root = places["env"]
+    env["HERMES_HOME"] = str(root / "profiles" / "work")
+    by_env = _hermes("status", "--json", env=env)
+    by_flag = _hermes("--home", str(root), "--profile", "work", "status", "--json",
+                      env=_env(places, with_hermes_home=False))
+    assert by_env.returncode == 0 and by_flag.returncode == 0, by_env.stderr + by_flag.stderr
+    assert json.loads(by_env.stdout)["profile"] == json.loads(by_flag.stdout)["profile"] == "work"
+    assert [p.relative_to(root) for p in root.rglob("state.db")] == [Path("profiles/work/state.db")]
 
 
 BAD_NAMES = ["", "Default", "../etc", "a/b", "-dash-first", "_under", "x" * 65, "sp ace", "é", "a.b", "nul\x01"]

@@ -59,6 +59,18 @@ def test_gateway_scope_reads_home_and_profile_from_the_command_line(tmp_path):
     assert env_scope == (tmp_path, "default")
 
 
+def test_gateway_scope_reads_a_profile_home_as_hermes_agent_lays_it_out(tmp_path):
+    """HERMES_HOME=ROOT/profiles/NAME (hermes-agent's profile) is profile NAME of ROOT, and the
+    console script and the plugin spell the same run without the word gateway."""
+    profile_home = {"HERMES_HOME": str(tmp_path / "profiles" / "work")}
+    assert gateway_scope(["/venv/bin/hermes-lifecycle", "run"], profile_home) == (tmp_path, "work")
+    assert gateway_scope(["/venv/bin/hermes", "lifecycle", "--profile", "p2", "run"], profile_home) == (tmp_path, "p2")
+    assert gateway_scope(["/venv/bin/hermes-lifecycle", "--home", str(tmp_path / "profiles" / "w2"), "run"]) == \
+        (tmp_path, "w2")
+    assert gateway_scope(["/venv/bin/hermes-lifecycle", "status"], profile_home) is None
+    assert gateway_scope(["/venv/bin/hermes", "chat", "run"], profile_home) is None
+
+
 def test_a_relative_home_is_read_from_the_gateways_own_directory_not_ours(tmp_path, monkeypatch, reaper):
     """``--home data`` run in another directory is another home, even where ``data`` under
     our directory is ours: ``stop --all`` must not take it."""
