@@ -89,6 +89,12 @@ def test_one_venv_holds_both_and_each_keeps_its_own_names(tmp_path: Path):
     through_hermes = run(str(bin_dir / "hermes"), "lifecycle", "status")
     assert through_hermes.returncode == 0, through_hermes.stderr
     assert through_hermes.stdout.startswith("gateway default: stopped")
+    (user / ".hermes" / "profiles" / "work").mkdir(parents=True)  # hermes-agent's -p needs the profile to exist
+    assert run(str(bin_dir / "hermes"), "-p", "work", "plugins", "enable", "lifecycle").returncode == 0  # per profile
+    profiled = run(str(bin_dir / "hermes"), "-p", "work", "lifecycle", "status", "--json")
+    assert profiled.returncode == 0, profiled.stderr
+    assert json.loads(profiled.stdout)["profile"] == "work"
+    assert (user / ".hermes" / "profiles" / "work" / "state.db").is_file()
     refused = run(str(bin_dir / "hermes"), "lifecycle", "status", "-n", "0")
     assert refused.returncode == 2 and "hermes lifecycle status --help" in refused.stderr
 

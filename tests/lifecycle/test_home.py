@@ -165,3 +165,13 @@ def test_a_file_in_the_way_of_a_home_folder_is_named_as_such(tmp_path: Path):
     home.logs_dir.write_text("in the way\n")
     with pytest.raises(HermesError, match=r"logs as a folder of the Hermes home: it is a file, not a folder"):
         home.ensure_private_dir(home.logs_dir)
+
+
+def test_the_windows_default_home_is_local_app_data_hermes_as_hermes_agent_has_it():
+    from hermes_lifecycle.platforms import platform_named
+
+    windows = platform_named("windows")
+    assert windows.default_home({"LOCALAPPDATA": "C:/Users/ada/AppData/Local"}) == \
+        Path("C:/Users/ada/AppData/Local/hermes")
+    assert windows.default_home({"LOCALAPPDATA": " "}) == Path.home() / "AppData" / "Local" / "hermes"
+    assert platform_named("linux").default_home({}) == Path.home() / ".hermes"
