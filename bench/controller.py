@@ -263,7 +263,7 @@ def install_ours(env_dir: Path) -> list[str]:
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"pip install of the wheel failed: {done.stderr.strip()[-300:]}")
-    return [str(venv / "bin" / "hermes-lifecycle"), "gateway"]
+    return [str(venv / "bin" / "hermes-lifecycle")]  # its root is the gateway group
 
 
 # --- the run --------------------------------------------------------------------------

@@ -53,8 +53,8 @@ def prepared(root: Path, events: int) -> Path:
 
 def command(home: Path) -> list[str]:
     hermes = Path(sys.executable).with_name("hermes-lifecycle")
-    program = [str(hermes)] if hermes.exists() else [sys.executable, "-m", "hermes_lifecycle.cli.main"]
-    return program + ["gateway", "--home", str(home), "status", "--history", "-n", "20"]
+    program = [str(hermes)] if hermes.exists() else [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway"]
+    return program + ["--home", str(home), "status", "--history", "-n", "20"]
 
 
 #: As an installed hermes runs: bytecode cached (pip compiles it at install time), so the

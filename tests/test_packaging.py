@@ -125,7 +125,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     outside = tmp_path / "elsewhere"  # not the source tree: only the installed copy can be imported
     outside.mkdir()
     home = tmp_path / "home"
-    status = subprocess.run([str(env_dir / "bin" / "hermes-lifecycle"), "gateway", "--home", str(home), "status", "--json"],
+    status = subprocess.run([str(env_dir / "bin" / "hermes-lifecycle"), "--home", str(home), "status", "--json"],
                             capture_output=True, text=True, timeout=TIMEOUT, cwd=outside,
                             env={"PATH": str(env_dir / "bin"), "HOME": str(tmp_path)})
     assert status.returncode == 0, status.stderr

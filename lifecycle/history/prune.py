@@ -47,7 +47,7 @@ class PrunePlan:
 
 
 def _starts(conn: sqlite3.Connection, stream: str) -> list[tuple[int, str | None, str]]:
-    """(version, run_id, at) of every run start, newest first (index ``events_stream_trigger``)."""
+    """(version, run_id, at) of every run start, newest first (index ``lifecycle_events_stream_trigger``)."""
     return conn.execute(
         "SELECT version, run_id, at FROM lifecycle_events WHERE stream = ? AND trigger = 'start' ORDER BY seq DESC",
         (stream,),

@@ -1,7 +1,7 @@
 """Runs: the events of one boot, grouped, with when it began, how long it lasted and how it ended.
 
-Every query here goes through an index of ``events`` (``events_stream_trigger``,
-``events_run``, ``events_transitions`` or the ``(stream, version)`` key) and is bounded
+Every query here goes through an index of ``lifecycle_events`` (``..._stream_trigger``,
+``..._run``, ``..._transitions`` or the ``(stream, version)`` key) and is bounded
 by a limit, so history stays cheap on a log of millions of events.  Nothing here imports
 ``transitions``, ``sqlite_utils`` or ``psutil``: ``status`` runs through it.
 """
@@ -100,7 +100,7 @@ def _rows(conn: sqlite3.Connection, sql: str, params: tuple) -> list[Event]:
 
 def latest_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str, limit: int,
                       *, before_seq: int | None = None) -> list[Event]:
-    """The newest ``limit`` events with this trigger, newest first (index ``events_stream_trigger``)."""
+    """The newest ``limit`` events with this trigger, newest first (index ``lifecycle_events_stream_trigger``)."""
     if before_seq is None:
         return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
                            "ORDER BY seq DESC LIMIT ?", (stream, trigger, limit))
@@ -111,7 +111,7 @@ def latest_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str, limit
 def first_after(conn: sqlite3.Connection, stream: str, trigger: str, after_seq: int, *,
                 other_than_run: str | None = None) -> Event | None:
     """The first event with this trigger after ``after_seq``, of a run other than ``other_than_run``
-    when given (index ``events_stream_trigger``)."""
+    when given (index ``lifecycle_events_stream_trigger``)."""
     found = _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
                         "AND seq > ? AND run_id IS NOT ? ORDER BY seq LIMIT 1",
                   (stream, trigger, after_seq, other_than_run))
@@ -128,7 +128,7 @@ def latest_endings(conn: sqlite3.Connection, stream: str, limit: int) -> list[Ev
 
 
 def run_events(conn: sqlite3.Connection, stream: str, run_id: str) -> list[Event]:
-    """Every event of one run in log order (index ``events_run``)."""
+    """Every event of one run in log order (index ``lifecycle_events_run``)."""
     return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events INDEXED BY lifecycle_events_run "
                        "WHERE run_id = ? AND stream = ? ORDER BY seq", (run_id, stream))
 

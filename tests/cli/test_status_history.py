@@ -99,11 +99,11 @@ def test_every_status_query_uses_an_index(journal, home_dir):
     finally:
         store.open_store = original
     assert result.exit_code == 0, result.output
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and " events " in f"{s} "]
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and " lifecycle_events " in f"{s} "]
     assert len(selects) >= 5
     for sql in selects:
         plan = " ".join(row[3] for row in journal.conn.execute("EXPLAIN QUERY PLAN " + sql))
-        assert "USING" in plan and "SCAN events" not in plan, (sql, plan)
+        assert "USING" in plan and "SCAN lifecycle_events" not in plan, (sql, plan)
 
 
 def test_history_is_coloured_on_a_terminal(journal, home_dir):
