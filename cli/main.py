@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import click
 
-from hermes_lifecycle.errors import HermesError
+from hermes_lifecycle.errors import USER_ERRORS
 
 #: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
 GATEWAY_COMMANDS: dict[str, str] = {
@@ -87,7 +87,7 @@ class HermesGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             _refuse_usage(exc)
-        except HermesError as exc:
+        except USER_ERRORS as exc:
             click.echo(f"hermes: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:

@@ -34,17 +34,6 @@ def _paint(text: str, state: str, colour: bool) -> str:
     return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed")) if colour else text
 
 
-def _resume_pending_sessions(conn, stream: str) -> int | None:
-    """Sessions waiting for resume, or None where the sessions table does not exist."""
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").fetchone()
-    if found is None:
-        return None
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(sessions)")}
-    parked = " AND parked = 0" if "parked" in columns else ""
-    return conn.execute(f"SELECT count(*) FROM sessions WHERE stream = ? AND resume_pending = 1{parked}",
-                        (stream,)).fetchone()[0]
-
-
 def _last_shutdown(conn, stream: str) -> dict | None:
     from hermes_lifecycle.history.forensics import build_story
     from hermes_lifecycle.history.runs import last_ended_run_id
@@ -110,6 +99,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     from hermes_lifecycle.history.patterns import counts, warnings
     from hermes_lifecycle.history.runs import group_by_run
     from hermes_lifecycle.services.status import service_status_json, service_status_lines
+    from hermes_lifecycle.store.sessions import count_resume_pending
 
     cutoff = None
     if since is not None:
@@ -133,7 +123,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             transitions = [e for e in transitions if e.at >= cutoff]
         conn = journal.conn
         last_shutdown = _last_shutdown(conn, home.profile)
-        pending = _resume_pending_sessions(conn, home.profile)
+        pending = count_resume_pending(conn, home.profile)
         found_warnings = warnings(conn, home.profile, current)
         window_counts = counts(conn, home.profile) if as_json else None
     runs = group_by_run(transitions)

@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from hermes_lifecycle import migrations as _migrations_package
-from hermes_lifecycle.errors import CorruptStore, SchemaTooNew, StoreError
+import hermes_lifecycle.migrations as _migrations_package
+from hermes_lifecycle.store.errors import CorruptStore, SchemaTooNew, StoreError
 from hermes_lifecycle.store.connection import unusable
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 from hermes_lifecycle.controller.target import split_gateway_args
 from hermes_lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
 from hermes_lifecycle.platforms import Platform
-from hermes_lifecycle.store import StreamState
+from hermes_lifecycle.projection import StreamState
 
 #: ``python -m`` modules that run the hermes CLI (the second is the Windows sidecar).
 _ENTRY_MODULES = ("hermes_lifecycle.cli.main", "hermes_lifecycle.controller.sidecar")

@@ -28,7 +28,7 @@ from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.stop_request import RESTART_ID_ENV
-from hermes_lifecycle.store import StreamState
+from hermes_lifecycle.projection import StreamState
 
 #: Set in the environment of a restart that already detached itself (it must not again).
 DETACHED_ENV = "HERMES_RESTART_DETACHED"

@@ -20,7 +20,7 @@ from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.store import ChangeWatch
-from hermes_lifecycle.store import StreamState
+from hermes_lifecycle.projection import StreamState
 
 DEFAULT_START_TIMEOUT = 60.0
 

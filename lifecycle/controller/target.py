@@ -12,7 +12,7 @@ from typing import Any
 
 from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
 from hermes_lifecycle.platforms import Platform
-from hermes_lifecycle.store import StreamState
+from hermes_lifecycle.projection import StreamState
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from hermes_lifecycle.config import GatewayConfig, drain_timeout, load_config
-from hermes_lifecycle.errors import ConfigError, GatewayError, HermesError, IllegalTransition
+from hermes_lifecycle.errors import USER_ERRORS, ConfigError, GatewayError, HermesError, IllegalTransition
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, own_identity, who
 from hermes_lifecycle.journal import Journal
@@ -138,7 +138,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
             raise
         except Exception as exc:  # whatever the app raised, the run records how its start failed
             _start_failed(journal, me, run_id, exc, 1)
-            detail = exc if isinstance(exc, (OSError, HermesError)) else f"{type(exc).__name__}: {exc}"
+            detail = exc if isinstance(exc, (OSError, *USER_ERRORS)) else f"{type(exc).__name__}: {exc}"
             raise GatewayError(f"the gateway could not start: {detail}") from None
         if shutdown.cause is None:
             journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,

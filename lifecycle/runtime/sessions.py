@@ -19,14 +19,11 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.store import utc_now, write_transaction
+from hermes_lifecycle.store import sessions as rows
+from hermes_lifecycle.store import utc_now
 
 #: Drains in a row with no completed turn in between after which a session is parked.
 PARK_AFTER_INTERRUPTIONS = 3
-
-_SESSION_COLUMNS = ("id, created_at, updated_at, resume_pending, interruptions, interrupted_runs, parked, parked_at, "
-                    "(SELECT count(*) FROM messages m WHERE m.stream = s.stream AND m.session_id = s.id)")
-
 
 @dataclass(frozen=True)
 class Message:
@@ -82,46 +79,32 @@ class SessionStore:
 
     def create(self, session_id: str | None = None) -> Session:
         session_id = session_id or new_session_id()
-        now = utc_now()
-        with write_transaction(self._conn) as conn:
-            conn.execute("INSERT INTO sessions (id, stream, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                         (session_id, self.stream, now, now))
-        return self.get(session_id)
+        rows.create_session(self._conn, self.stream, session_id, utc_now())
+        created = self.get(session_id)
+        assert created is not None  # just committed on this connection
+        return created
 
     def get(self, session_id: str) -> Session | None:
-        row = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE id = ? AND stream = ?",
-                                 (session_id, self.stream)).fetchone()
+        row = rows.session_row(self._conn, self.stream, session_id)
         return None if row is None else Session.from_row(row)
 
     def list(self) -> list[Session]:
-        rows = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE stream = ? "
-                                  "ORDER BY created_at, id", (self.stream,))
-        return [Session.from_row(r) for r in rows]
+        return [Session.from_row(r) for r in rows.session_rows(self._conn, self.stream)]
 
     def add_message(self, session_id: str, role: str, text: str, run_id: str | None, *,
                     completes_turn: bool = False) -> Message:
         """Append a message; a completed turn clears the session's interruption count."""
         now = utc_now()
-        with write_transaction(self._conn) as conn:
-            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM messages WHERE stream = ? AND session_id = ?",
-                               (self.stream, session_id)).fetchone()[0]
-            conn.execute("INSERT INTO messages (stream, session_id, seq, role, text, at, run_id) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", (self.stream, session_id, seq, role, text, now, run_id))
-            reset = ", interruptions = 0, interrupted_runs = '[]'" if completes_turn else ""
-            conn.execute(f"UPDATE sessions SET updated_at = ?{reset} WHERE stream = ? AND id = ?",
-                         (now, self.stream, session_id))
+        seq = rows.add_message(self._conn, self.stream, session_id, role, text, now, run_id,
+                               completes_turn=completes_turn)
         return Message(seq, role, text, now, run_id)
 
     def history(self, session_id: str) -> list[Message]:
-        rows = self._conn.execute("SELECT seq, role, text, at, run_id FROM messages WHERE stream = ? "
-                                  "AND session_id = ? ORDER BY seq", (self.stream, session_id))
-        return [Message(*r) for r in rows]
+        return [Message(*r) for r in rows.message_rows(self._conn, self.stream, session_id)]
 
     def unpark(self, session_id: str) -> None:
         """A client explicitly reopened a parked session: it is theirs to continue."""
-        with write_transaction(self._conn) as conn:
-            conn.execute("UPDATE sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
-                         "interrupted_runs = '[]' WHERE stream = ? AND id = ?", (self.stream, session_id))
+        rows.unpark(self._conn, self.stream, session_id)
 
     def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
         """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
@@ -129,14 +112,7 @@ class SessionStore:
         now = utc_now()
 
         def mark(conn: sqlite3.Connection) -> None:
-            for sid in ids:
-                conn.execute("INSERT OR IGNORE INTO sessions (id, stream, created_at, updated_at) "
-                             "VALUES (?, ?, ?, ?)", (sid, self.stream, now, now))
-                runs = json.loads(conn.execute("SELECT interrupted_runs FROM sessions WHERE stream = ? AND id = ?",
-                                               (self.stream, sid)).fetchone()[0])
-                conn.execute("UPDATE sessions SET resume_pending = 1, interruptions = interruptions + 1, "
-                             "interrupted_runs = ?, updated_at = ? WHERE stream = ? AND id = ?",
-                             (json.dumps(runs + [run_id]), now, self.stream, sid))
+            rows.mark_resume_pending(conn, self.stream, ids, run_id, now)
 
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
@@ -166,8 +142,7 @@ class SessionStore:
                 "session_resumed", actor=actor, run_id=run_id, pid=os.getpid(), reason=f"session {session.id} resumed",
                 data={"session": session.id, "interruptions": session.interruptions,
                       "messages": session.messages},
-                extra=lambda conn, sid=session.id: conn.execute(
-                    "UPDATE sessions SET resume_pending = 0 WHERE stream = ? AND id = ?", (self.stream, sid)))
+                extra=lambda conn, sid=session.id: rows.clear_resume_pending(conn, self.stream, sid))
             resumed.append(session.id)
         return resumed, parked
 
@@ -179,6 +154,4 @@ class SessionStore:
             "resume_abandoned", actor=actor, run_id=run_id, pid=os.getpid(),
             reason=f"session {session.id} {why}{f' ({error})' if error else ''}; parked instead of resumed",
             data=data,
-            extra=lambda conn: conn.execute(
-                "UPDATE sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
-                (utc_now(), self.stream, session.id)))
+            extra=lambda conn: rows.park(conn, self.stream, session.id, utc_now()))

@@ -1,0 +1,72 @@
+"""The package boundaries, read from the source: the store is a recorder that knows nothing
+of the lifecycle, and only the store writes SQL on its tables.
+
+Parsed, not imported: a boundary crossed in a branch that never runs here (a Windows path,
+a lazy import inside a function) fails as surely as one at the top of a module.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STORE_MAY_IMPORT = ("hermes_lifecycle.store", "hermes_lifecycle.migrations")
+#: SQL naming one of the store's tables (with or without a ``lifecycle_`` prefix).
+STORE_SQL = re.compile(r"\b(FROM|INTO|UPDATE|JOIN|TABLE|table_info\()\s*(lifecycle_)?"
+                       r"(events|streams|sessions|messages|prune_gate|schema_migrations)\b|sqlite_master")
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, dotted name) of every import in a file, ``from a import b`` giving ``a.b``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.lineno, "." * node.level + (node.module or "")))
+    return found
+
+
+def string_literals(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string literal, f-strings joined from their constant parts."""
+    found = []
+    tree = ast.parse(path.read_text("utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            found.append((node.lineno, " ".join(v.value for v in node.values
+                                                 if isinstance(v, ast.Constant) and isinstance(v.value, str))))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append((node.lineno, node.value))
+    return found
+
+
+def test_the_store_imports_nothing_from_the_lifecycle():
+    crossings = []
+    for path in sorted((ROOT / "store").glob("*.py")):
+        for line, name in imported_modules(path):
+            if name.startswith(".") or (name.startswith("hermes_lifecycle")
+                                        and not name.startswith(STORE_MAY_IMPORT)):
+                crossings.append(f"store/{path.name}:{line}: {name}")
+    assert crossings == []
+
+
+def test_no_sql_on_the_store_tables_outside_the_store():
+    found = []
+    for folder in ("lifecycle", "cli"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for line, text in string_literals(path):
+                if STORE_SQL.search(text):
+                    found.append(f"{path.relative_to(ROOT)}:{line}: {text[:80]}")
+    assert found == []
+
+
+def test_the_checks_see_what_they_look_for():
+    """The two rules above would fail on the code this project had before the split."""
+    assert STORE_SQL.search("SELECT count(*) FROM sessions WHERE stream = ?")
+    assert STORE_SQL.search("DELETE FROM lifecycle_events WHERE stream = ? AND version < ?")
+    assert STORE_SQL.search("SELECT 1 FROM sqlite_master WHERE type = 'table'")
+    assert not STORE_SQL.search("the events of one run, from the sessions")
