@@ -69,7 +69,7 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     start = _already_running(before, manager) if running else None
     if outcome.started:
         from hermes_lifecycle.controller.countdown import Countdown
-        from hermes_lifecycle.services.controlled import wait_for_new_run
+        from hermes_lifecycle.controller.through_service import wait_for_new_run
 
         with Journal(home) as journal:
             start = wait_for_new_run(journal, manager, after_seq=before.last_seq, old_run=None, timeout=timeout,

@@ -25,22 +25,12 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     Options after `--` go to `hermes gateway run` (e.g. `-- --port 8080 --drain-timeout 10`).
     """
     from hermes_lifecycle.controller.countdown import Countdown
-    from hermes_lifecycle.controller.start import start_gateway
+    from hermes_lifecycle.controller.entry import start as start_gateway
     from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.platforms import current_platform
-    from hermes_lifecycle.services.installed import installed_service
 
-    platform = current_platform()
     with Journal(home) as journal:
-        service = installed_service(home, platform)
-        if service is not None:  # installed as a service: its manager starts the gateway
-            from hermes_lifecycle.services.controlled import start_through_service
-
-            outcome = start_through_service(journal, service, timeout=timeout, wait_ready=not no_wait,
-                                            run_args=run_args, countdown=Countdown())
-        else:
-            outcome = start_gateway(journal, platform, timeout=timeout, wait_ready=not no_wait,
-                                    run_args=run_args, countdown=Countdown())
+        outcome = start_gateway(journal, timeout=timeout, wait_ready=not no_wait, run_args=run_args,
+                                countdown=Countdown())
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json(), "log_tail": outcome.log_tail})
     else:

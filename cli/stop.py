@@ -29,24 +29,14 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     1 it could not be stopped.
     """
     from hermes_lifecycle.controller.countdown import Countdown
-    from hermes_lifecycle.controller.stop import stop_gateway
+    from hermes_lifecycle.controller.entry import stop as stop_gateway
     from hermes_lifecycle.journal import Journal
     from hermes_lifecycle.platforms import current_platform
-    from hermes_lifecycle.services.installed import installed_service
 
     platform = current_platform()
     with Journal(home) as journal:
-        service = installed_service(home, platform, strict=False)  # the drain needs no manager
-        if service is not None:  # installed as a service: drain first, then the manager's stop
-            from hermes_lifecycle.services.controlled import stop_through_service
-
-            outcome = stop_through_service(journal, platform, service, timeout=timeout, force=force,
-                                           countdown=Countdown())
-        else:
-            age = platform.own_age()  # from the process's creation, if the OS can tell precisely
-            began = COMMAND_STARTED if age is None else time.monotonic() - age
-            outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown(),
-                                   started_at=began)
+        outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown(),
+                               command_started=COMMAND_STARTED)
         strays = []
         if take_all:
             from hermes_lifecycle.controller.strays import stop_strays

@@ -31,7 +31,7 @@ def uninstall(home: Home, as_json: bool) -> None:
     if manager.is_installed():
         with Journal(home) as journal:
             if reconcile(journal).state in ALIVE_STATES:
-                from hermes_lifecycle.services.controlled import stop_through_service
+                from hermes_lifecycle.controller.through_service import stop_through_service
 
                 stopped = stop_through_service(journal, platform, manager)
     removals = actions.uninstall(home, manager)

@@ -70,3 +70,36 @@ def test_the_checks_see_what_they_look_for():
     assert STORE_SQL.search("DELETE FROM lifecycle_events WHERE stream = ? AND version < ?")
     assert STORE_SQL.search("SELECT 1 FROM sqlite_master WHERE type = 'table'")
     assert not STORE_SQL.search("the events of one run, from the sessions")
+
+
+def _imports_of_folder(folder: str) -> list[str]:
+    return [f"{path.relative_to(ROOT)}:{line}: {name}"
+            for path in sorted((ROOT / folder).rglob("*.py")) for line, name in imported_modules(path)]
+
+
+def test_services_do_not_import_the_controller_and_platforms_do_not_import_services():
+    """The controller decides (through a service or directly); services run the managers; the
+    platforms run processes.  Each depends only on the ones below it."""
+    assert [i for i in _imports_of_folder("lifecycle/services") if "hermes_lifecycle.controller" in i] == []
+    assert [i for i in _imports_of_folder("lifecycle/platforms")
+            if "hermes_lifecycle.services" in i or "hermes_lifecycle.controller" in i] == []
+
+
+def test_nothing_below_the_cli_imports_the_cli():
+    """The gateway is run as ``python -m`` of the CLI module, named in one place
+    (``lifecycle/command_line.py``), not by importing the CLI from the controller."""
+    assert [i for i in _imports_of_folder("lifecycle") if "hermes_lifecycle.cli" in i] == []
+
+
+def test_the_gateway_command_line_is_built_in_one_module():
+    """Below the CLI (which declares the options), the entry modules and the group's options
+    are written only in lifecycle/command_line.py: spawning, service definitions, discovery
+    and restart all build and parse ``gateway --home DIR --profile NAME run`` through it."""
+    found = []
+    for path in sorted((ROOT / "lifecycle").rglob("*.py")):
+        if path.name == "command_line.py":
+            continue
+        for line, text in string_literals(path):
+            if text in ("hermes_lifecycle.cli.main", "hermes_lifecycle.controller.sidecar", "--home", "--profile"):
+                found.append(f"{path.relative_to(ROOT)}:{line}: {text}")
+    assert found == []

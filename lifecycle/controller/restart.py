@@ -21,7 +21,7 @@ from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.outcome import EXIT_FAILED, EXIT_FORCED, EXIT_OK, StopOutcome
 from hermes_lifecycle.controller.start import DEFAULT_START_TIMEOUT, StartOutcome, start_gateway
 from hermes_lifecycle.controller.stop import stop_gateway
-from hermes_lifecycle.controller.target import run_args_of
+from hermes_lifecycle.command_line import gateway_args, run_args_of
 from hermes_lifecycle.controller.tree import caller_ancestry
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
@@ -99,8 +99,8 @@ def restart_gateway(journal: Journal, platform: Platform, *, timeout: float | No
 def _detach(journal: Journal, platform: Platform, restart_id: str, timeout: float | None,
             start_timeout: float) -> int:
     home = journal.home
-    args = ["gateway", "--home", str(home.root), "--profile", home.profile, "restart",
-            "--restart-id", restart_id, "--start-timeout", f"{start_timeout:g}"]
+    args = gateway_args(str(home.root), home.profile, "restart",
+                        ["--restart-id", restart_id, "--start-timeout", f"{start_timeout:g}"])
     if timeout is not None:
         args += ["--timeout", f"{timeout:g}"]
     home.ensure_private_dir(home.logs_dir)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hermes_lifecycle.command_line import drain_timeout_option, run_args_of
 from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.projection import StreamState
@@ -74,47 +75,7 @@ class Target:
     @property
     def drain_timeout_option(self) -> float | None:
         """The run's own ``--drain-timeout``, if its command line gave one."""
-        args = self.run_args
-        for i, arg in enumerate(args):
-            value = args[i + 1] if arg == "--drain-timeout" and i + 1 < len(args) else (
-                arg.split("=", 1)[1] if arg.startswith("--drain-timeout=") else None)
-            if value is not None:
-                try:
-                    return float(value)
-                except ValueError:
-                    return None
-        return None
-
-
-#: The ``gateway`` group's options that take a value (``--home DIR``, ``--profile NAME``).
-GROUP_OPTIONS_WITH_VALUES = ("--home", "--profile")
-
-
-def split_gateway_args(cmdline: "tuple[str, ...] | list[str] | None") -> tuple[list[str], list[str]] | None:
-    """(group options, run options) of ``... gateway [GROUP-OPTIONS] run [RUN-OPTIONS]``, or
-    None if the command line is no ``gateway run``.  The subcommand is the first word after
-    ``gateway`` that is neither an option nor an option's value: a profile or home named
-    ``run`` is not it."""
-    args = list(cmdline or ())
-    try:
-        at = args.index("gateway")
-    except ValueError:
-        return None
-    i = at + 1
-    while i < len(args):
-        if args[i] in GROUP_OPTIONS_WITH_VALUES:
-            i += 2
-        elif args[i].startswith("-"):
-            i += 1
-        else:
-            return (args[at + 1:i], args[i + 1:]) if args[i] == "run" else None
-    return None
-
-
-def run_args_of(cmdline: "tuple[str, ...] | list[str] | None") -> list[str]:
-    """The options after ``gateway ... run`` in a gateway's command line."""
-    split = split_gateway_args(cmdline)
-    return split[1] if split else []
+        return drain_timeout_option(self.run_args)
 
 
 def _cmdline(proc: Any) -> tuple[str, ...] | None:

@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # the service-manager and spawn seams, imported lazily below
     from typing import Mapping
 
     from hermes_lifecycle.home import Home
-    from hermes_lifecycle.services.base import ServiceManager
 
 
 class PosixPlatform(Platform):
@@ -42,12 +41,13 @@ class PosixPlatform(Platform):
         stdin from /dev/null, stdout and stderr appended to the sidecar log."""
         import subprocess
 
+        from hermes_lifecycle.command_line import python_argv
         from hermes_lifecycle.platforms.spawner import open_log
 
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open_log(log_path) as log:
             return self.spawner.spawn(
-                [sys.executable, "-m", "hermes_lifecycle.cli.main", *hermes_args],
+                python_argv(sys.executable, hermes_args),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, env=env,
             )
@@ -153,12 +153,6 @@ class LinuxPlatform(PosixPlatform):
         pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0") if item)
         return {name: value for name, _, value in pairs}
 
-    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
-        """A systemd user unit (see lifecycle/services/systemd.py)."""
-        from hermes_lifecycle.services.systemd import SystemdUserManager
-
-        return SystemdUserManager(home, self.runner, env)
-
 
 def _boot_time() -> float:
     """Boot time in epoch seconds, as /proc/stat states it (a whole second, like psutil's)."""
@@ -171,9 +165,3 @@ def _boot_time() -> float:
 
 class MacPlatform(PosixPlatform):
     name = "macos"
-
-    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
-        """A launchd agent in the gui/<uid> domain (see lifecycle/services/launchd.py)."""
-        from hermes_lifecycle.services.launchd import LaunchdAgentManager
-
-        return LaunchdAgentManager(home, self.runner, env)

@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # the service-manager seam, imported lazily below
     from typing import Mapping
 
     from hermes_lifecycle.home import Home
-    from hermes_lifecycle.services.base import ServiceManager
 
 #: DETACHED_PROCESS: no console; NEW_PROCESS_GROUP: the shell's Ctrl+C does not reach it;
 #: NO_WINDOW: nothing flashes; BREAKAWAY_FROM_JOB: closing the launching terminal's job
@@ -59,12 +58,6 @@ class WindowsPlatform(Platform):
             return None
         return InstanceLock(path, fd, lambda f: msvcrt.locking(f, msvcrt.LK_UNLCK, 1))
 
-    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
-        """A logon Scheduled Task, or the Startup-folder fallback (lifecycle/services/windows_task.py)."""
-        from hermes_lifecycle.services.windows_task import WindowsTaskManager
-
-        return WindowsTaskManager(home, self.runner, env)
-
     def install_console_hygiene(self, stdin_is_tty: bool) -> list[str]:
         """A detached gateway (no TTY) ignores SIGINT and SIGBREAK: something on the boot
         path synthesizes Ctrl+C for detached pythonw processes and killed them with no
@@ -84,9 +77,11 @@ class WindowsPlatform(Platform):
         """``pythonw`` (no console to close or to send Ctrl+C), detached flags, DEVNULL
         stdio so no handle ties it to the launcher; the sidecar module points the gateway's
         own stdout and stderr at the log."""
+        from hermes_lifecycle.command_line import sidecar_argv
+
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         pythonw = str(Path(sys.executable).with_name("pythonw.exe"))
-        argv = [pythonw, "-m", "hermes_lifecycle.controller.sidecar", str(log_path), "--", *hermes_args]
+        argv = sidecar_argv(pythonw, str(log_path), hermes_args)
         return self.spawner.spawn(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             creationflags=DETACHED_FLAGS, env=env,

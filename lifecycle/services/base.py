@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from hermes_lifecycle.command_line import HOME_OPTION, PROFILE_OPTION, gateway_arguments
 from hermes_lifecycle.errors import HermesError, ServiceError, ServiceLocationError, UsageError
 from hermes_lifecycle.home import Home, validate_profile
 from hermes_lifecycle.platforms.runner import CommandResult, Runner
@@ -25,11 +26,6 @@ from hermes_lifecycle.platforms.runner import CommandResult, Runner
 #: gateway needs a moment after the drain to append ``drained`` and exit.
 STOP_GRACE_SECONDS = 15
 PLAN_VERSION = 1
-
-
-def gateway_arguments(home: str, profile: str) -> tuple[str, ...]:
-    """What follows the interpreter: this project's CLI running the gateway of one profile."""
-    return ("-m", "hermes_lifecycle.cli.main", "gateway", "--home", home, "--profile", profile, "run")
 
 
 def stop_timeout_seconds(drain_timeout: float) -> int:
@@ -235,7 +231,7 @@ class ServiceManager(ABC):
     def owns_command(self, argv: Sequence[str]) -> bool:
         """True when a definition's command runs the gateway of *this* home and profile."""
         argv = list(argv)
-        for flag, wanted in (("--home", str(self.home.root)), ("--profile", self.home.profile)):
+        for flag, wanted in ((HOME_OPTION, str(self.home.root)), (PROFILE_OPTION, self.home.profile)):
             if flag not in argv or argv.index(flag) + 1 >= len(argv) or argv[argv.index(flag) + 1] != wanted:
                 return False
         return True

@@ -46,7 +46,9 @@ def installed_service(home: Home, platform: "Platform", *, strict: bool = True) 
         return None  # `install` never ran here: nothing of ours can be installed
     from hermes_lifecycle.errors import ServiceError, ServiceLocationError
 
-    manager = platform.service_manager(home)
+    from hermes_lifecycle.services.registry import manager_for
+
+    manager = manager_for(platform, home)
     try:
         return manager if manager.is_installed() else None
     except ServiceLocationError:

@@ -1,4 +1,4 @@
-"""``start``, ``stop`` and ``restart`` when a service is installed.
+"""``start``, ``stop`` and ``restart`` when a service is installed (chosen by :mod:`.entry`).
 
 The service manager owns the process (it started it, it revives it), so the controller
 must not spawn a second, detached gateway beside it.  But the manager's own stop is no
@@ -32,10 +32,9 @@ from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.services.base import ServiceManager
-from hermes_lifecycle.services.installed import installed_service
 from hermes_lifecycle.store import ChangeWatch
 
-__all__ = ["installed_service", "restart_through_service", "start_through_service", "stop_through_service"]
+__all__ = ["restart_through_service", "start_through_service", "stop_through_service", "wait_for_new_run"]
 
 
 def _ask(journal: Journal, manager: ServiceManager, action: str) -> str | None:
