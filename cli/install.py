@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import click
 
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
+from hermes_lifecycle import Home
 
 if TYPE_CHECKING:
-    from hermes_lifecycle.controller.start import StartOutcome
-    from hermes_lifecycle.services.base import InstallPlan
+    from hermes_lifecycle import StartOutcome
+    from hermes_lifecycle import InstallPlan
 
 
 @click.command()
@@ -41,13 +41,13 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     other arguments, home or profile is replaced.  A gateway started now is reported once
     it is ready (exit 1 if it is not); one already running is left alone, not doubled.
     """
-    from hermes_lifecycle.config import drain_timeout
-    from hermes_lifecycle.errors import UsageError
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.machine import ALIVE_STATES
-    from hermes_lifecycle.reconcile import reconcile
-    from hermes_lifecycle.services import actions
-    from hermes_lifecycle.services.base import InstallPlan
+    from hermes_lifecycle import drain_timeout
+    from hermes_lifecycle import UsageError
+    from hermes_lifecycle import Journal
+    from hermes_lifecycle import ALIVE_STATES
+    from hermes_lifecycle import reconcile_journal as reconcile
+    from hermes_lifecycle import install_service, service_manager_for
+    from hermes_lifecycle import InstallPlan
 
     home: Home = ctx.obj
     if plan_file is not None:
@@ -60,16 +60,16 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     else:
         plan = InstallPlan.for_home(home, drain_timeout=drain_timeout(home), autostart=autostart,
                                     start_now=start_now)
-    manager = actions.service_manager_for(home)
+    manager = service_manager_for(home)
     manager.verify_plan(plan)  # a plan for another home or profile touches nothing
     with Journal(home) as journal:
         before = reconcile(journal)
     running = plan.start_now and before.state in ALIVE_STATES
-    outcome = actions.install(home, plan, manager, start_now=False if running else None)
+    outcome = install_service(home, plan, manager, start_now=False if running else None)
     start = _already_running(before, manager) if running else None
     if outcome.started:
-        from hermes_lifecycle.controller.countdown import Countdown
-        from hermes_lifecycle.controller.through_service import wait_for_new_run
+        from hermes_lifecycle import Countdown
+        from hermes_lifecycle import wait_for_new_run
 
         with Journal(home) as journal:
             start = wait_for_new_run(journal, manager, after_seq=before.last_seq, old_run=None, timeout=timeout,
@@ -104,7 +104,7 @@ def _home_of_plan(ctx: click.Context, home: Home, plan: "InstallPlan") -> Home:
 
 def _already_running(current, manager) -> "StartOutcome":
     """The gateway that runs already: not doubled by a second start through the manager."""
-    from hermes_lifecycle.controller.start import StartOutcome
+    from hermes_lifecycle import StartOutcome
 
     where = "under the service" if manager.is_running() else (
         "outside the service: not starting a second one; `hermes gateway restart` hands it to the service")

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import click
 
-from hermes_lifecycle.errors import USER_ERRORS
+from hermes_lifecycle import USER_ERRORS
 
 #: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
 GATEWAY_COMMANDS: dict[str, str] = {
@@ -103,7 +103,7 @@ class HermesGroup(click.Group):
             sqlite3 = sys.modules.get("sqlite3")
             if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
                 raise
-            from hermes_lifecycle.store.connection import is_denied
+            from hermes_lifecycle import is_denied
 
             advice = ("this user needs write access to state.db and its folder" if is_denied(exc)
                       else "if it persists, move state.db aside or restore a backup")
@@ -129,7 +129,7 @@ def gateway(ctx: click.Context, home: str | None, profile: str) -> None:
     Every step is recorded in the event log in HOME/state.db; `status --history`,
     `events` and `forensics` read it back.
     """
-    from hermes_lifecycle.home import Home
+    from hermes_lifecycle import Home
 
     ctx.obj = Home.resolve(home, profile)
 

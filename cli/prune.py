@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
+from hermes_lifecycle import Home
 
 
 @click.command()
@@ -22,11 +22,11 @@ def prune(home: Home, keep_runs: int | None, older_than: str | None, dry_run: bo
     The current run is never touched, and the state stays the fold of what remains.
     Example: hermes gateway prune --keep-runs 50
     """
-    from hermes_lifecycle.durations import parse_duration
-    from hermes_lifecycle.errors import UsageError
-    from hermes_lifecycle.identity import who
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.history.prune import plan_keep_runs, plan_older_than, prune as prune_runs
+    from hermes_lifecycle import parse_duration
+    from hermes_lifecycle import UsageError
+    from hermes_lifecycle import who
+    from hermes_lifecycle import Journal
+    from hermes_lifecycle import plan_keep_runs, plan_older_than, prune_runs
 
     if (keep_runs is None) == (older_than is None):
         raise UsageError("give exactly one of --keep-runs N or --older-than DURATION")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from hermes_lifecycle.cli.output import emit_json, use_colour
-from hermes_lifecycle.home import Home
+from hermes_lifecycle import Home
 
 DEFAULT_HISTORY = 20
 
@@ -35,13 +35,13 @@ def _paint(text: str, state: str, colour: bool) -> str:
 
 
 def _last_shutdown(conn, stream: str) -> dict | None:
-    from hermes_lifecycle.history.forensics import build_story
-    from hermes_lifecycle.history.runs import last_ended_run_id
+    from hermes_lifecycle import build_story
+    from hermes_lifecycle import last_ended_run_id
 
     run_id = last_ended_run_id(conn, stream)
     if run_id is None:
         return None
-    from hermes_lifecycle.history.verdict import ending, verdict
+    from hermes_lifecycle import ending, verdict
 
     story = build_story(conn, stream, run_id)
     end = story.end
@@ -50,7 +50,7 @@ def _last_shutdown(conn, stream: str) -> dict | None:
 
 
 def _print_history(runs, colour: bool) -> None:
-    from hermes_lifecycle.durations import human
+    from hermes_lifecycle import human
 
     if not runs:
         click.echo("history: no transitions recorded yet")
@@ -72,7 +72,7 @@ def _print_history(runs, colour: bool) -> None:
 
 def _strays(home: Home, current) -> list:
     """Gateway processes of this profile the log does not know (see lifecycle/controller/discovery.py)."""
-    from hermes_lifecycle.controller.discovery import find_strays
+    from hermes_lifecycle import find_strays
 
     return find_strays(home, current)
 
@@ -95,16 +95,16 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     the last run ended, sessions waiting for resume, and warnings about patterns
     (crash loops, restarts that never came back, runs with no shutdown).
     """
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.history.patterns import counts, warnings
-    from hermes_lifecycle.history.runs import group_by_run
-    from hermes_lifecycle.services.status import service_status_json, service_status_lines
-    from hermes_lifecycle.store.sessions import count_resume_pending
+    from hermes_lifecycle import Journal
+    from hermes_lifecycle import pattern_counts as counts, pattern_warnings as warnings
+    from hermes_lifecycle import group_by_run
+    from hermes_lifecycle import service_status_json, service_status_lines
+    from hermes_lifecycle import count_resume_pending
 
     cutoff = None
     if since is not None:
-        from hermes_lifecycle.durations import format_at, parse_since
-        from hermes_lifecycle.errors import UsageError
+        from hermes_lifecycle import format_at, parse_since
+        from hermes_lifecycle import UsageError
 
         if not history:
             raise UsageError("--since narrows --history: use `hermes gateway status --history --since WHEN`")
@@ -112,10 +112,10 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         cutoff = format_at(parse_since(since))
     with Journal(home) as journal:
         current = journal.state()
-        from hermes_lifecycle.machine import ALIVE_STATES
+        from hermes_lifecycle import ALIVE_STATES
 
         if current.state in ALIVE_STATES:
-            from hermes_lifecycle.reconcile import reconcile
+            from hermes_lifecycle import reconcile_journal as reconcile
 
             current = reconcile(journal)
         transitions = journal.recent_transitions(limit) if history else []

@@ -7,7 +7,7 @@ import time
 import click
 
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
+from hermes_lifecycle import Home
 
 #: When this command began (as early as the CLI lets us see): `--timeout` counts from here.
 COMMAND_STARTED = time.monotonic()
@@ -28,10 +28,10 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     Exit codes: 0 stopped cleanly or not running; 3 stopped, but only by force;
     1 it could not be stopped.
     """
-    from hermes_lifecycle.controller.countdown import Countdown
-    from hermes_lifecycle.controller.entry import stop as stop_gateway
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.platforms import current_platform
+    from hermes_lifecycle import Countdown
+    from hermes_lifecycle import stop_gateway
+    from hermes_lifecycle import Journal
+    from hermes_lifecycle import current_platform
 
     platform = current_platform()
     with Journal(home) as journal:
@@ -39,7 +39,7 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
                                command_started=COMMAND_STARTED)
         strays = []
         if take_all:
-            from hermes_lifecycle.controller.strays import stop_strays
+            from hermes_lifecycle import stop_strays
 
             strays = stop_strays(journal, platform, timeout=timeout, force=force)
     code = max([outcome.exit_code, *(s.exit_code for s in strays)], key=_severity)

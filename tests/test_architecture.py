@@ -103,3 +103,28 @@ def test_the_gateway_command_line_is_built_in_one_module():
             if text in ("hermes_lifecycle.cli.main", "hermes_lifecycle.controller.sidecar", "--home", "--profile"):
                 found.append(f"{path.relative_to(ROOT)}:{line}: {text}")
     assert found == []
+
+
+def test_the_cli_imports_only_the_public_api():
+    """``cli/`` uses ``from hermes_lifecycle import NAME`` (names in ``hermes_lifecycle.__all__``)
+    and its own modules, never an internal module: the package's insides can move freely."""
+    import hermes_lifecycle
+
+    public = {f"hermes_lifecycle.{name}" for name in hermes_lifecycle.__all__}
+    reaching_in = [f"cli/{path.name}:{line}: {name}" for path in sorted((ROOT / "cli").glob("*.py"))
+                   for line, name in imported_modules(path)
+                   if name.startswith("hermes_lifecycle") and not name.startswith("hermes_lifecycle.cli.")
+                   and name not in public]
+    assert reaching_in == []
+
+
+def test_every_public_name_resolves():
+    import hermes_lifecycle
+
+    missing = []
+    for name in hermes_lifecycle.__all__:
+        try:
+            getattr(hermes_lifecycle, name)
+        except (AttributeError, ImportError) as exc:
+            missing.append(f"{name}: {exc}")
+    assert missing == []
