@@ -6,8 +6,8 @@ import json
 
 import click
 
-from hermes_lifecycle.cli.output import SCHEMA_VERSION
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.output import SCHEMA_VERSION
 
 
 def _print(event, as_json: bool) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle.cli.output import emit_json
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.output import emit_json
 
 
 @click.command()
@@ -25,9 +25,7 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
     one is ready; 1 either half failed.  Run from inside the gateway's own process tree,
     it detaches first and prints the restart id (exit 0: the restart continues, unconfirmed).
     """
-    from hermes_lifecycle import Countdown
-    from hermes_lifecycle import restart_gateway
-    from hermes_lifecycle import Journal
+    from hermes_lifecycle import Countdown, Journal, restart_gateway
 
     with Journal(home) as journal:
         outcome = restart_gateway(journal, timeout=timeout, start_timeout=start_timeout, restart_id=restart_id,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle.cli.output import emit_json
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.output import emit_json
 
 
 @click.command()  # run options only after `--`: a mistyped start option is a usage error
@@ -24,9 +24,7 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     dies while starting, the tail of its log is printed and the exit code is 1.
     Options after `--` go to `hermes gateway run` (e.g. `-- --port 8080 --drain-timeout 10`).
     """
-    from hermes_lifecycle import Countdown
-    from hermes_lifecycle import start_gateway
-    from hermes_lifecycle import Journal
+    from hermes_lifecycle import Countdown, Journal, start_gateway
 
     with Journal(home) as journal:
         outcome = start_gateway(journal, timeout=timeout, wait_ready=not no_wait, run_args=run_args,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle.cli.output import emit_json, use_colour
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.output import emit_json, use_colour
 
 DEFAULT_HISTORY = 20
 
@@ -35,8 +35,7 @@ def _paint(text: str, state: str, colour: bool) -> str:
 
 
 def _last_shutdown(conn, stream: str) -> dict | None:
-    from hermes_lifecycle import build_story
-    from hermes_lifecycle import last_ended_run_id
+    from hermes_lifecycle import build_story, last_ended_run_id
 
     run_id = last_ended_run_id(conn, stream)
     if run_id is None:
@@ -95,16 +94,13 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     the last run ended, sessions waiting for resume, and warnings about patterns
     (crash loops, restarts that never came back, runs with no shutdown).
     """
-    from hermes_lifecycle import Journal
-    from hermes_lifecycle import pattern_counts as counts, pattern_warnings as warnings
-    from hermes_lifecycle import group_by_run
-    from hermes_lifecycle import service_status_json, service_status_lines
-    from hermes_lifecycle import count_resume_pending
+    from hermes_lifecycle import Journal, count_resume_pending, group_by_run, service_status_json, service_status_lines
+    from hermes_lifecycle import pattern_counts as counts
+    from hermes_lifecycle import pattern_warnings as warnings
 
     cutoff = None
     if since is not None:
-        from hermes_lifecycle import format_at, parse_since
-        from hermes_lifecycle import UsageError
+        from hermes_lifecycle import UsageError, format_at, parse_since
 
         if not history:
             raise UsageError("--since narrows --history: use `hermes gateway status --history --since WHEN`")

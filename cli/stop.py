@@ -6,8 +6,8 @@ import time
 
 import click
 
-from hermes_lifecycle.cli.output import emit_json
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.output import emit_json
 
 #: When this command began (as early as the CLI lets us see): `--timeout` counts from here.
 COMMAND_STARTED = time.monotonic()
@@ -28,10 +28,7 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     Exit codes: 0 stopped cleanly or not running; 3 stopped, but only by force;
     1 it could not be stopped.
     """
-    from hermes_lifecycle import Countdown
-    from hermes_lifecycle import stop_gateway
-    from hermes_lifecycle import Journal
-    from hermes_lifecycle import current_platform
+    from hermes_lifecycle import Countdown, Journal, current_platform, stop_gateway
 
     platform = current_platform()
     with Journal(home) as journal:

@@ -23,10 +23,8 @@ def timeline(home: Home, last: int, fmt: str, output: Path | None) -> None:
     A run the log says is alive but whose process is gone is first recorded as `lost`
     (as `status` does).  Example: hermes gateway timeline --last 20 -o runs.svg
     """
-    from hermes_lifecycle import UsageError
-    from hermes_lifecycle import Journal
+    from hermes_lifecycle import Journal, UsageError, mermaid_gantt, recent_lanes
     from hermes_lifecycle import reconcile_journal as reconcile
-    from hermes_lifecycle import mermaid_gantt, recent_lanes
 
     with Journal(home) as journal:
         reconcile(journal)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle.cli.output import emit_json
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.output import emit_json
 
 
 @click.command()
@@ -19,11 +19,8 @@ def uninstall(home: Home, as_json: bool) -> None:
     drain, then the manager's stop), so uninstalling never cuts a conversation.  When
     that stop fails the definitions are still removed, and the exit code is 1.
     """
-    from hermes_lifecycle import Journal
-    from hermes_lifecycle import ALIVE_STATES
-    from hermes_lifecycle import current_platform
+    from hermes_lifecycle import ALIVE_STATES, Journal, current_platform, service_manager_for, uninstall_service
     from hermes_lifecycle import reconcile_journal as reconcile
-    from hermes_lifecycle import service_manager_for, uninstall_service
 
     platform = current_platform()
     manager = service_manager_for(home, platform)

@@ -19,8 +19,20 @@ if TYPE_CHECKING:
     from hermes_lifecycle.store.connection import connect
     from hermes_lifecycle.store.errors import CorruptStore, SchemaTooNew, StoreError, VersionConflict
     from hermes_lifecycle.store.events import (
-        ChangeWatch, Decide, Event, Fold, append, data_version, last_seq, parse_at, read_events, read_stream_row,
-        recent_transitions, utc_now, write_stream_row, write_transaction,
+        ChangeWatch,
+        Decide,
+        Event,
+        Fold,
+        append,
+        data_version,
+        last_seq,
+        parse_at,
+        read_events,
+        read_stream_row,
+        recent_transitions,
+        utc_now,
+        write_stream_row,
+        write_transaction,
     )
     from hermes_lifecycle.store.migrate import latest_version, migrate, schema_version
 
@@ -34,7 +46,12 @@ _EXPORTS = {
     **dict.fromkeys(("latest_version", "migrate", "schema_version"), "migrate"),
 }
 
-__all__ = sorted([*_EXPORTS, "open_store"])
+__all__ = [
+    "ChangeWatch", "CorruptStore", "Decide", "Event", "Fold", "SchemaTooNew", "StoreError", "VersionConflict",
+    "append", "connect", "data_version", "last_seq", "latest_version", "migrate", "open_store", "parse_at",
+    "read_events", "read_stream_row", "recent_transitions", "schema_version", "utc_now", "write_stream_row",
+    "write_transaction",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator
 
 from hermes_lifecycle.store.errors import StoreError, VersionConflict
 
@@ -30,7 +30,7 @@ STREAM_COLUMNS = "stream, state, version, last_seq, run_id, pid, create_time, si
 #: ``(state, trigger) -> new state``; raises to refuse the trigger (nothing is written).
 Decide = Callable[[str, str], str]
 #: ``(stored streams row or None, event just appended) -> streams row to write``.
-Fold = Callable[[Optional[tuple], "Event"], tuple]
+Fold = Callable[[tuple | None, "Event"], tuple]
 
 
 def utc_now() -> str:
@@ -152,7 +152,8 @@ def append(
     turns a concurrent change into :class:`VersionConflict` instead of a fresh decision.
     An event that changes the state is a ``transition``, any other a ``step``.  With an
     ``idempotency_key`` already used on this stream, the earlier event is returned and
-    nothing is written (the key used by another trigger is a :class:`StoreError`).  Raises whatever ``decide`` raises, having written nothing.
+    nothing is written (the key used by another trigger is a :class:`StoreError`).  Raises whatever
+    ``decide`` raises, having written nothing.
     ``extra(conn)``, when given, runs inside the same transaction once the machine has
     allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
     or roll back together with the event.
@@ -220,7 +221,8 @@ def read_events(
     triggers: tuple[str, ...] | None = None,
 ) -> list[Event]:
     """Events in log order, optionally of one stream or run, after a sequence number."""
-    where, params = ["seq > ?"], [after_seq]
+    where: list[str] = ["seq > ?"]
+    params: list[Any] = [after_seq]
     if stream is not None:
         where.append("stream = ?")
         params.append(stream)

@@ -21,8 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import hermes_lifecycle.migrations as _migrations_package
-from hermes_lifecycle.store.errors import CorruptStore, SchemaTooNew, StoreError
 from hermes_lifecycle.store.connection import unusable
+from hermes_lifecycle.store.errors import CorruptStore, SchemaTooNew, StoreError
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 MIGRATIONS_DIR = Path(_migrations_package.__file__).resolve().parent
@@ -55,7 +55,8 @@ def available_migrations() -> tuple[Migration, ...]:
     found.sort(key=lambda m: m.number)
     numbers = [m.number for m in found]
     if not numbers:
-        raise StoreError(f"no migration files in {MIGRATIONS_DIR}: the installation is incomplete, reinstall hermes-lifecycle")
+        raise StoreError(f"no migration files in {MIGRATIONS_DIR}: the installation is incomplete, "
+                         "reinstall hermes-lifecycle")
     if numbers != list(range(1, len(numbers) + 1)):
         raise StoreError(f"migration files are not numbered 1..n without gaps: {numbers}")
     return tuple(found)
@@ -74,7 +75,7 @@ def split_statements(sql: str) -> list[str]:
             if buffer.strip():
                 statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip() and not all(l.strip().startswith("--") or not l.strip() for l in buffer.splitlines()):
+    if buffer.strip() and not all(line.strip().startswith("--") or not line.strip() for line in buffer.splitlines()):
         raise StoreError("a migration ends with an incomplete SQL statement")
     return statements
 
@@ -121,7 +122,8 @@ def _refuse_foreign_or_corrupt(conn: sqlite3.Connection, path: Path | str, curre
     if problems != ["ok"]:
         raise CorruptStore(path, f"integrity check failed: {problems[0]}")
     if current == 0 and tables:
-        raise CorruptStore(path, f"an SQLite database without the Hermes schema (tables: {', '.join(sorted(tables)[:5])})")
+        raise CorruptStore(path, "an SQLite database without the Hermes schema "
+                                 f"(tables: {', '.join(sorted(tables)[:5])})")
 
 
 def migrate(conn: sqlite3.Connection, path: Path | str = "state.db") -> int:
@@ -148,7 +150,7 @@ def migrate(conn: sqlite3.Connection, path: Path | str = "state.db") -> int:
                 continue
             for statement in split_statements(migration.sql):
                 db.execute(statement)
-            db["schema_migrations"].insert(
+            db.table("schema_migrations").insert(
                 {
                     "number": migration.number,
                     "name": migration.name,

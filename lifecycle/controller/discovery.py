@@ -10,13 +10,18 @@ can reach them.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from hermes_lifecycle.command_line import (
-    ENTRY_MODULES, HOME_OPTION, PROFILE_OPTION, named_scope, split_gateway_args,
+    ENTRY_MODULES,
+    HOME_OPTION,
+    PROFILE_OPTION,
+    named_scope,
+    split_gateway_args,
 )
 from hermes_lifecycle.home import DEFAULT_PROFILE, Home, resolve_home
 from hermes_lifecycle.platforms import Platform
@@ -84,7 +89,7 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
     for pid, cmdline in platform.process_command_lines():
         if pid == os.getpid() or "gateway" not in cmdline or "run" not in cmdline:
             continue
-        cwd_of = (lambda pid=pid: platform.process_cwd(pid))
+        cwd_of = functools.partial(platform.process_cwd, pid)
         scope = gateway_scope(cmdline, cwd_of=cwd_of)
         if scope is None or not _could_be(cmdline, scope, wanted):
             continue

@@ -18,8 +18,8 @@ from hermes_lifecycle.controller.wait import poll_log, wait_for_state
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
-from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.projection import StreamState
+from hermes_lifecycle.reconcile import reconcile
 
 DEFAULT_START_TIMEOUT = 60.0
 

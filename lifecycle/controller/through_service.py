@@ -19,7 +19,11 @@ from typing import Sequence
 from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.restart import (
-    DETACHED_ENV, RestartOutcome, inside_gateway_tree, new_restart_id, restart_gateway,
+    DETACHED_ENV,
+    RestartOutcome,
+    inside_gateway_tree,
+    new_restart_id,
+    restart_gateway,
 )
 from hermes_lifecycle.controller.start import StartOutcome
 from hermes_lifecycle.controller.stop import stop_gateway

@@ -11,6 +11,8 @@ interruptions the next boot parks it (``resume_abandoned``) instead of resuming 
 
 from __future__ import annotations
 
+import builtins
+import functools
 import json
 import os
 import secrets
@@ -99,14 +101,15 @@ class SessionStore:
                                completes_turn=completes_turn)
         return Message(seq, role, text, now, run_id)
 
-    def history(self, session_id: str) -> list[Message]:
+    # ``list`` below is the method above: the builtin is spelled ``builtins.list`` in this class.
+    def history(self, session_id: str) -> builtins.list[Message]:
         return [Message(*r) for r in rows.message_rows(self._conn, self.stream, session_id)]
 
     def unpark(self, session_id: str) -> None:
         """A client explicitly reopened a parked session: it is theirs to continue."""
         rows.unpark(self._conn, self.stream, session_id)
 
-    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
+    def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str) -> None:
         """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
         ids = sorted(set(session_ids))
         now = utc_now()
@@ -118,13 +121,15 @@ class SessionStore:
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
                           data={"sessions": ids, "count": len(ids)}, extra=mark)
 
-    async def resume_on_boot(self, *, run_id: str, actor: str,
-                             hand_over: Callable[[str], Awaitable[None]]) -> tuple[list[str], list[str]]:
+    async def resume_on_boot(
+        self, *, run_id: str, actor: str, hand_over: Callable[[str], Awaitable[None]],
+    ) -> tuple[builtins.list[str], builtins.list[str]]:
         """Hand each marked session to the app (``hand_over``), then clear its ``resume_pending``
         (``session_resumed``); park it instead (``resume_abandoned``) when it was interrupted too
         often in a row, or when the app's resume of it raised: one bad session must neither fail
         the boot nor cost the others their resume.  Return (resumed, parked)."""
-        resumed, parked = [], []
+        resumed: builtins.list[str] = []
+        parked: builtins.list[str] = []
         for session in [s for s in self.list() if s.resume_pending and not s.parked]:
             if session.interruptions >= PARK_AFTER_INTERRUPTIONS:
                 self._park(session, run_id, actor, f"was interrupted {session.interruptions} times in a row "
@@ -142,7 +147,7 @@ class SessionStore:
                 "session_resumed", actor=actor, run_id=run_id, pid=os.getpid(), reason=f"session {session.id} resumed",
                 data={"session": session.id, "interruptions": session.interruptions,
                       "messages": session.messages},
-                extra=lambda conn, sid=session.id: rows.clear_resume_pending(conn, self.stream, sid))
+                extra=functools.partial(rows.clear_resume_pending, stream=self.stream, session_id=session.id))
             resumed.append(session.id)
         return resumed, parked
 
