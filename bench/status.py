@@ -4,7 +4,7 @@ Targets on the 2-core CI machine: median <= 100 ms at 1,000,000 events, and at m
 the median at 1,000 (history reads walk an index, they never scan the log).  Both
 stores are built by bulk SQL (runs of start/ready/stop/drain/drained, steps and
 crashes, see ``bench/status_history.py``), then the projection row is set from
-``store.rebuild`` (the fold of the whole log) so that status sees a consistent store.
+``hermes_lifecycle.projection.rebuild`` (the fold of the whole log) so that status sees a consistent store.
 The timed runs alternate between the two stores so machine noise hits both alike.
 
     .venv/bin/python bench/status.py [--repeat 21] [--dir /tmp/hermes-bench-status]
