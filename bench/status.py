@@ -4,7 +4,7 @@ Targets on the 2-core CI machine: median <= 100 ms at 1,000,000 events, and at m
 the median at 1,000 (history reads walk an index, they never scan the log).  Both
 stores are built by bulk SQL (runs of start/ready/stop/drain/drained, steps and
 crashes, see ``bench/status_history.py``), then the projection row is set from
-``store.rebuild`` (the fold of the whole log) so that status sees a consistent store.
+``hermes_lifecycle.projection.rebuild`` (the fold of the whole log) so that status sees a consistent store.
 The timed runs alternate between the two stores so machine noise hits both alike.
 
     .venv/bin/python bench/status.py [--repeat 21] [--dir /tmp/hermes-bench-status]
@@ -26,8 +26,8 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 
 from status_history import build  # noqa: E402  (the shared bulk builder)
 
-from hermes_lifecycle.store import open_store, rebuild, verify_projection  # noqa: E402
-from hermes_lifecycle.store.events import _write_projection  # noqa: E402
+from hermes_lifecycle.projection import rebuild, verify_projection  # noqa: E402
+from hermes_lifecycle.store import open_store, write_stream_row  # noqa: E402
 
 SIZES = (1_000, 1_000_000)
 
@@ -42,7 +42,7 @@ def prepared(root: Path, events: int) -> Path:
     build(home / "state.db", events)
     conn = open_store(home / "state.db")
     conn.execute("BEGIN IMMEDIATE")
-    _write_projection(conn, rebuild(conn, "default"))
+    write_stream_row(conn, rebuild(conn, "default").to_row())
     conn.execute("COMMIT")
     stored, folded = verify_projection(conn, "default")
     assert stored == folded and stored.version == events, (stored, events)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from hermes_lifecycle.store import open_store  # noqa: E402
 from hermes_lifecycle.store.events import parse_at  # noqa: E402
-from hermes_lifecycle.store.projection import fold, initial_state, StreamState  # noqa: E402
+from hermes_lifecycle.projection import StreamState, fold, initial_state  # noqa: E402
 from hermes_lifecycle.store.events import Event  # noqa: E402
 
 STOP = [("start", "stopped", "starting"), ("ready", "starting", "running"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle.history.diagram import FORMATS, render
+from hermes_lifecycle import DIAGRAM_FORMATS as FORMATS
+from hermes_lifecycle import render_diagram as render
 
 
 @click.command()

@@ -6,8 +6,8 @@ import json
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import SCHEMA_VERSION
-from hermes_lifecycle.home import Home
 
 
 def _print(event, as_json: bool) -> None:
@@ -35,14 +35,14 @@ def events(home: Home, as_json: bool, since: int, follow: bool) -> None:
     (PRAGMA data_version change detection; the log is never re-read), one JSON line
     each with --json: feed it to a log shipper, or watch a restart live.
     """
-    from hermes_lifecycle.journal import Journal
+    from hermes_lifecycle import Journal
 
     with Journal(home) as journal:
         if not follow:
             for event in journal.events(after_seq=since):
                 _print(event, as_json)
             return
-        from hermes_lifecycle.history.follow import follow as follow_log
+        from hermes_lifecycle import follow_log
 
         _end_on_sigterm()
         try:

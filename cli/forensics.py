@@ -6,9 +6,8 @@ import json
 
 import click
 
+from hermes_lifecycle import Home, human
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.durations import human
-from hermes_lifecycle.home import Home
 
 
 def _who(requested_by: dict | None) -> str:
@@ -111,10 +110,8 @@ def forensics(home: Home, run_id: str | None, last: bool, as_json: bool) -> None
     alive but its process is gone (as `status` does).
     Example: hermes gateway forensics --last --json | jq .verdict
     """
-    from hermes_lifecycle.errors import UsageError
-    from hermes_lifecycle.history.forensics import build_story
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.reconcile import reconcile
+    from hermes_lifecycle import Journal, UsageError, build_story
+    from hermes_lifecycle import reconcile_journal as reconcile
 
     if run_id is not None and not run_id.strip():  # `--run "$RUN"` with RUN unset: not the last run
         raise UsageError("--run is empty: give a run id (`hermes gateway status --history` lists them) or --last")

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
 
 if TYPE_CHECKING:
-    from hermes_lifecycle.controller.start import StartOutcome
-    from hermes_lifecycle.services.base import InstallPlan
+    from hermes_lifecycle import InstallPlan, StartOutcome
 
 
 @click.command()
@@ -41,13 +40,16 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     other arguments, home or profile is replaced.  A gateway started now is reported once
     it is ready (exit 1 if it is not); one already running is left alone, not doubled.
     """
-    from hermes_lifecycle.config import drain_timeout
-    from hermes_lifecycle.errors import UsageError
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.machine import ALIVE_STATES
-    from hermes_lifecycle.reconcile import reconcile
-    from hermes_lifecycle.services import actions
-    from hermes_lifecycle.services.base import InstallPlan
+    from hermes_lifecycle import (
+        ALIVE_STATES,
+        InstallPlan,
+        Journal,
+        UsageError,
+        drain_timeout,
+        install_service,
+        service_manager_for,
+    )
+    from hermes_lifecycle import reconcile_journal as reconcile
 
     home: Home = ctx.obj
     if plan_file is not None:
@@ -60,16 +62,15 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     else:
         plan = InstallPlan.for_home(home, drain_timeout=drain_timeout(home), autostart=autostart,
                                     start_now=start_now)
-    manager = actions.service_manager_for(home)
+    manager = service_manager_for(home)
     manager.verify_plan(plan)  # a plan for another home or profile touches nothing
     with Journal(home) as journal:
         before = reconcile(journal)
     running = plan.start_now and before.state in ALIVE_STATES
-    outcome = actions.install(home, plan, manager, start_now=False if running else None)
+    outcome = install_service(home, plan, manager, start_now=False if running else None)
     start = _already_running(before, manager) if running else None
     if outcome.started:
-        from hermes_lifecycle.controller.countdown import Countdown
-        from hermes_lifecycle.services.controlled import wait_for_new_run
+        from hermes_lifecycle import Countdown, wait_for_new_run
 
         with Journal(home) as journal:
             start = wait_for_new_run(journal, manager, after_seq=before.last_seq, old_run=None, timeout=timeout,
@@ -95,7 +96,9 @@ def _home_of_plan(ctx: click.Context, home: Home, plan: "InstallPlan") -> Home:
     """The plan names its home and profile; ``--home`` / ``--profile`` typed on the command
     line may confirm them (a contradiction is refused later), but where they were not typed
     the plan's are used: a process after an elevation handoff gets the plan, not the flags."""
-    typed = {name: ctx.parent.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    group = ctx.parent  # the `gateway` group, whose options --home and --profile are
+    assert group is not None, "install runs under the gateway group"
+    typed = {name: group.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
              for name in ("home", "profile")}
     if all(typed.values()):
         return home
@@ -104,7 +107,7 @@ def _home_of_plan(ctx: click.Context, home: Home, plan: "InstallPlan") -> Home:
 
 def _already_running(current, manager) -> "StartOutcome":
     """The gateway that runs already: not doubled by a second start through the manager."""
-    from hermes_lifecycle.controller.start import StartOutcome
+    from hermes_lifecycle import StartOutcome
 
     where = "under the service" if manager.is_running() else (
         "outside the service: not starting a second one; `hermes gateway restart` hands it to the service")

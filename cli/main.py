@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import click
 
-from hermes_lifecycle.errors import HermesError
+from hermes_lifecycle import USER_ERRORS
 
 #: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
 GATEWAY_COMMANDS: dict[str, str] = {
@@ -88,7 +88,7 @@ class HermesGroup(click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             _refuse_usage(exc)
-        except HermesError as exc:
+        except USER_ERRORS as exc:
             click.echo(f"hermes: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
@@ -104,7 +104,7 @@ class HermesGroup(click.Group):
             sqlite3 = sys.modules.get("sqlite3")
             if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
                 raise
-            from hermes_lifecycle.store.connection import is_denied
+            from hermes_lifecycle import is_denied
 
             advice = ("this user needs write access to state.db and its folder" if is_denied(exc)
                       else "if it persists, move state.db aside or restore a backup")
@@ -130,7 +130,7 @@ def _home_options(command):
 
 
 def _resolve_home(ctx: click.Context, home: str | None, profile: str | None) -> None:
-    from hermes_lifecycle.home import Home
+    from hermes_lifecycle import Home
 
     ctx.obj = Home.resolve(home, profile)
 
@@ -181,4 +181,4 @@ def lifecycle_main(argv: list[str] | None = None, prog_name: str = "hermes-lifec
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # click ends the process with the command's exit code

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
 
 
 @click.command()
@@ -22,21 +24,19 @@ def prune(home: Home, keep_runs: int | None, older_than: str | None, dry_run: bo
     The current run is never touched, and the state stays the fold of what remains.
     Example: hermes gateway prune --keep-runs 50
     """
-    from hermes_lifecycle.durations import parse_duration
-    from hermes_lifecycle.errors import UsageError
-    from hermes_lifecycle.identity import who
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.history.prune import plan_keep_runs, plan_older_than, prune as prune_runs
+    from hermes_lifecycle import Journal, UsageError, parse_duration, plan_keep_runs, plan_older_than, prune_runs, who
 
     if (keep_runs is None) == (older_than is None):
         raise UsageError("give exactly one of --keep-runs N or --older-than DURATION")
     with Journal(home) as journal:
+        rule: dict[str, Any]
         if keep_runs is not None:
             rule = {"keep_runs": keep_runs}
             plan = plan_keep_runs(journal.conn, home.profile, keep_runs)
         else:
-            rule = {"older_than": older_than, "older_than_s": parse_duration(older_than)}
-            plan = plan_older_than(journal.conn, home.profile, rule["older_than_s"])
+            seconds = parse_duration(older_than)
+            rule = {"older_than": older_than, "older_than_s": seconds}
+            plan = plan_older_than(journal.conn, home.profile, seconds)
         event = None
         if plan is not None and not dry_run:
             event = prune_runs(journal, plan, actor=who("controller"), rule=rule)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
 
 
 @click.command()
@@ -25,24 +25,11 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
     one is ready; 1 either half failed.  Run from inside the gateway's own process tree,
     it detaches first and prints the restart id (exit 0: the restart continues, unconfirmed).
     """
-    from hermes_lifecycle.controller.countdown import Countdown
-    from hermes_lifecycle.controller.restart import restart_gateway
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.platforms import current_platform
-    from hermes_lifecycle.services.installed import installed_service
+    from hermes_lifecycle import Countdown, Journal, restart_gateway
 
-    platform = current_platform()
     with Journal(home) as journal:
-        service = installed_service(home, platform)
-        if service is not None:  # installed as a service: drain (exit 75), the manager brings it back
-            from hermes_lifecycle.services.controlled import restart_through_service
-
-            outcome = restart_through_service(journal, platform, service, timeout=timeout,
-                                              start_timeout=start_timeout, restart_id=restart_id,
-                                              countdown=Countdown())
-        else:
-            outcome = restart_gateway(journal, platform, timeout=timeout, start_timeout=start_timeout,
-                                      restart_id=restart_id, countdown=Countdown())
+        outcome = restart_gateway(journal, timeout=timeout, start_timeout=start_timeout, restart_id=restart_id,
+                                  countdown=Countdown())
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json()})
     elif outcome.detached_pid is not None:

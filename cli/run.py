@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from hermes_lifecycle.home import Home
+from hermes_lifecycle import Home
 
 
 @click.command()
@@ -28,7 +28,7 @@ def run(home: Home, port: int | None, host: str | None, drain_timeout: float | N
     Exit codes: 0 planned stop, 75 planned restart, 1 unplanned signal or failure,
     78 fatal configuration error (see README: exit codes).
     """
-    from hermes_lifecycle.runtime.gateway import DEFAULT_APP, RunOptions, run_gateway
+    from hermes_lifecycle import DEFAULT_APP, RunOptions, run_gateway
 
     logging.basicConfig(level=logging.WARNING, format="hermes gateway: %(message)s")
     code = run_gateway(home, RunOptions(port=port, host=host, drain_timeout=drain_timeout,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
 
 
 @click.command()
@@ -13,8 +13,7 @@ from hermes_lifecycle.home import Home
 @click.pass_obj
 def sessions(home: Home, as_json: bool) -> None:
     """List the gateway's sessions: messages, resume_pending, and parked poison pills."""
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.runtime.sessions import SessionStore
+    from hermes_lifecycle import Journal, SessionStore
 
     with Journal(home) as journal:
         found = SessionStore(journal).list()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
 
 
 @click.command()  # run options only after `--`: a mistyped start option is a usage error
@@ -24,23 +24,11 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     dies while starting, the tail of its log is printed and the exit code is 1.
     Options after `--` go to `hermes gateway run` (e.g. `-- --port 8080 --drain-timeout 10`).
     """
-    from hermes_lifecycle.controller.countdown import Countdown
-    from hermes_lifecycle.controller.start import start_gateway
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.platforms import current_platform
-    from hermes_lifecycle.services.installed import installed_service
+    from hermes_lifecycle import Countdown, Journal, start_gateway
 
-    platform = current_platform()
     with Journal(home) as journal:
-        service = installed_service(home, platform)
-        if service is not None:  # installed as a service: its manager starts the gateway
-            from hermes_lifecycle.services.controlled import start_through_service
-
-            outcome = start_through_service(journal, service, timeout=timeout, wait_ready=not no_wait,
-                                            run_args=run_args, countdown=Countdown())
-        else:
-            outcome = start_gateway(journal, platform, timeout=timeout, wait_ready=not no_wait,
-                                    run_args=run_args, countdown=Countdown())
+        outcome = start_gateway(journal, timeout=timeout, wait_ready=not no_wait, run_args=run_args,
+                                countdown=Countdown())
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json(), "log_tail": outcome.log_tail})
     else:

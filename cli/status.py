@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json, use_colour
-from hermes_lifecycle.home import Home
 
 DEFAULT_HISTORY = 20
 
@@ -34,25 +34,13 @@ def _paint(text: str, state: str, colour: bool) -> str:
     return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed")) if colour else text
 
 
-def _resume_pending_sessions(conn, stream: str) -> int | None:
-    """Sessions waiting for resume, or None where the sessions table does not exist."""
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lifecycle_sessions'").fetchone()
-    if found is None:
-        return None
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(lifecycle_sessions)")}
-    parked = " AND parked = 0" if "parked" in columns else ""
-    return conn.execute(f"SELECT count(*) FROM lifecycle_sessions WHERE stream = ? AND resume_pending = 1{parked}",
-                        (stream,)).fetchone()[0]
-
-
 def _last_shutdown(conn, stream: str) -> dict | None:
-    from hermes_lifecycle.history.forensics import build_story
-    from hermes_lifecycle.history.runs import last_ended_run_id
+    from hermes_lifecycle import build_story, last_ended_run_id
 
     run_id = last_ended_run_id(conn, stream)
     if run_id is None:
         return None
-    from hermes_lifecycle.history.verdict import ending, verdict
+    from hermes_lifecycle import ending, verdict
 
     story = build_story(conn, stream, run_id)
     end = story.end
@@ -61,7 +49,7 @@ def _last_shutdown(conn, stream: str) -> dict | None:
 
 
 def _print_history(runs, colour: bool) -> None:
-    from hermes_lifecycle.durations import human
+    from hermes_lifecycle import human
 
     if not runs:
         click.echo("history: no transitions recorded yet")
@@ -83,7 +71,7 @@ def _print_history(runs, colour: bool) -> None:
 
 def _strays(home: Home, current) -> list:
     """Gateway processes of this profile the log does not know (see lifecycle/controller/discovery.py)."""
-    from hermes_lifecycle.controller.discovery import find_strays
+    from hermes_lifecycle import find_strays
 
     return find_strays(home, current)
 
@@ -106,15 +94,13 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     the last run ended, sessions waiting for resume, and warnings about patterns
     (crash loops, restarts that never came back, runs with no shutdown).
     """
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.history.patterns import counts, warnings
-    from hermes_lifecycle.history.runs import group_by_run
-    from hermes_lifecycle.services.status import service_status_json, service_status_lines
+    from hermes_lifecycle import Journal, count_resume_pending, group_by_run, service_status_json, service_status_lines
+    from hermes_lifecycle import pattern_counts as counts
+    from hermes_lifecycle import pattern_warnings as warnings
 
     cutoff = None
     if since is not None:
-        from hermes_lifecycle.durations import format_at, parse_since
-        from hermes_lifecycle.errors import UsageError
+        from hermes_lifecycle import UsageError, format_at, parse_since
 
         if not history:
             raise UsageError("--since narrows --history: use `hermes gateway status --history --since WHEN`")
@@ -122,10 +108,10 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         cutoff = format_at(parse_since(since))
     with Journal(home) as journal:
         current = journal.state()
-        from hermes_lifecycle.machine import ALIVE_STATES
+        from hermes_lifecycle import ALIVE_STATES
 
         if current.state in ALIVE_STATES:
-            from hermes_lifecycle.reconcile import reconcile
+            from hermes_lifecycle import reconcile_journal as reconcile
 
             current = reconcile(journal)
         transitions = journal.recent_transitions(limit) if history else []
@@ -133,7 +119,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             transitions = [e for e in transitions if e.at >= cutoff]
         conn = journal.conn
         last_shutdown = _last_shutdown(conn, home.profile)
-        pending = _resume_pending_sessions(conn, home.profile)
+        pending = count_resume_pending(conn, home.profile)
         found_warnings = warnings(conn, home.profile, current)
         window_counts = counts(conn, home.profile) if as_json else None
     runs = group_by_run(transitions)

@@ -6,8 +6,8 @@ import time
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
 
 #: When this command began (as early as the CLI lets us see): `--timeout` counts from here.
 COMMAND_STARTED = time.monotonic()
@@ -28,28 +28,15 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     Exit codes: 0 stopped cleanly or not running; 3 stopped, but only by force;
     1 it could not be stopped.
     """
-    from hermes_lifecycle.controller.countdown import Countdown
-    from hermes_lifecycle.controller.stop import stop_gateway
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.platforms import current_platform
-    from hermes_lifecycle.services.installed import installed_service
+    from hermes_lifecycle import Countdown, Journal, current_platform, stop_gateway
 
     platform = current_platform()
     with Journal(home) as journal:
-        service = installed_service(home, platform, strict=False)  # the drain needs no manager
-        if service is not None:  # installed as a service: drain first, then the manager's stop
-            from hermes_lifecycle.services.controlled import stop_through_service
-
-            outcome = stop_through_service(journal, platform, service, timeout=timeout, force=force,
-                                           countdown=Countdown())
-        else:
-            age = platform.own_age()  # from the process's creation, if the OS can tell precisely
-            began = COMMAND_STARTED if age is None else time.monotonic() - age
-            outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown(),
-                                   started_at=began)
+        outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown(),
+                               command_started=COMMAND_STARTED)
         strays = []
         if take_all:
-            from hermes_lifecycle.controller.strays import stop_strays
+            from hermes_lifecycle import stop_strays
 
             strays = stop_strays(journal, platform, timeout=timeout, force=force)
     code = max([outcome.exit_code, *(s.exit_code for s in strays)], key=_severity)

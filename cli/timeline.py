@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from hermes_lifecycle.home import Home
+from hermes_lifecycle import Home
 
 
 @click.command()
@@ -23,16 +23,14 @@ def timeline(home: Home, last: int, fmt: str, output: Path | None) -> None:
     A run the log says is alive but whose process is gone is first recorded as `lost`
     (as `status` does).  Example: hermes gateway timeline --last 20 -o runs.svg
     """
-    from hermes_lifecycle.errors import UsageError
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.reconcile import reconcile
-    from hermes_lifecycle.history.timeline import mermaid_gantt, recent_lanes
+    from hermes_lifecycle import Journal, UsageError, mermaid_gantt, recent_lanes
+    from hermes_lifecycle import reconcile_journal as reconcile
 
     with Journal(home) as journal:
         reconcile(journal)
         lanes = recent_lanes(journal.conn, home.profile, last)
     if fmt == "svg":
-        from hermes_lifecycle.history.timeline_svg import render_svg
+        from hermes_lifecycle import render_svg
 
         document = render_svg(lanes, home.profile)
     else:

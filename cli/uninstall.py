@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle import Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
 
 
 @click.command()
@@ -19,22 +19,19 @@ def uninstall(home: Home, as_json: bool) -> None:
     drain, then the manager's stop), so uninstalling never cuts a conversation.  When
     that stop fails the definitions are still removed, and the exit code is 1.
     """
-    from hermes_lifecycle.journal import Journal
-    from hermes_lifecycle.machine import ALIVE_STATES
-    from hermes_lifecycle.platforms import current_platform
-    from hermes_lifecycle.reconcile import reconcile
-    from hermes_lifecycle.services import actions
+    from hermes_lifecycle import ALIVE_STATES, Journal, current_platform, service_manager_for, uninstall_service
+    from hermes_lifecycle import reconcile_journal as reconcile
 
     platform = current_platform()
-    manager = actions.service_manager_for(home, platform)
+    manager = service_manager_for(home, platform)
     stopped = None
     if manager.is_installed():
         with Journal(home) as journal:
             if reconcile(journal).state in ALIVE_STATES:
-                from hermes_lifecycle.services.controlled import stop_through_service
+                from hermes_lifecycle import stop_through_service
 
                 stopped = stop_through_service(journal, platform, manager)
-    removals = actions.uninstall(home, manager)
+    removals = uninstall_service(home, manager)
     failed = stopped is not None and stopped.result == "failed"
     if as_json:
         emit_json({"profile": home.profile, "manager": manager.name,

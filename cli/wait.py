@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle import STATE_NAMES, Home
 from hermes_lifecycle.cli.output import emit_json
-from hermes_lifecycle.home import Home
-from hermes_lifecycle.machine import STATE_NAMES
 
 
 @click.command()
@@ -19,8 +18,7 @@ from hermes_lifecycle.machine import STATE_NAMES
 def wait(home: Home, target: str, timeout: float | None, as_json: bool) -> None:
     """Wait until the gateway is in STATE (exit 0), or the timeout passes, or STATE can no
     longer come because the run ended in another rest state (exit 1)."""
-    from hermes_lifecycle.controller.wait import wait_for_state
-    from hermes_lifecycle.journal import Journal
+    from hermes_lifecycle import Journal, wait_for_state
 
     with Journal(home) as journal:
         outcome = wait_for_state(journal, target, timeout)

@@ -6,6 +6,10 @@ The CLI prints ``hermes: <message>`` on one line and exits with ``exit_code``.
 
 from __future__ import annotations
 
+# The recorder's errors are its own (the store imports nothing from the lifecycle);
+# they are re-exported here so that every error a user can meet has one home.
+from hermes_lifecycle.store.errors import CorruptStore, SchemaTooNew, StoreError, VersionConflict
+
 
 class HermesError(Exception):
     """Base of every error the lifecycle engine raises on purpose."""
@@ -40,28 +44,15 @@ class IllegalTransition(HermesError):
         super().__init__(message)
 
 
-class StoreError(HermesError):
-    """The event store cannot be used as it is."""
+#: Every error raised on purpose: ours and the recorder's.  Catch this tuple where an
+#: error is shown to a person (one line, ``exit_code``) rather than ``HermesError`` alone.
+USER_ERRORS: tuple[type[HermesError], type[StoreError]] = (HermesError, StoreError)
 
-
-class CorruptStore(StoreError):
-    def __init__(self, path: object, detail: str) -> None:
-        super().__init__(
-            f"{path} is not a usable Hermes state database ({detail}); "
-            "it was left untouched: move it aside or restore a backup"
-        )
-
-
-class SchemaTooNew(StoreError):
-    def __init__(self, path: object, found: int, known: int) -> None:
-        super().__init__(
-            f"{path} has schema version {found}, newer than this hermes knows ({known}); "
-            "it was left untouched: upgrade hermes-lifecycle to read it"
-        )
-
-
-class VersionConflict(StoreError):
-    """Another writer appended to the stream between our read and our write."""
+__all__ = [
+    "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
+    "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "SchemaTooNew",
+    "ServiceError", "ServiceLocationError", "StoreError", "UsageError", "VersionConflict",
+]
 
 
 class GatewayError(HermesError):

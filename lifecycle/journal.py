@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 from hermes_lifecycle import store
 from hermes_lifecycle.home import Home
-from hermes_lifecycle.store import Event, StreamState
+from hermes_lifecycle.projection import StreamState, fold_row, read_state
+from hermes_lifecycle.store import Event
 
 
 class Journal:
@@ -71,13 +72,15 @@ class Journal:
         Raises :class:`hermes_lifecycle.errors.IllegalTransition` (nothing written) when it does not.
         ``extra(conn)`` runs in the same transaction (see :func:`hermes_lifecycle.store.events.append`).
         """
-        from hermes_lifecycle.machine import decide
+        from hermes_lifecycle.machine import INITIAL_STATE, decide
 
         return store.append(
             self.conn,
             self.stream,
             trigger,
             decide,
+            fold_row,
+            initial=INITIAL_STATE,
             actor=actor,
             run_id=run_id,
             pid=pid,
@@ -89,7 +92,7 @@ class Journal:
         )
 
     def state(self) -> StreamState:
-        return store.read_state(self.conn, self.stream)
+        return read_state(self.conn, self.stream)
 
     def events(self, *, after_seq: int = 0, limit: int | None = None, run_id: str | None = None,
                triggers: tuple[str, ...] | None = None) -> list[Event]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hermes_lifecycle.errors import IllegalTransition
 
@@ -96,6 +97,11 @@ TRANSITION_TRIGGERS: frozenset[str] = frozenset(t["trigger"] for t in TRANSITION
 
 class _Judge:
     """One ``transitions`` machine shared by the process, set to a state per question."""
+
+    if TYPE_CHECKING:  # set on the model by transitions.Machine
+        state: str
+
+        def trigger(self, name: str) -> bool: ...
 
     def __init__(self) -> None:
         from transitions import Machine, MachineError

@@ -12,7 +12,7 @@ from hermes_lifecycle.errors import IllegalTransition, VersionConflict
 from hermes_lifecycle.identity import is_alive, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
-from hermes_lifecycle.store import StreamState
+from hermes_lifecycle.projection import StreamState
 
 
 def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamState:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from stat import S_ISREG
 
-from hermes_lifecycle.errors import CorruptStore, StoreError
+from hermes_lifecycle.store.errors import CorruptStore, StoreError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000

@@ -1,10 +1,12 @@
 """The event log: stored events, the one write path, and reads.
 
 This module is the recorder: it knows rows, versions and transactions, not what a
-trigger means.  The caller passes ``decide(state, trigger) -> new_state`` (the
-lifecycle machine); it is called *inside* the ``BEGIN IMMEDIATE`` transaction with
-the state just read, so the decision and the append cannot be separated by another
-writer.  The ``(stream, version)`` unique key backs that up in the schema.
+trigger means nor what a stream's state carries.  The caller passes
+``decide(state, trigger) -> new_state`` (the lifecycle machine) and
+``fold(row, event) -> row`` (the lifecycle's projection); both are called *inside* the
+``BEGIN IMMEDIATE`` transaction with the ``lifecycle_streams`` row just read, so the decision, the
+append and the projection cannot be separated by another writer.  The
+``(stream, version)`` unique key backs that up in the schema.
 """
 
 from __future__ import annotations
@@ -16,15 +18,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from hermes_lifecycle.errors import StoreError, VersionConflict
-from hermes_lifecycle.store.projection import StreamState, fold, initial_state
+from hermes_lifecycle.store.errors import StoreError, VersionConflict
 
 EVENT_COLUMNS = (
     "seq, stream, version, run_id, at, kind, trigger, from_state, to_state, "
     "pid, actor, reason, data, idempotency_key"
 )
 
+STREAM_COLUMNS = "stream, state, version, last_seq, run_id, pid, create_time, since, data"
+
+#: ``(state, trigger) -> new state``; raises to refuse the trigger (nothing is written).
 Decide = Callable[[str, str], str]
+#: ``(stored lifecycle_streams row or None, event just appended) -> row to write``.
+Fold = Callable[[tuple | None, "Event"], tuple]
 
 
 def utc_now() -> str:
@@ -104,26 +110,20 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def read_state(conn: sqlite3.Connection, stream: str) -> StreamState:
-    """The projection of ``stream`` (the initial state if it has no events yet)."""
-    row = conn.execute(
-        "SELECT stream, state, version, last_seq, run_id, pid, create_time, since, data "
-        "FROM lifecycle_streams WHERE stream = ?",
-        (stream,),
-    ).fetchone()
-    if row is None:
-        return initial_state(stream)
-    return StreamState.from_row(row)
+def read_stream_row(conn: sqlite3.Connection, stream: str) -> tuple | None:
+    """The stored ``lifecycle_streams`` row of ``stream`` (columns :data:`STREAM_COLUMNS`), None before its
+    first event.  What the row means is the caller's fold's business."""
+    return conn.execute(f"SELECT {STREAM_COLUMNS} FROM lifecycle_streams WHERE stream = ?", (stream,)).fetchone()
 
 
-def _write_projection(conn: sqlite3.Connection, state: StreamState) -> None:
+def write_stream_row(conn: sqlite3.Connection, row: tuple) -> None:
+    """Upsert one ``lifecycle_streams`` row (inside the caller's transaction)."""
     conn.execute(
-        "INSERT INTO lifecycle_streams (stream, state, version, last_seq, run_id, pid, create_time, since, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"INSERT INTO lifecycle_streams ({STREAM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (stream) DO UPDATE SET state = excluded.state, version = excluded.version, "
         "last_seq = excluded.last_seq, run_id = excluded.run_id, pid = excluded.pid, "
         "create_time = excluded.create_time, since = excluded.since, data = excluded.data",
-        state.to_row(),
+        row,
     )
 
 
@@ -132,7 +132,9 @@ def append(
     stream: str,
     trigger: str,
     decide: Decide,
+    fold: Fold,
     *,
+    initial: str,
     actor: str,
     run_id: str | None = None,
     pid: int | None = None,
@@ -144,11 +146,14 @@ def append(
 ) -> Event:
     """Compare-and-append one event and update the projection, in one transaction.
 
-    ``run_id`` defaults to the stream's current run.  ``expect_version``, when given,
+    ``decide`` judges ``trigger`` in the stream's current state (``initial`` for a stream
+    without events); ``fold`` turns the stored ``lifecycle_streams`` row and the new event into the
+    row to write.  ``run_id`` defaults to the stream's current run.  ``expect_version``, when given,
     turns a concurrent change into :class:`VersionConflict` instead of a fresh decision.
     An event that changes the state is a ``transition``, any other a ``step``.  With an
     ``idempotency_key`` already used on this stream, the earlier event is returned and
-    nothing is written (the key used by another trigger is a :class:`StoreError`).  Raises whatever ``decide`` raises, having written nothing.
+    nothing is written (the key used by another trigger is a :class:`StoreError`).  Raises whatever
+    ``decide`` raises, having written nothing.
     ``extra(conn)``, when given, runs inside the same transaction once the machine has
     allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
     or roll back together with the event.
@@ -166,24 +171,25 @@ def append(
                     raise StoreError(f"idempotency key {idempotency_key!r} was already used by "
                                      f"{earlier.trigger!r} (seq {earlier.seq}), not {trigger!r}; nothing was written")
                 return earlier
-        before = read_state(conn, stream)
-        if expect_version is not None and before.version != expect_version:
+        row = read_stream_row(conn, stream)
+        state, version, current_run = (row[1], row[2], row[4]) if row is not None else (initial, 0, None)
+        if expect_version is not None and version != expect_version:
             raise VersionConflict(
-                f"stream {stream!r} moved to version {before.version} ({before.state}) "
+                f"stream {stream!r} moved to version {version} ({state}) "
                 f"while version {expect_version} was expected"
             )
-        after_state = decide(before.state, trigger)
+        after_state = decide(state, trigger)
         if extra is not None:
             extra(conn)
         event = Event(
             seq=0,
             stream=stream,
-            version=before.version + 1,
-            run_id=run_id if run_id is not None else before.run_id,
+            version=version + 1,
+            run_id=run_id if run_id is not None else current_run,
             at=utc_now(),
-            kind="transition" if after_state != before.state else "step",
+            kind="transition" if after_state != state else "step",
             trigger=trigger,
-            from_state=before.state,
+            from_state=state,
             to_state=after_state,
             pid=pid,
             actor=actor,
@@ -201,7 +207,7 @@ def append(
             ),
         )
         event = Event(**{**event.__dict__, "seq": cursor.lastrowid})
-        _write_projection(conn, fold(before, event))
+        write_stream_row(conn, fold(row, event))
     return event
 
 
@@ -215,7 +221,8 @@ def read_events(
     triggers: tuple[str, ...] | None = None,
 ) -> list[Event]:
     """Events in log order, optionally of one stream or run, after a sequence number."""
-    where, params = ["seq > ?"], [after_seq]
+    where: list[str] = ["seq > ?"]
+    params: list[Any] = [after_seq]
     if stream is not None:
         where.append("stream = ?")
         params.append(stream)

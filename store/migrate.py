@@ -26,9 +26,9 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from hermes_lifecycle import migrations as _migrations_package
-from hermes_lifecycle.errors import CorruptStore, SchemaTooNew, StoreError
+import hermes_lifecycle.migrations as _migrations_package
 from hermes_lifecycle.store.connection import unusable
+from hermes_lifecycle.store.errors import CorruptStore, SchemaTooNew, StoreError
 from hermes_lifecycle.store.schema_state import LEDGER, LEGACY_LEDGER, SchemaState, read_schema_state
 
 _NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
@@ -62,7 +62,8 @@ def available_migrations() -> tuple[Migration, ...]:
     found.sort(key=lambda m: m.number)
     numbers = [m.number for m in found]
     if not numbers:
-        raise StoreError(f"no migration files in {MIGRATIONS_DIR}: the installation is incomplete, reinstall hermes-lifecycle")
+        raise StoreError(f"no migration files in {MIGRATIONS_DIR}: the installation is incomplete, "
+                         "reinstall hermes-lifecycle")
     if numbers != list(range(1, len(numbers) + 1)):
         raise StoreError(f"migration files are not numbered 1..n without gaps: {numbers}")
     return tuple(found)
@@ -81,7 +82,7 @@ def split_statements(sql: str) -> list[str]:
             if buffer.strip():
                 statements.append(buffer.strip())
             buffer = ""
-    if buffer.strip() and not all(l.strip().startswith("--") or not l.strip() for l in buffer.splitlines()):
+    if buffer.strip() and not all(line.strip().startswith("--") or not line.strip() for line in buffer.splitlines()):
         raise StoreError("a migration ends with an incomplete SQL statement")
     return statements
 

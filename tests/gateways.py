@@ -17,7 +17,8 @@ from typing import IO, Any, Callable
 
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.store import Event, StreamState
+from hermes_lifecycle.projection import StreamState
+from hermes_lifecycle.store import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE = 30.0

@@ -10,18 +10,22 @@ can reach them.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from hermes_lifecycle.controller.target import split_gateway_args
+from hermes_lifecycle.command_line import (
+    ENTRY_MODULES,
+    HOME_OPTION,
+    PROFILE_OPTION,
+    named_scope,
+    split_gateway_args,
+)
 from hermes_lifecycle.home import Home, resolve_home, split_profile_home
 from hermes_lifecycle.platforms import Platform
-from hermes_lifecycle.store import StreamState
-
-#: ``python -m`` modules that run the hermes CLI (the second is the Windows sidecar).
-_ENTRY_MODULES = ("hermes_lifecycle.cli.main", "hermes_lifecycle.controller.sidecar")
+from hermes_lifecycle.projection import StreamState
 
 
 @dataclass(frozen=True)
@@ -34,30 +38,22 @@ class GatewayProcess:
         return {"pid": self.pid, "create_time": self.create_time, "cmdline": list(self.cmdline)}
 
 
-def _option(args: list[str], name: str) -> str | None:
-    for i, arg in enumerate(args):
-        if arg == name and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith(name + "="):
-            return arg[len(name) + 1:]
-    return None
-
-
 def gateway_scope(cmdline: Iterable[str], environ: dict[str, str] | None = None,
                   cwd_of: Callable[[], str | None] = lambda: None) -> tuple[Path, str] | None:
     """(home, profile) a ``gateway run`` command line serves, or None if it is not one, or
     if its home is relative to a directory ``cwd_of()`` (the process's own, asked only
     then) cannot tell: resolved against ours, another home could pass for this one."""
     args = list(cmdline)
-    if not any(os.path.basename(a).startswith("hermes") or a in _ENTRY_MODULES for a in args[:4]):
+    if not any(os.path.basename(a).startswith("hermes") or a in ENTRY_MODULES for a in args[:4]):
         return None
     split = split_gateway_args(args)
     if split is None:
         return None
     group = split[0]
     env = environ or {}
-    home = _option(group, "--home") or env.get("HERMES_HOME")
-    profile = _option(group, "--profile") or env.get("HERMES_PROFILE") or None
+    named_home, named_profile = named_scope(group)
+    home = named_home or env.get("HERMES_HOME")
+    profile = named_profile or env.get("HERMES_PROFILE") or None
     if not home:
         return _scope(_default_home(env), profile)
     path = Path(home).expanduser()
@@ -101,7 +97,7 @@ def find_gateway_processes(home: Home, platform: Platform | None = None) -> list
     for pid, cmdline in platform.process_command_lines():
         if pid == os.getpid() or "run" not in cmdline:
             continue
-        cwd_of = (lambda pid=pid: platform.process_cwd(pid))
+        cwd_of = functools.partial(platform.process_cwd, pid)
         scope = gateway_scope(cmdline, cwd_of=cwd_of)
         if scope is None or not _could_be(cmdline, scope, wanted):
             continue
@@ -119,14 +115,15 @@ def _could_be(cmdline: list[str], scope: tuple[Path, str], wanted: tuple[str, st
     """False when the command line itself names another home or profile (no need to read
     the process's environment, which costs a psutil import where there is no /proc)."""
     group = (split_gateway_args(cmdline) or ([], []))[0]
-    if _option(group, "--home") is not None and _real(scope[0]) != wanted[0]:
+    named_home, named_profile = named_scope(group)
+    if named_home is not None and _real(scope[0]) != wanted[0]:
         return False
-    return _option(group, "--profile") is None or scope[1] == wanted[1]
+    return named_profile is None or scope[1] == wanted[1]
 
 
 def _names_no_scope(cmdline: list[str]) -> bool:
     joined = " ".join(cmdline)
-    return "--home" not in joined or "--profile" not in joined
+    return HOME_OPTION not in joined or PROFILE_OPTION not in joined
 
 
 def _identify(pid: int, cmdline: list[str], platform: Platform) -> GatewayProcess | None:

@@ -17,18 +17,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from hermes_lifecycle.command_line import gateway_args, run_args_of
 from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.outcome import EXIT_FAILED, EXIT_FORCED, EXIT_OK, StopOutcome
 from hermes_lifecycle.controller.start import DEFAULT_START_TIMEOUT, StartOutcome, start_gateway
 from hermes_lifecycle.controller.stop import stop_gateway
-from hermes_lifecycle.controller.target import run_args_of
 from hermes_lifecycle.controller.tree import caller_ancestry
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.projection import StreamState
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.stop_request import RESTART_ID_ENV
-from hermes_lifecycle.store import StreamState
 
 #: Set in the environment of a restart that already detached itself (it must not again).
 DETACHED_ENV = "HERMES_RESTART_DETACHED"
@@ -99,8 +99,8 @@ def restart_gateway(journal: Journal, platform: Platform, *, timeout: float | No
 def _detach(journal: Journal, platform: Platform, restart_id: str, timeout: float | None,
             start_timeout: float) -> int:
     home = journal.home
-    args = ["gateway", "--home", str(home.root), "--profile", home.profile, "restart",
-            "--restart-id", restart_id, "--start-timeout", f"{start_timeout:g}"]
+    args = gateway_args(str(home.root), home.profile, "restart",
+                        ["--restart-id", restart_id, "--start-timeout", f"{start_timeout:g}"])
     if timeout is not None:
         args += ["--timeout", f"{timeout:g}"]
     home.ensure_private_dir(home.logs_dir)

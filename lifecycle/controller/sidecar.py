@@ -23,9 +23,13 @@ def main(argv: list[str]) -> int:
     os.close(fd)
     sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
-    from hermes_lifecycle.cli.main import hermes
+    import runpy
 
-    return hermes.main(args=hermes_args, prog_name="hermes", standalone_mode=True)
+    from hermes_lifecycle.command_line import CLI_MODULE
+
+    sys.argv = ["hermes", *hermes_args]  # what `python -m` would see, named as the console script
+    runpy.run_module(CLI_MODULE, run_name="__main__", alter_sys=True)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a real process in tests

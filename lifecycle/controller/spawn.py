@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from hermes_lifecycle.command_line import gateway_args
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.platforms.spawner import SpawnedProcess
 
 
 def gateway_run_args(home: Home, run_args: Sequence[str] = ()) -> list[str]:
-    return ["gateway", "--home", str(home.root), "--profile", home.profile, "run", *run_args]
+    return gateway_args(str(home.root), home.profile, "run", run_args)
 
 
 def log_size(path: Path) -> int:

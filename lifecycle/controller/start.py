@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from hermes_lifecycle.controller.countdown import Countdown, Silent
-from hermes_lifecycle.controller.wait import POLL, wait_for_state
+from hermes_lifecycle.controller.wait import poll_log, wait_for_state
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.projection import StreamState
 from hermes_lifecycle.reconcile import reconcile
-from hermes_lifecycle.store import ChangeWatch
-from hermes_lifecycle.store import StreamState
 
 DEFAULT_START_TIMEOUT = 60.0
 
@@ -85,7 +84,6 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
 
     home = journal.home
     offset = log_size(home.stdio_log)
-    watch = ChangeWatch(journal.conn)
     child = spawn_gateway(home, platform, run_args, env=env)
 
     def failed(message: str) -> StartOutcome:
@@ -94,38 +92,38 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
         return StartOutcome("failed", state.state, child.pid, None, state.run_id, message, tail)
 
     ours: str | None = None  # our run's id, once its `start` is in the log
-    while True:
-        if watch.changed():
+
+    def look(changed: bool) -> StartOutcome | None:
+        nonlocal ours
+        if changed:
             current = journal.state()
             if ours is None and current.run_id and _is_ours(current.pid, child.pid):
                 ours = current.run_id
             if ours is not None and current.run_id == ours:
                 if current.state == "running":
-                    countdown.done()
                     return _running("started", current, f"gateway {journal.stream} started: "
                                     f"pid {current.pid}, port {current.port}, run {current.run_id}")
                 if not wait_ready:
                     return _running("spawned", current, f"gateway {journal.stream} spawned: pid "
                                     f"{current.pid}, run {current.run_id} ({current.state})")
                 if current.state not in ALIVE_STATES:
-                    countdown.done()
                     return failed(f"gateway pid {child.pid} ended {current.state} before it was ready")
         code = child.poll()
-        if code is not None:
-            countdown.done()
-            current = reconcile(journal)
-            if current.run_id == ours and ours is not None and current.state not in ALIVE_STATES:
-                return failed(f"gateway pid {child.pid} exited with code {code} before it was ready")
-            winner = _winner(journal, until)
-            if winner is not None:
-                return _already(journal, winner, until, wait_ready, timeout)
-            return failed(f"gateway pid {child.pid} exited with code {code} while starting")
-        remaining = until - time.monotonic()
-        if remaining <= 0:
-            countdown.done()
-            return failed(f"gateway pid {child.pid} was not ready within {timeout:g}s (it may still be starting)")
-        countdown.show(f"waiting for gateway pid {child.pid} to be ready", remaining)
-        time.sleep(min(POLL, remaining))
+        if code is None:
+            return None
+        countdown.done()
+        current = reconcile(journal)
+        if current.run_id == ours and ours is not None and current.state not in ALIVE_STATES:
+            return failed(f"gateway pid {child.pid} exited with code {code} before it was ready")
+        winner = _winner(journal, until)
+        if winner is not None:
+            return _already(journal, winner, until, wait_ready, timeout)
+        return failed(f"gateway pid {child.pid} exited with code {code} while starting")
+
+    found = poll_log(journal, look, until=until, countdown=countdown,
+                     waiting=f"waiting for gateway pid {child.pid} to be ready", liveness=lambda: False)
+    return found if found is not None else failed(
+        f"gateway pid {child.pid} was not ready within {timeout:g}s (it may still be starting)")
 
 
 def _is_ours(pid: int | None, spawned: int) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 
+from hermes_lifecycle.controller.countdown import Silent
 from hermes_lifecycle.controller.discovery import GatewayProcess, find_strays
 from hermes_lifecycle.controller.escalate import KILL_CONFIRM, wait_tree_gone
-from hermes_lifecycle.controller.countdown import Silent
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.stop import grace_for, stop_budget
 from hermes_lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hermes_lifecycle.command_line import drain_timeout_option, run_args_of
 from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
 from hermes_lifecycle.platforms import Platform
-from hermes_lifecycle.store import StreamState
+from hermes_lifecycle.projection import StreamState
 
 
 @dataclass(frozen=True)
@@ -74,63 +75,7 @@ class Target:
     @property
     def drain_timeout_option(self) -> float | None:
         """The run's own ``--drain-timeout``, if its command line gave one."""
-        args = self.run_args
-        for i, arg in enumerate(args):
-            value = args[i + 1] if arg == "--drain-timeout" and i + 1 < len(args) else (
-                arg.split("=", 1)[1] if arg.startswith("--drain-timeout=") else None)
-            if value is not None:
-                try:
-                    return float(value)
-                except ValueError:
-                    return None
-        return None
-
-
-#: The ``gateway`` group's options that take a value (``--home DIR``, ``--profile NAME``).
-GROUP_OPTIONS_WITH_VALUES = ("--home", "--profile")
-
-
-def _group_at(args: list[str]) -> int | None:
-    """Where the group of the gateway commands is named: ``gateway`` (``python -m
-    hermes_lifecycle.cli.main gateway``), the ``hermes-lifecycle`` script (whose root is that
-    group), or ``lifecycle`` after ``hermes`` (the hermes-agent plugin)."""
-    import os
-
-    if "gateway" in args:
-        return args.index("gateway")
-    for i, arg in enumerate(args[:4]):
-        name = os.path.basename(arg).lower()
-        if name.startswith("hermes-lifecycle"):
-            return i
-        if name in ("hermes", "hermes.exe") and args[i + 1:i + 2] == ["lifecycle"]:
-            return i + 1
-    return None
-
-
-def split_gateway_args(cmdline: "tuple[str, ...] | list[str] | None") -> tuple[list[str], list[str]] | None:
-    """(group options, run options) of ``... gateway [GROUP-OPTIONS] run [RUN-OPTIONS]`` (or
-    ``hermes-lifecycle [GROUP-OPTIONS] run ...``, ``hermes lifecycle ... run ...``), or None if
-    the command line is no gateway run.  The subcommand is the first word after the group that
-    is neither an option nor an option's value: a profile or home named ``run`` is not it."""
-    args = list(cmdline or ())
-    at = _group_at(args)
-    if at is None:
-        return None
-    i = at + 1
-    while i < len(args):
-        if args[i] in GROUP_OPTIONS_WITH_VALUES:
-            i += 2
-        elif args[i].startswith("-"):
-            i += 1
-        else:
-            return (args[at + 1:i], args[i + 1:]) if args[i] == "run" else None
-    return None
-
-
-def run_args_of(cmdline: "tuple[str, ...] | list[str] | None") -> list[str]:
-    """The options after ``gateway ... run`` in a gateway's command line."""
-    split = split_gateway_args(cmdline)
-    return split[1] if split else []
+        return drain_timeout_option(self.run_args)
 
 
 def _cmdline(proc: Any) -> tuple[str, ...] | None:

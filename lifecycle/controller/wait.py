@@ -1,9 +1,10 @@
-"""Waiting for a profile to reach a state, without busy-reading the log.
+"""Waiting on the log: the one loop behind ``wait``, ``start`` and the service path.
 
 ``PRAGMA data_version`` (one integer, no table read) tells when another connection has
 committed; only then are the new transitions read, so every state passed through is
 seen, even one held for a millisecond.  A recorded process that dies without a word is
 noticed by a liveness check every half second (reconciliation appends ``lost``).
+:func:`poll_log` is that loop; each waiter only says what it looks for.
 
 The wait fails early when the awaited state cannot come any more: a run ended in a rest
 state other than the target, and that run was not being restarted.
@@ -13,14 +14,53 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from hermes_lifecycle import store
+from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES, REST_STATES, TRANSITION_TRIGGERS
 
 POLL = 0.01
 LIVENESS_EVERY = 0.5
+
+Answer = TypeVar("Answer")
+
+
+def poll_log(journal: Journal, look: Callable[[bool], Answer | None], *, until: float | None,
+             countdown: Countdown | None = None, waiting: str = "",
+             liveness: Callable[[], bool] = lambda: True) -> Answer | None:
+    """Call ``look(changed)`` now and after every poll until it answers (not None); None once
+    ``until`` (a ``time.monotonic()`` reading; None: no limit) has passed.
+
+    ``changed`` says another connection committed since the last look (always true for the
+    first).  While ``liveness()`` holds, the recorded process is checked every
+    :data:`LIVENESS_EVERY` seconds, so a silent death becomes ``lost`` and counts as a change.
+    ``countdown`` shows ``waiting`` and the time left on a terminal, and is cleared on return.
+    """
+    from hermes_lifecycle.reconcile import reconcile
+
+    countdown = countdown or Silent()
+    watch = store.ChangeWatch(journal.conn)
+    changed = True
+    next_liveness = time.monotonic() + LIVENESS_EVERY
+    while True:
+        answer = look(changed)
+        if answer is not None:
+            countdown.done()
+            return answer
+        remaining = None if until is None else until - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            countdown.done()
+            return None
+        if remaining is not None and waiting:
+            countdown.show(waiting, remaining)
+        time.sleep(POLL if remaining is None else min(POLL, remaining))
+        changed = watch.changed()
+        if liveness() and time.monotonic() >= next_liveness:
+            next_liveness = time.monotonic() + LIVENESS_EVERY
+            reconcile(journal)
+            changed = True
 
 
 @dataclass
@@ -56,37 +96,31 @@ def wait_for_state(journal: Journal, target: str, timeout: float | None) -> Wait
     from hermes_lifecycle.reconcile import reconcile
 
     began = time.monotonic()
-    until = None if timeout is None else began + timeout
-    watch = store.ChangeWatch(journal.conn)
     saw_alive_run = journal.state().state in ALIVE_STATES  # as the log said when the wait began
     current = reconcile(journal)
     seen_seq = current.last_seq
-    next_liveness = began + LIVENESS_EVERY
 
     def outcome(reached: bool, reason: str) -> WaitOutcome:
         return WaitOutcome(target, reached, reason, current.state, round(time.monotonic() - began, 3),
                            current.run_id, current.pid, current.port)
 
-    while True:
+    def look(changed: bool) -> WaitOutcome | None:
+        nonlocal current, seen_seq, saw_alive_run
+        if changed:
+            for event in journal.events(after_seq=seen_seq, triggers=tuple(TRANSITION_TRIGGERS)):
+                seen_seq = event.seq
+                if event.to_state == target:
+                    current = journal.state()
+                    return outcome(True, "reached")
+                saw_alive_run = saw_alive_run or event.to_state in ALIVE_STATES
+            current = journal.state()
         if current.state == target:
             return outcome(True, "reached")
         if (saw_alive_run and current.state in REST_STATES
                 and not _restart_pending(journal, current.run_id)):
             return outcome(False, "unreachable")
-        now = time.monotonic()
-        if until is not None and now >= until:
-            return outcome(False, "timeout")
-        time.sleep(POLL if until is None else max(min(POLL, until - now), 0))
-        check_liveness = current.state in ALIVE_STATES and time.monotonic() >= next_liveness
-        if not watch.changed() and not check_liveness:
-            continue
-        if check_liveness:
-            next_liveness = time.monotonic() + LIVENESS_EVERY
-            reconcile(journal)
-        for event in journal.events(after_seq=seen_seq, triggers=tuple(TRANSITION_TRIGGERS)):
-            seen_seq = event.seq
-            if event.to_state == target:
-                current = journal.state()
-                return outcome(True, "reached")
-            saw_alive_run = saw_alive_run or event.to_state in ALIVE_STATES
-        current = journal.state()
+        return None
+
+    found = poll_log(journal, look, until=None if timeout is None else began + timeout,
+                     liveness=lambda: current.state in ALIVE_STATES)
+    return found if found is not None else outcome(False, "timeout")

@@ -222,7 +222,8 @@ class Story:
         else:
             linked_by = "restart_id" if carried is not None else "order"
         return {"restart_id": restart_id, "requested_at": request.at,
-                "next_run_id": following.run_id if linked_by else None, "linked_by": linked_by}
+                "next_run_id": following.run_id if following is not None and linked_by else None,
+                "linked_by": linked_by}
 
     def escalation(self) -> list[dict[str, Any]]:
         """Each force step with what it did: ``done`` as recorded ("SIGTERM to 4242", a taskkill
@@ -294,7 +295,7 @@ def build_story(conn: sqlite3.Connection, stream: str, run_id: str | None = None
     """The story of ``run_id`` (default: the newest run); :class:`RunNotFound` if there is none."""
     run_id = run_id or newest_run_id(conn, stream)
     events = run_events(conn, stream, run_id) if run_id else []
-    if not events:
+    if not events or run_id is None:
         raise RunNotFound(stream, run_id)
     following = next_run_start(conn, stream, events[0].seq)
     next_run = run_events(conn, stream, following.run_id) if following and following.run_id else []

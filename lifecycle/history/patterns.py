@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hermes_lifecycle.durations import human
-from hermes_lifecycle.history.runs import latest_by_trigger, latest_endings, first_after
+from hermes_lifecycle.history.runs import first_after, latest_by_trigger, latest_endings
+from hermes_lifecycle.projection import StreamState
 from hermes_lifecycle.store.events import Event, parse_at
-from hermes_lifecycle.store.projection import StreamState
 
 #: How many recent endings / stop requests the warnings look at.
 LOOKBACK = 20

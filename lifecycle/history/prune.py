@@ -11,14 +11,15 @@ other deletion (migration 0003: the ``prune_gate``).
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hermes_lifecycle.errors import StoreError
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.store.events import Event
+from hermes_lifecycle.store import Event
+from hermes_lifecycle.store.queries import all_by_trigger, event_at_version, versions_before
+from hermes_lifecycle.store.retention import delete_before
 
 
 class PruneConflict(StoreError):
@@ -48,15 +49,12 @@ class PrunePlan:
 
 def _starts(conn: sqlite3.Connection, stream: str) -> list[tuple[int, str | None, str]]:
     """(version, run_id, at) of every run start, newest first (index ``lifecycle_events_stream_trigger``)."""
-    return conn.execute(
-        "SELECT version, run_id, at FROM lifecycle_events WHERE stream = ? AND trigger = 'start' ORDER BY seq DESC",
-        (stream,),
-    ).fetchall()
+    return [(e.version, e.run_id, e.at) for e in all_by_trigger(conn, stream, "start")]
 
 
 def _at_version(conn: sqlite3.Connection, stream: str, version: int) -> tuple[int, str] | None:
-    return conn.execute("SELECT seq, at FROM lifecycle_events WHERE stream = ? AND version = ?",
-                        (stream, version)).fetchone()
+    event = event_at_version(conn, stream, version)
+    return None if event is None else (event.seq, event.at)
 
 
 def _plan(conn: sqlite3.Connection, stream: str, starts: list, kept: int) -> PrunePlan | None:
@@ -65,14 +63,15 @@ def _plan(conn: sqlite3.Connection, stream: str, starts: list, kept: int) -> Pru
         return None
     cut_version, kept_run, _ = starts[kept - 1]
     removed = starts[kept:]
-    first = conn.execute("SELECT min(version), count(*) FROM lifecycle_events WHERE stream = ? AND version < ?",
-                         (stream, cut_version)).fetchone()
-    if not first[1]:
+    first_version, count = versions_before(conn, stream, cut_version)
+    if not count or first_version is None:
         return None
-    low, high = _at_version(conn, stream, first[0]), _at_version(conn, stream, cut_version - 1)
+    low, high = _at_version(conn, stream, first_version), _at_version(conn, stream, cut_version - 1)
+    if low is None or high is None:  # the range has gaps only if the log was tampered with
+        return None
     return PrunePlan(cut_version=cut_version, kept_from_run_id=kept_run, runs=len(removed),
-                     events=first[1], first_run_id=removed[-1][1], last_run_id=removed[0][1],
-                     from_seq=low[0], to_seq=high[0], from_version=first[0], to_version=cut_version - 1,
+                     events=count, first_run_id=removed[-1][1], last_run_id=removed[0][1],
+                     from_seq=low[0], to_seq=high[0], from_version=first_version, to_version=cut_version - 1,
                      from_at=low[1], to_at=high[1])
 
 
@@ -98,19 +97,14 @@ def plan_older_than(conn: sqlite3.Connection, stream: str, seconds: float,
 
 def prune(journal: Journal, plan: PrunePlan, *, actor: str, rule: dict[str, Any]) -> Event:
     """Delete the plan's range and append ``pruned`` describing it, in one transaction."""
-    token = uuid.uuid4().hex
     stream = journal.stream
 
     def delete(conn: sqlite3.Connection) -> None:
-        start = conn.execute("SELECT trigger, run_id FROM lifecycle_events WHERE stream = ? AND version = ?",
-                             (stream, plan.cut_version)).fetchone()
-        if start is None or start[0] != "start" or start[1] != plan.kept_from_run_id:
+        start = event_at_version(conn, stream, plan.cut_version)
+        if start is None or start.trigger != "start" or start.run_id != plan.kept_from_run_id:
             raise PruneConflict("the log changed while prune was planning (another prune?); "
                                 "nothing was removed: run it again")
-        conn.execute("INSERT INTO lifecycle_prune_gate (token) VALUES (?)", (token,))
-        removed = conn.execute("DELETE FROM lifecycle_events WHERE stream = ? AND version < ?",
-                               (stream, plan.cut_version)).rowcount
-        conn.execute("DELETE FROM lifecycle_prune_gate WHERE token = ?", (token,))
+        removed = delete_before(conn, stream, plan.cut_version)
         if removed != plan.events:
             raise PruneConflict(f"prune planned to remove {plan.events} events but found {removed}; "
                                 "nothing was removed: run it again")

@@ -1,8 +1,7 @@
 """Runs: the events of one boot, grouped, with when it began, how long it lasted and how it ended.
 
-Every query here goes through an index of ``lifecycle_events`` (``..._stream_trigger``,
-``..._run``, ``..._transitions`` or the ``(stream, version)`` key) and is bounded
-by a limit, so history stays cheap on a log of millions of events.  Nothing here imports
+Every query here is one of the store's bounded index walks (:mod:`hermes_lifecycle.store.queries`),
+so history stays cheap on a log of millions of events.  Nothing here imports
 ``transitions``, ``sqlite_utils`` or ``psutil``: ``status`` runs through it.
 """
 
@@ -12,7 +11,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hermes_lifecycle.store.events import EVENT_COLUMNS, Event, parse_at
+from hermes_lifecycle.store import Event, parse_at
+from hermes_lifecycle.store.queries import first_after, latest_by_trigger, run_events
+
+__all__ = ["ENDINGS", "RunSpan", "first_after", "group_by_run", "last_ended_run_id", "latest_by_trigger",
+           "latest_endings", "newest_run_id", "next_run_start", "run_events"]
 
 #: Transitions that end a run, and the state each leaves the stream in.
 ENDINGS: dict[str, str] = {"drained": "stopped", "kill": "killed", "lost": "crashed",
@@ -94,30 +97,6 @@ def group_by_run(transitions: list[Event]) -> list[RunSpan]:
     return runs
 
 
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple) -> list[Event]:
-    return [Event.from_row(r) for r in conn.execute(sql, params)]
-
-
-def latest_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str, limit: int,
-                      *, before_seq: int | None = None) -> list[Event]:
-    """The newest ``limit`` events with this trigger, newest first (index ``lifecycle_events_stream_trigger``)."""
-    if before_seq is None:
-        return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
-                           "ORDER BY seq DESC LIMIT ?", (stream, trigger, limit))
-    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
-                       "AND seq < ? ORDER BY seq DESC LIMIT ?", (stream, trigger, before_seq, limit))
-
-
-def first_after(conn: sqlite3.Connection, stream: str, trigger: str, after_seq: int, *,
-                other_than_run: str | None = None) -> Event | None:
-    """The first event with this trigger after ``after_seq``, of a run other than ``other_than_run``
-    when given (index ``lifecycle_events_stream_trigger``)."""
-    found = _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
-                        "AND seq > ? AND run_id IS NOT ? ORDER BY seq LIMIT 1",
-                  (stream, trigger, after_seq, other_than_run))
-    return found[0] if found else None
-
-
 def latest_endings(conn: sqlite3.Connection, stream: str, limit: int) -> list[Event]:
     """The newest ``limit`` run-ending transitions, newest first: one bounded index walk per trigger."""
     found: list[Event] = []
@@ -125,12 +104,6 @@ def latest_endings(conn: sqlite3.Connection, stream: str, limit: int) -> list[Ev
         found.extend(latest_by_trigger(conn, stream, trigger, limit))
     found.sort(key=lambda e: e.seq, reverse=True)
     return found[:limit]
-
-
-def run_events(conn: sqlite3.Connection, stream: str, run_id: str) -> list[Event]:
-    """Every event of one run in log order (index ``lifecycle_events_run``)."""
-    return _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events INDEXED BY lifecycle_events_run "
-                       "WHERE run_id = ? AND stream = ? ORDER BY seq", (run_id, stream))
 
 
 def newest_run_id(conn: sqlite3.Connection, stream: str) -> str | None:

@@ -56,7 +56,7 @@ def _lane(story: Story, now: datetime) -> Lane:
     end_event = story.end
     end = parse_at(end_event.at) if end_event else now
     lane = Lane(story.run_id, parse_at(story.start.at), end, story.state, end_event is not None, verdict(story, now))
-    for current, following in zip(transitions, transitions[1:] + [None]):
+    for current, following in zip(transitions, transitions[1:] + [None], strict=True):
         if current.to_state not in ("starting", "running", "draining"):
             continue
         until = parse_at(following.at) if following else now
@@ -77,7 +77,7 @@ def recent_lanes(conn: sqlite3.Connection, stream: str, last: int,
     # Each run's successor is the next lane (the newest has none): a restart's verdict says
     # whether the run it asked for came back, as `forensics` does.
     return [_lane(Story(stream, start.run_id or "?", events, runs[i + 1] if i + 1 < len(runs) else []), now)
-            for i, (start, events) in enumerate(zip(starts, runs))]
+            for i, (start, events) in enumerate(zip(starts, runs, strict=True))]
 
 
 def _gantt_time(moment: datetime) -> str:

@@ -37,7 +37,7 @@ def _legend(y: float) -> list[str]:
         parts.append(f'<rect x="{x}" y="{y - 10}" width="14" height="12" fill="{colour}"/>')
         parts.append(_text(x + 18, y, state, size=11))
         x += 90
-    for label, shape in (("stopped", "square"), ("killed", "cross"), ("crashed", "triangle")):
+    for label in ("stopped", "killed", "crashed"):  # square, cross, triangle
         parts.append(_end_marker(x + 6, y - 4, label))
         parts.append(_text(x + 16, y, label, size=11))
         x += 82

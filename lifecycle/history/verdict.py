@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from hermes_lifecycle.durations import human
-from hermes_lifecycle.store.events import parse_at
+from hermes_lifecycle.store.events import Event, parse_at
 
 if TYPE_CHECKING:
     from hermes_lifecycle.history.forensics import Story
@@ -99,8 +99,8 @@ def _killed(story: "Story") -> str:
     return text
 
 
-def _crashed(story: "Story") -> str:
-    end, exit_info, life = story.end, story.exit(), story.last_sign_of_life()
+def _crashed(story: "Story", end: Event) -> str:
+    exit_info, life = story.exit(), story.last_sign_of_life()
     where = {"starting": "while starting", "running": "while running",
              "draining": "while draining"}.get(end.from_state, f"in {end.from_state}")
     if exit_info and exit_info["signal"]:
@@ -115,13 +115,13 @@ def _crashed(story: "Story") -> str:
     return text
 
 
-def _came_back(story: "Story") -> str:
+def _came_back(story: "Story", end: Event) -> str:
     """After a restart: whether the next run reached ``ready``, and how long after the stop."""
     if not story.next_run:
         return "; no run has started since"
     ready = next((e for e in story.next_run if e.trigger == "ready"), None)
     if ready is not None:
-        return f"; back up (ready) {human((parse_at(ready.at) - parse_at(story.end.at)).total_seconds())} later"
+        return f"; back up (ready) {human((parse_at(ready.at) - parse_at(end.at)).total_seconds())} later"
     ended = any(e.is_transition and e.trigger in ("start_failed", "lost", "kill") for e in story.next_run)
     return "; the next run never became ready" if ended else "; the next run is still starting"
 
@@ -130,18 +130,18 @@ def verdict(story: "Story", now: datetime | None = None) -> str:
     """A one-line reading of the run, e.g. "planned stop, drained in 0.21 s"."""
     kind = ending(story)
     cause = story.stop_cause()
-    if kind == "alive":
+    end = story.end
+    if end is None:  # kind "alive"
         now = now or datetime.now(timezone.utc)
         age = human((now - parse_at(story.start.at)).total_seconds())
         return f"{story.state} for {age}, not ended yet"
     if kind == "start_failed":
-        end = story.end
         error = end.reason or end.data.get("error") or "no error recorded"
         return f"failed to start: {error}"
     if kind == "killed":
         return _killed(story)
     if kind == "crashed":
-        return _crashed(story)
+        return _crashed(story, end)
     while_starting = ""
     if cause["during_start"]:
         while_starting = " asked while starting" + (" (never ready)" if cause["never_ready"] else "")
@@ -156,7 +156,7 @@ def verdict(story: "Story", now: datetime | None = None) -> str:
         head += " (stop --force)"
     text = f"{head}, {_drained_phrase(story)}"
     if kind == "planned_restart":
-        text += _came_back(story)
+        text += _came_back(story, end)
     exit_info = story.exit()
     if exit_info and exit_info["forced"]:
         text += ", exit forced (something held the drained process up)"

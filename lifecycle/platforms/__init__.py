@@ -1,6 +1,7 @@
 """The platform seam: everything that differs between Linux, macOS and Windows.
 
-:func:`current_platform` is the one place that looks at ``sys.platform``.  The rest
+:func:`current_platform` is the one place that chooses by ``sys.platform`` (inside this
+package, guards on it also tell the type checker which OS a call belongs to).  The rest
 of the code asks the returned :class:`Platform` (locks, console hygiene, detached
 spawning, process-tree termination, the service manager) and never branches on the
 OS itself.  Every platform class can be built on any OS, so tests on Linux drive the

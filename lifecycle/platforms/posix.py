@@ -12,17 +12,25 @@ from typing import TYPE_CHECKING, Iterator
 from hermes_lifecycle.platforms.base import InstanceLock, Platform
 
 if TYPE_CHECKING:  # the service-manager and spawn seams, imported lazily below
-    from hermes_lifecycle.platforms.spawner import SpawnedProcess
-    from typing import Mapping
 
-    from hermes_lifecycle.home import Home
-    from hermes_lifecycle.services.base import ServiceManager
+    from hermes_lifecycle.platforms.spawner import SpawnedProcess
+
+
+def user_id() -> int:
+    """This process's user id (launchd's ``gui/<uid>`` domain is named by it)."""
+    if sys.platform == "win32":
+        raise NotImplementedError("Windows has no POSIX user id")
+    return os.getuid()
 
 
 class PosixPlatform(Platform):
     loop_signals = ("SIGTERM", "SIGINT", "SIGHUP")  # SIGHUP: the terminal running it closed
 
     def try_lock(self, path: Path) -> InstanceLock | None:
+        # The guards in this module tell the type checker which OS a call belongs to (mypy
+        # `--platform win32` / `darwin`); at run time each class runs only where it belongs.
+        if sys.platform == "win32":
+            raise NotImplementedError("a POSIX instance lock exists only on POSIX systems")
         import fcntl
 
         fd = self._open_lock_file(path)
@@ -42,12 +50,13 @@ class PosixPlatform(Platform):
         stdin from /dev/null, stdout and stderr appended to the sidecar log."""
         import subprocess
 
+        from hermes_lifecycle.command_line import python_argv
         from hermes_lifecycle.platforms.spawner import open_log
 
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open_log(log_path) as log:
             return self.spawner.spawn(
-                [sys.executable, "-m", "hermes_lifecycle.cli.main", *hermes_args],
+                python_argv(sys.executable, hermes_args),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, env=env,
             )
@@ -84,6 +93,8 @@ class LinuxPlatform(PosixPlatform):
     wakes_at_exit = True
 
     def own_age(self) -> float | None:
+        if sys.platform != "linux":  # /proc and CLOCK_BOOTTIME are Linux's
+            return None
         try:
             with open("/proc/self/stat", "rb") as f:
                 fields = f.read().rsplit(b")", 1)[1].split()
@@ -95,7 +106,7 @@ class LinuxPlatform(PosixPlatform):
     def process_create_time(self, pid: int) -> float | None:
         """psutil's own formula: starttime (ticks after boot) / ticks per second + boot time
         (``btime`` of /proc/stat), so both readings agree to the tick."""
-        if pid <= 0:
+        if pid <= 0 or sys.platform != "linux":  # /proc is Linux's
             return None
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
@@ -109,6 +120,9 @@ class LinuxPlatform(PosixPlatform):
     def sleep_until_exit(self, pid: int, seconds: float) -> None:
         """A pidfd (Linux 5.3+) turns readable when the process exits, whoever its parent is:
         the stop returns the moment the gateway is gone instead of up to a poll step later."""
+        if sys.platform != "linux":  # no pidfd: poll in short steps
+            time.sleep(min(seconds, 0.005))
+            return
         try:
             fd = os.pidfd_open(pid)
         except ProcessLookupError:
@@ -153,12 +167,6 @@ class LinuxPlatform(PosixPlatform):
         pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0") if item)
         return {name: value for name, _, value in pairs}
 
-    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
-        """A systemd user unit (see lifecycle/services/systemd.py)."""
-        from hermes_lifecycle.services.systemd import SystemdUserManager
-
-        return SystemdUserManager(home, self.runner, env)
-
 
 def _boot_time() -> float:
     """Boot time in epoch seconds, as /proc/stat states it (a whole second, like psutil's)."""
@@ -171,9 +179,3 @@ def _boot_time() -> float:
 
 class MacPlatform(PosixPlatform):
     name = "macos"
-
-    def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
-        """A launchd agent in the gui/<uid> domain (see lifecycle/services/launchd.py)."""
-        from hermes_lifecycle.services.launchd import LaunchdAgentManager
-
-        return LaunchdAgentManager(home, self.runner, env)

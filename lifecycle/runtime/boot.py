@@ -80,7 +80,8 @@ def _old_drain_timeout(journal: Journal, fallback: float) -> float:
 def ask_old_run_to_stop(journal: Journal, platform: Platform, wait_s: float) -> str:
     """Append a stop request for the recorded run and signal it where signals reach the loop."""
     state = journal.state()
-    if state.state not in ALIVE_STATES or not is_alive(state.pid, state.create_time):
+    if (state.state not in ALIVE_STATES or state.pid is None or state.create_time is None
+            or not is_alive(state.pid, state.create_time)):
         return _holder(journal)
     target = ProcessIdentity(state.pid, state.create_time)
     request_stop(journal, target, "stop", time.time() + wait_s, "gateway")

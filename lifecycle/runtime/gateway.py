@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from hermes_lifecycle.config import GatewayConfig, drain_timeout, load_config
-from hermes_lifecycle.errors import ConfigError, GatewayError, HermesError, IllegalTransition
+from hermes_lifecycle.errors import USER_ERRORS, ConfigError, GatewayError, IllegalTransition
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, own_identity, who
 from hermes_lifecycle.journal import Journal
@@ -20,8 +20,7 @@ from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
 from hermes_lifecycle.runtime.sessions import SessionStore
-from hermes_lifecycle.runtime.shutdown import (EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds,
-                                         force_exit_after)
+from hermes_lifecycle.runtime.shutdown import EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds, force_exit_after
 from hermes_lifecycle.runtime.signals import SignalRoute
 from hermes_lifecycle.runtime.watcher import StopRequestWatcher
 from hermes_lifecycle.stop_request import StopRequest
@@ -74,6 +73,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
         if config_error is not None:
             _start_failed(journal, me, run_id, config_error, EXIT_CONFIG)
             raise config_error
+        assert timeout is not None  # read with the configuration, which raised above if it could not be
         config = GatewayConfig(options.host or config.host,
                                config.port if options.port is None else options.port, timeout)
         code = asyncio.run(_serve(home, journal, platform, signals, me, run_id, start.seq, config,
@@ -139,7 +139,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
             raise
         except Exception as exc:  # whatever the app raised, the run records how its start failed
             _start_failed(journal, me, run_id, exc, 1)
-            detail = exc if isinstance(exc, (OSError, HermesError)) else f"{type(exc).__name__}: {exc}"
+            detail = exc if isinstance(exc, (OSError, *USER_ERRORS)) else f"{type(exc).__name__}: {exc}"
             raise GatewayError(f"the gateway could not start: {detail}") from None
         if shutdown.cause is None:
             journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,

@@ -115,20 +115,28 @@ class ReferenceGateway(GatewayApp):
             return {"ok": True, "session": sid}
         raise ProtocolError(f"unknown op {op!r}: use open, send, history or close")
 
+    @property
+    def _context(self) -> RuntimeContext:
+        """The context ``start`` was given; requests are served only after it."""
+        if self._ctx is None:
+            raise ProtocolError("the app has not started yet; retry once the gateway is ready")
+        return self._ctx
+
     def _known(self, request: dict[str, Any]) -> str:
         sid = request.get("session")
-        if not isinstance(sid, str) or self._ctx.sessions.get(sid) is None:
+        if not isinstance(sid, str) or self._context.sessions.get(sid) is None:
             raise ProtocolError(f"unknown session {sid!r}")
         return sid
 
     def _open(self, writer: asyncio.StreamWriter, sid: Any) -> dict[str, Any]:
-        store = self._ctx.sessions
+        store = self._context.sessions
         if sid is None:
             session, created = store.create(), True
         else:
-            session, created = store.get(sid) if isinstance(sid, str) else None, False
-            if session is None:
+            found = store.get(sid) if isinstance(sid, str) else None
+            if found is None:
                 raise ProtocolError(f"unknown session {sid!r}")
+            session, created = found, False
             if session.parked:
                 store.unpark(session.id)
         self._held.setdefault(writer, set()).add(session.id)
@@ -140,7 +148,7 @@ class ReferenceGateway(GatewayApp):
             raise ProtocolError("send needs a string 'text'")
         if isinstance(work_ms, bool) or not isinstance(work_ms, int) or not 0 <= work_ms <= MAX_WORK_MS:
             raise ProtocolError(f"work_ms must be an integer from 0 to {MAX_WORK_MS}")
-        store, run_id = self._ctx.sessions, self._ctx.run_id
+        store, run_id = self._context.sessions, self._context.run_id
         async with self.work(sid, f"reply to message in {sid}"):
             store.add_message(sid, "user", text, run_id)
             await asyncio.sleep(work_ms / 1000)
@@ -149,7 +157,7 @@ class ReferenceGateway(GatewayApp):
         return {"ok": True, "session": sid, "reply": reply.text, "seq": reply.seq}
 
     def _history(self, sid: str) -> dict[str, Any]:
-        return {"ok": True, "session": sid, "messages": [m.to_json() for m in self._ctx.sessions.history(sid)]}
+        return {"ok": True, "session": sid, "messages": [m.to_json() for m in self._context.sessions.history(sid)]}
 
 
 def create() -> ReferenceGateway:

@@ -11,6 +11,8 @@ interruptions the next boot parks it (``resume_abandoned``) instead of resuming 
 
 from __future__ import annotations
 
+import builtins
+import functools
 import json
 import os
 import secrets
@@ -19,14 +21,11 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.store import utc_now, write_transaction
+from hermes_lifecycle.store import sessions as rows
+from hermes_lifecycle.store import utc_now
 
 #: Drains in a row with no completed turn in between after which a session is parked.
 PARK_AFTER_INTERRUPTIONS = 3
-
-_SESSION_COLUMNS = ("id, created_at, updated_at, resume_pending, interruptions, interrupted_runs, parked, parked_at, "
-                    "(SELECT count(*) FROM lifecycle_messages m WHERE m.stream = s.stream AND m.session_id = s.id)")
-
 
 @dataclass(frozen=True)
 class Message:
@@ -82,73 +81,55 @@ class SessionStore:
 
     def create(self, session_id: str | None = None) -> Session:
         session_id = session_id or new_session_id()
-        now = utc_now()
-        with write_transaction(self._conn) as conn:
-            conn.execute("INSERT INTO lifecycle_sessions (id, stream, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                         (session_id, self.stream, now, now))
-        return self.get(session_id)
+        rows.create_session(self._conn, self.stream, session_id, utc_now())
+        created = self.get(session_id)
+        assert created is not None  # just committed on this connection
+        return created
 
     def get(self, session_id: str) -> Session | None:
-        row = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM lifecycle_sessions s WHERE id = ? AND stream = ?",
-                                 (session_id, self.stream)).fetchone()
+        row = rows.session_row(self._conn, self.stream, session_id)
         return None if row is None else Session.from_row(row)
 
     def list(self) -> list[Session]:
-        rows = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM lifecycle_sessions s WHERE stream = ? "
-                                  "ORDER BY created_at, id", (self.stream,))
-        return [Session.from_row(r) for r in rows]
+        return [Session.from_row(r) for r in rows.session_rows(self._conn, self.stream)]
 
     def add_message(self, session_id: str, role: str, text: str, run_id: str | None, *,
                     completes_turn: bool = False) -> Message:
         """Append a message; a completed turn clears the session's interruption count."""
         now = utc_now()
-        with write_transaction(self._conn) as conn:
-            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM lifecycle_messages WHERE stream = ? AND session_id = ?",
-                               (self.stream, session_id)).fetchone()[0]
-            conn.execute("INSERT INTO lifecycle_messages (stream, session_id, seq, role, text, at, run_id) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)", (self.stream, session_id, seq, role, text, now, run_id))
-            reset = ", interruptions = 0, interrupted_runs = '[]'" if completes_turn else ""
-            conn.execute(f"UPDATE lifecycle_sessions SET updated_at = ?{reset} WHERE stream = ? AND id = ?",
-                         (now, self.stream, session_id))
+        seq = rows.add_message(self._conn, self.stream, session_id, role, text, now, run_id,
+                               completes_turn=completes_turn)
         return Message(seq, role, text, now, run_id)
 
-    def history(self, session_id: str) -> list[Message]:
-        rows = self._conn.execute("SELECT seq, role, text, at, run_id FROM lifecycle_messages WHERE stream = ? "
-                                  "AND session_id = ? ORDER BY seq", (self.stream, session_id))
-        return [Message(*r) for r in rows]
+    # ``list`` below is the method above: the builtin is spelled ``builtins.list`` in this class.
+    def history(self, session_id: str) -> builtins.list[Message]:
+        return [Message(*r) for r in rows.message_rows(self._conn, self.stream, session_id)]
 
     def unpark(self, session_id: str) -> None:
         """A client explicitly reopened a parked session: it is theirs to continue."""
-        with write_transaction(self._conn) as conn:
-            conn.execute("UPDATE lifecycle_sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
-                         "interrupted_runs = '[]' WHERE stream = ? AND id = ?", (self.stream, session_id))
+        rows.unpark(self._conn, self.stream, session_id)
 
-    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
+    def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str) -> None:
         """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
         ids = sorted(set(session_ids))
         now = utc_now()
 
         def mark(conn: sqlite3.Connection) -> None:
-            for sid in ids:
-                conn.execute("INSERT OR IGNORE INTO lifecycle_sessions (id, stream, created_at, updated_at) "
-                             "VALUES (?, ?, ?, ?)", (sid, self.stream, now, now))
-                runs = json.loads(conn.execute("SELECT interrupted_runs FROM lifecycle_sessions WHERE stream = ? AND id = ?",
-                                               (self.stream, sid)).fetchone()[0])
-                conn.execute("UPDATE lifecycle_sessions SET resume_pending = 1, interruptions = interruptions + 1, "
-                             "interrupted_runs = ?, updated_at = ? WHERE stream = ? AND id = ?",
-                             (json.dumps(runs + [run_id]), now, self.stream, sid))
+            rows.mark_resume_pending(conn, self.stream, ids, run_id, now)
 
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
                           data={"sessions": ids, "count": len(ids)}, extra=mark)
 
-    async def resume_on_boot(self, *, run_id: str, actor: str,
-                             hand_over: Callable[[str], Awaitable[None]]) -> tuple[list[str], list[str]]:
+    async def resume_on_boot(
+        self, *, run_id: str, actor: str, hand_over: Callable[[str], Awaitable[None]],
+    ) -> tuple[builtins.list[str], builtins.list[str]]:
         """Hand each marked session to the app (``hand_over``), then clear its ``resume_pending``
         (``session_resumed``); park it instead (``resume_abandoned``) when it was interrupted too
         often in a row, or when the app's resume of it raised: one bad session must neither fail
         the boot nor cost the others their resume.  Return (resumed, parked)."""
-        resumed, parked = [], []
+        resumed: builtins.list[str] = []
+        parked: builtins.list[str] = []
         for session in [s for s in self.list() if s.resume_pending and not s.parked]:
             if session.interruptions >= PARK_AFTER_INTERRUPTIONS:
                 self._park(session, run_id, actor, f"was interrupted {session.interruptions} times in a row "
@@ -166,8 +147,7 @@ class SessionStore:
                 "session_resumed", actor=actor, run_id=run_id, pid=os.getpid(), reason=f"session {session.id} resumed",
                 data={"session": session.id, "interruptions": session.interruptions,
                       "messages": session.messages},
-                extra=lambda conn, sid=session.id: conn.execute(
-                    "UPDATE lifecycle_sessions SET resume_pending = 0 WHERE stream = ? AND id = ?", (self.stream, sid)))
+                extra=functools.partial(rows.clear_resume_pending, stream=self.stream, session_id=session.id))
             resumed.append(session.id)
         return resumed, parked
 
@@ -179,6 +159,4 @@ class SessionStore:
             "resume_abandoned", actor=actor, run_id=run_id, pid=os.getpid(),
             reason=f"session {session.id} {why}{f' ({error})' if error else ''}; parked instead of resumed",
             data=data,
-            extra=lambda conn: conn.execute(
-                "UPDATE lifecycle_sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
-                (utc_now(), self.stream, session.id)))
+            extra=lambda conn: rows.park(conn, self.stream, session.id, utc_now()))

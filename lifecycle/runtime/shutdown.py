@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from hermes_lifecycle.errors import HermesError, IllegalTransition
+from hermes_lifecycle.errors import USER_ERRORS, HermesError, IllegalTransition
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, who
 from hermes_lifecycle.journal import Journal
@@ -199,7 +199,7 @@ def force_exit_after(home: Home, me: ProcessIdentity, run_id: str, code: int,
                 journal.fire("exit_forced", actor=who("gateway"), run_id=run_id, pid=me.pid,
                              reason=f"still alive {grace:g} s after drained; exit {code} forced",
                              data={"grace_s": grace, "exit_code": code, "stuck_threads": stuck})
-        except (HermesError, OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, *USER_ERRORS) as exc:
             log.warning("exit_forced not recorded: %s", exc)
         finally:
             sys.stdout.flush()

@@ -53,7 +53,10 @@ class SignalRoute:
         for name in self.loop_names:
             loop.add_signal_handler(getattr(signal, name), on_signal, name)
         self._loop = loop
-        self._deliver = lambda name: loop.call_soon_threadsafe(on_signal, name)
+        def deliver(name: str) -> None:  # from the thread the signal came in on
+            loop.call_soon_threadsafe(on_signal, name)
+
+        self._deliver = deliver
         pending, self._pending = self._pending, []
         for name in pending:
             on_signal(name)

@@ -19,7 +19,7 @@ import threading
 from typing import Callable
 
 from hermes_lifecycle import store
-from hermes_lifecycle.errors import HermesError, IllegalTransition
+from hermes_lifecycle.errors import USER_ERRORS, HermesError, IllegalTransition
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, who
 from hermes_lifecycle.journal import Journal
@@ -79,7 +79,7 @@ class StopRequestWatcher:
                     if version != seen_version:
                         self._scan(journal)
                         seen_version = version
-                except (sqlite3.Error, HermesError, OSError) as exc:
+                except (sqlite3.Error, OSError, *USER_ERRORS) as exc:
                     self.errors.append(str(exc))
                     log.warning("stop-request watcher: database error, retrying: %s", exc)
                     self._close()

@@ -1,6 +1,6 @@
 """Service managers: systemd user units, launchd agents, Windows logon tasks.
 
-The platform seam picks one (``Platform.service_manager(home)``); :mod:`.actions` runs an
+:mod:`.registry` picks one by the platform's name (``manager_for(platform, home)``); :mod:`.actions` runs an
 install plan or an uninstall and records each change in the profile's journal;
 :mod:`.status` renders the service line of ``status``; :mod:`.installed` decides whether
 the controller must go through one.

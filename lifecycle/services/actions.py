@@ -23,8 +23,10 @@ ROLE = "service-manager"
 
 def service_manager_for(home: Home, platform: Platform | None = None,
                         env: Mapping[str, str] | None = None) -> ServiceManager:
-    """This platform's service manager for ``home``, chosen by the platform seam."""
-    return (platform or current_platform()).service_manager(home, env)
+    """This platform's service manager for ``home``, chosen by the platform's name."""
+    from hermes_lifecycle.services.registry import manager_for
+
+    return manager_for(platform or current_platform(), home, env)
 
 
 def is_installed(home: Home, platform: Platform | None = None) -> bool:

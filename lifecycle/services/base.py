@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from hermes_lifecycle.command_line import HOME_OPTION, PROFILE_OPTION, gateway_arguments
 from hermes_lifecycle.errors import HermesError, ServiceError, ServiceLocationError, UsageError
 from hermes_lifecycle.home import Home, validate_profile
 from hermes_lifecycle.platforms.runner import CommandResult, Runner
@@ -27,9 +28,12 @@ STOP_GRACE_SECONDS = 15
 PLAN_VERSION = 1
 
 
-def gateway_arguments(home: str, profile: str) -> tuple[str, ...]:
-    """What follows the interpreter: this project's CLI running the gateway of one profile."""
-    return ("-m", "hermes_lifecycle.cli.main", "gateway", "--home", home, "--profile", profile, "run")
+@dataclass(frozen=True)
+class Limits:
+    """How long a manager's command may run (``timeout``) and stay silent (``idle_timeout``)."""
+
+    timeout: float
+    idle_timeout: float
 
 
 def stop_timeout_seconds(drain_timeout: float) -> int:
@@ -74,7 +78,7 @@ class InstallPlan:
         """A plan read back; anything malformed is a usage error naming the field."""
         if not isinstance(document, dict) or document.get("plan_version") != PLAN_VERSION:
             raise UsageError(f"not an install plan of version {PLAN_VERSION}")
-        expected = {"profile": str, "home": str, "interpreter": str, "argv": list,
+        expected: dict[str, type | tuple[type, ...]] = {"profile": str, "home": str, "interpreter": str, "argv": list,
                     "autostart": bool, "start_now": bool, "drain_timeout": (int, float)}
         for key, kind in expected.items():
             if not isinstance(document.get(key), kind) or (key == "drain_timeout" and isinstance(document[key], bool)):
@@ -200,19 +204,23 @@ class ServiceManager(ABC):
         #: (reload, enable, start) cannot hide that the system was changed.
         self.written: InstallOutcome | None = None
 
-    def run(self, argv: Sequence[str], *, cwd: str | None = None, **limits: float) -> CommandResult:
-        result = self.runner.run(argv, **limits, **({"cwd": cwd} if cwd else {}))
+    def run(self, argv: Sequence[str], *, cwd: str | None = None, limits: Limits | None = None) -> CommandResult:
+        if limits is None:
+            result = self.runner.run(argv, cwd=cwd or None)
+        else:
+            result = self.runner.run(argv, cwd=cwd or None, timeout=limits.timeout, idle_timeout=limits.idle_timeout)
         self.commands.append({**command_record(result), **({"cwd": cwd} if cwd else {})})
         return result
 
-    def check(self, argv: Sequence[str], what: str, *, cwd: str | None = None, **limits: float) -> CommandResult:
+    def check(self, argv: Sequence[str], what: str, *, cwd: str | None = None,
+              limits: Limits | None = None) -> CommandResult:
         """Run ``argv``; a failure is a :class:`ServiceError`, never silently ignored."""
-        result = self.run(argv, cwd=cwd, **limits)
+        result = self.run(argv, cwd=cwd, limits=limits)
         if not result.ok:
             raise ServiceError(f"{what} failed: `{' '.join(result.argv)}` {describe_failure(result)}")
         return result
 
-    def stop_limits(self) -> dict[str, float]:
+    def stop_limits(self) -> Limits:
         """Limits for a command that waits silently while the gateway drains (``systemctl
         stop``, ``launchctl bootout``): both cutoffs beyond the manager's stop timeout, so a
         drain is never mistaken for a hung command."""
@@ -223,7 +231,7 @@ class ServiceManager(ABC):
         except HermesError:
             drain = DEFAULT_DRAIN_TIMEOUT
         limit = float(stop_timeout_seconds(drain) + STOP_GRACE_SECONDS)
-        return {"timeout": limit, "idle_timeout": limit}
+        return Limits(timeout=limit, idle_timeout=limit)
 
     def env_path(self, name: str) -> Path:
         value = self.env.get(name)
@@ -235,7 +243,7 @@ class ServiceManager(ABC):
     def owns_command(self, argv: Sequence[str]) -> bool:
         """True when a definition's command runs the gateway of *this* home and profile."""
         argv = list(argv)
-        for flag, wanted in (("--home", str(self.home.root)), ("--profile", self.home.profile)):
+        for flag, wanted in ((HOME_OPTION, str(self.home.root)), (PROFILE_OPTION, self.home.profile)):
             if flag not in argv or argv.index(flag) + 1 >= len(argv) or argv[argv.index(flag) + 1] != wanted:
                 return False
         return True

@@ -45,8 +45,9 @@ def installed_service(home: Home, platform: "Platform", *, strict: bool = True) 
     if not plan_path(home).is_file():
         return None  # `install` never ran here: nothing of ours can be installed
     from hermes_lifecycle.errors import ServiceError, ServiceLocationError
+    from hermes_lifecycle.services.registry import manager_for
 
-    manager = platform.service_manager(home)
+    manager = manager_for(platform, home)
     try:
         return manager if manager.is_installed() else None
     except ServiceLocationError:

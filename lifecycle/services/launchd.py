@@ -13,7 +13,6 @@ login.  Without autostart the agent therefore lives in the home
 
 from __future__ import annotations
 
-import os
 import plistlib
 import re
 from pathlib import Path
@@ -21,9 +20,16 @@ from typing import Any, Mapping
 
 from hermes_lifecycle.errors import ServiceError
 from hermes_lifecycle.home import Home
+from hermes_lifecycle.platforms.posix import user_id
 from hermes_lifecycle.platforms.runner import Runner
 from hermes_lifecycle.services.base import (
-    InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
+    InstallOutcome,
+    InstallPlan,
+    Removal,
+    ServiceManager,
+    ServiceStatus,
+    describe_failure,
+    stale_reason,
     write_atomically,
 )
 from hermes_lifecycle.services.installed import INSTALL_HINTS
@@ -38,7 +44,7 @@ class LaunchdAgentManager(ServiceManager):
     def __init__(self, home: Home, runner: Runner, env: Mapping[str, str] | None = None,
                  uid: int | None = None) -> None:
         super().__init__(home, runner, env)
-        self.uid = uid if uid is not None else os.getuid()
+        self.uid = uid if uid is not None else user_id()
 
     @property
     def label(self) -> str:
@@ -121,7 +127,8 @@ class LaunchdAgentManager(ServiceManager):
                 command = previous.get("ProgramArguments") or []
                 replaced = stale_reason(command, plan.command, self.owns_command(command))
                 if self._loaded():
-                    self.check(["launchctl", "bootout", self.target], "unloading the old agent", **self.stop_limits())
+                    self.check(["launchctl", "bootout", self.target], "unloading the old agent",
+                               limits=self.stop_limits())
             target_path.parent.mkdir(parents=True, exist_ok=True)
             self.home.ensure_private_dir(self.home.logs_dir)
             write_atomically(target_path, plistlib.dumps(wanted).decode("utf-8"))
@@ -143,7 +150,7 @@ class LaunchdAgentManager(ServiceManager):
         if not ours:
             return []
         if self._loaded():
-            self.check(["launchctl", "bootout", self.target], "unloading the agent", **self.stop_limits())
+            self.check(["launchctl", "bootout", self.target], "unloading the agent", limits=self.stop_limits())
         for path in ours:
             path.unlink()
         return [Removal(TRACK, str(path)) for path in ours]

@@ -27,7 +27,9 @@ def service_status(home: Home, platform: Platform | None = None,
         drain = DEFAULT_DRAIN_TIMEOUT
         warnings.append(f"{exc} (checking the service against the default drain of {drain:g}s)")
     try:
-        manager = (platform or current_platform()).service_manager(home, env)
+        from hermes_lifecycle.services.registry import manager_for
+
+        manager = manager_for(platform or current_platform(), home, env)
         status = manager.describe(drain)
     except HermesError as exc:
         status = ServiceStatus(getattr(platform, "name", "unknown"), warnings=[str(exc)])

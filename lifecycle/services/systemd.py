@@ -14,7 +14,13 @@ from pathlib import Path
 from hermes_lifecycle.errors import QuotingError
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services.base import (
-    InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
+    InstallOutcome,
+    InstallPlan,
+    Removal,
+    ServiceManager,
+    ServiceStatus,
+    describe_failure,
+    stale_reason,
     write_atomically,
 )
 from hermes_lifecycle.services.installed import INSTALL_HINTS
@@ -189,7 +195,7 @@ class SystemdUserManager(ServiceManager):
         text, command = self._existing()
         if text is None or not self.owns_command(command):
             return []
-        self.check(self.systemctl("stop", self.unit_name), "stopping the unit", **self.stop_limits())
+        self.check(self.systemctl("stop", self.unit_name), "stopping the unit", limits=self.stop_limits())
         self.check(self.systemctl("disable", self.unit_name), "disabling the unit")
         self.unit_path.unlink()
         self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
@@ -199,7 +205,7 @@ class SystemdUserManager(ServiceManager):
         self.check(self.systemctl("start", self.unit_name), f"starting {self.unit_name}")
 
     def stop(self) -> None:
-        self.check(self.systemctl("stop", self.unit_name), f"stopping {self.unit_name}", **self.stop_limits())
+        self.check(self.systemctl("stop", self.unit_name), f"stopping {self.unit_name}", limits=self.stop_limits())
 
     def is_installed(self) -> bool:
         text, command = self._existing()

@@ -19,7 +19,14 @@ from pathlib import Path, PureWindowsPath
 from hermes_lifecycle.errors import ServiceError
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services.base import (
-    InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
+    InstallOutcome,
+    InstallPlan,
+    Limits,
+    Removal,
+    ServiceManager,
+    ServiceStatus,
+    describe_failure,
+    stale_reason,
     write_atomically,
 )
 from hermes_lifecycle.services.installed import INSTALL_HINTS
@@ -103,8 +110,9 @@ class WindowsTaskManager(ServiceManager):
         return task_facts(result.stdout) if result.ok else None
 
     def _cannot_tell(self) -> ServiceError:
+        why = describe_failure(self.unanswered) if self.unanswered is not None else "gave no answer"
         return ServiceError(f"Task Scheduler did not answer: `schtasks /Query /TN {self.task_name}` "
-                            f"{describe_failure(self.unanswered)}; cannot tell whether the task is installed")
+                            f"{why}; cannot tell whether the task is installed")
 
     def _task_is_ours(self, facts: dict | None) -> bool:
         owner = description_owner((facts or {}).get("description"))
@@ -144,11 +152,11 @@ class WindowsTaskManager(ServiceManager):
         if found is not None:
             wanted = task_facts(wanted_xml)
             replaced = stale_reason([found.get("command") or "", found.get("arguments") or ""],
-                                    [wanted["command"], wanted["arguments"]], self._task_is_ours(found))
+                                    [wanted["command"] or "", wanted["arguments"] or ""], self._task_is_ours(found))
         self.home.ensure_private_dir(self.task_xml_path.parent)
         write_atomically(self.task_xml_path, wanted_xml, encoding="utf-16", newline="\r\n")
         result = self.run(["schtasks", "/Create", "/F", "/TN", self.task_name, "/XML", str(self.task_xml_path)],
-                          timeout=CREATE_TIMEOUT, idle_timeout=CREATE_IDLE_TIMEOUT)
+                          limits=Limits(timeout=CREATE_TIMEOUT, idle_timeout=CREATE_IDLE_TIMEOUT))
         if result.ok:
             verb = "replaced" if replaced else "installed"
             return InstallOutcome(TASK_TRACK, self.task_name, True, f"{verb} scheduled task {self.task_name}",
@@ -239,11 +247,11 @@ class WindowsTaskManager(ServiceManager):
         found = self._query_task()
         if found is not None and not self._task_is_ours(found):
             status.warn_foreign(f"scheduled task {self.task_name}")
-        if self._task_is_ours(found):
+        if found is not None and self._task_is_ours(found):
             status.track, status.definition, status.installed = TASK_TRACK, self.task_name, True
-            status.autostart = (found or {}).get("autostart") == "true"
+            status.autostart = found.get("autostart") == "true"
             status.running = self.is_running()
-            if (found or {}).get("time_limit") not in ("PT0S", None):
+            if found.get("time_limit") not in ("PT0S", None):
                 status.warnings.append(f"the task has an execution time limit ({found['time_limit']}): "
                                        "Windows will end the gateway; run `hermes gateway install` to rewrite it")
             status.hints.append(f"inspect: schtasks /Query /TN {self.task_name} /V /FO LIST")

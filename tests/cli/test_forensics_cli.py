@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from hermes_lifecycle.store import verify_projection
+from hermes_lifecycle.projection import verify_projection
 from tests.conftest import run_hermes
 from tests.journal_runs import boot, crash, drain, planned_stop, request
 

@@ -83,7 +83,7 @@ def test_a_polite_stop_imports_neither_psutil_nor_the_service_call_out(journal, 
     assert report["code"] == 0
     assert running.wait(30) is not None
     assert [m for m in HEAVY if m in report["modules"] and m != "transitions"] == []  # transitions judges the write
-    assert "hermes_lifecycle.services.controlled" not in report["modules"]
+    assert "hermes_lifecycle.controller.through_service" not in report["modules"]
     assert "hermes_lifecycle.services.systemd" not in report["modules"]
 
 

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.history.prune import plan_keep_runs, plan_older_than, prune
-from hermes_lifecycle.store import read_events, verify_projection
+from hermes_lifecycle.projection import verify_projection
+from hermes_lifecycle.store import read_events
 from tests.journal_runs import boot, crash, planned_stop, write_history
 from tests.strategies import run_histories, runs_to_keep
 

@@ -3,7 +3,8 @@ import sqlite3
 import pytest
 
 from hermes_lifecycle.errors import IllegalTransition, StoreError
-from hermes_lifecycle.store import read_events, verify_projection
+from hermes_lifecycle.projection import verify_projection
+from hermes_lifecycle.store import read_events
 
 
 def test_illegal_trigger_writes_nothing(journal):

@@ -8,7 +8,8 @@ from pathlib import Path
 from hermes_lifecycle.errors import IllegalTransition
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.store import read_events, verify_projection
+from hermes_lifecycle.projection import verify_projection
+from hermes_lifecycle.store import read_events
 from tests.processes import TIMEOUT, race
 
 WRITERS = 5

@@ -10,7 +10,8 @@ from hermes_lifecycle.errors import IllegalTransition
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import STATE_NAMES, TRIGGERS, decide
-from hermes_lifecycle.store import read_events, verify_projection
+from hermes_lifecycle.projection import verify_projection
+from hermes_lifecycle.store import read_events
 from tests.strategies import trigger_sequences
 
 

@@ -129,7 +129,7 @@ def test_stop_all_force_skips_the_strays_drain_wait_too(home_dir, reaper):
 def test_a_profile_or_home_named_run_is_not_taken_for_the_subcommand(tmp_path):
     """`--profile run` is profile "run": read as the subcommand, that gateway passed for the
     default profile's, and `stop --all` there would have taken it."""
-    from hermes_lifecycle.controller.target import run_args_of
+    from hermes_lifecycle.command_line import run_args_of
 
     line = ["/usr/bin/python3", "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(tmp_path), "--profile", "run", "run",
             "--port", "1"]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from hermes_lifecycle.services.registry import manager_for
 from hermes_lifecycle.errors import UsageError
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
@@ -13,7 +14,7 @@ from hermes_lifecycle.platforms import platform_named
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services import actions
 from hermes_lifecycle.services.base import InstallPlan, stop_timeout_seconds
-from hermes_lifecycle.services.controlled import start_through_service
+from hermes_lifecycle.controller.through_service import start_through_service
 from hermes_lifecycle.services.installed import installed_service
 from hermes_lifecycle.services.status import service_status, service_status_json, service_status_lines
 from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks, FakeSystemctl
@@ -43,7 +44,7 @@ def test_a_malformed_plan_is_a_usage_error_naming_the_problem(tmp_path, document
 
 
 def test_a_plan_for_another_home_is_refused_before_anything_is_written(gateway_home, tmp_path, user_env):
-    manager = platform_named("linux", runner=FakeSystemctl().runner()).service_manager(gateway_home, user_env)
+    manager = manager_for(platform_named("linux", runner=FakeSystemctl().runner()), gateway_home, user_env)
     other = InstallPlan.for_home(Home.resolve(tmp_path / "other"), drain_timeout=30.0)
     with pytest.raises(UsageError, match="is for home"):
         manager.install(other)
@@ -53,7 +54,7 @@ def test_a_plan_for_another_home_is_refused_before_anything_is_written(gateway_h
 def test_a_plan_whose_arguments_run_another_home_is_refused(gateway_home, tmp_path, user_env):
     """A hand-edited plan must not install a definition that `uninstall` here would not
     recognise as this home's."""
-    manager = platform_named("linux", runner=FakeSystemctl().runner()).service_manager(gateway_home, user_env)
+    manager = manager_for(platform_named("linux", runner=FakeSystemctl().runner()), gateway_home, user_env)
     plan = InstallPlan.for_home(gateway_home, drain_timeout=30.0)
     edited = InstallPlan(**{**plan.__dict__, "argv": tuple(str(tmp_path / "other") if a == str(gateway_home.root)
                                                          else a for a in plan.argv)})
@@ -70,7 +71,7 @@ def test_a_plan_whose_arguments_run_another_home_is_refused(gateway_home, tmp_pa
 def test_status_lines_name_the_track_and_whether_it_runs(gateway_home, user_env, name, fake, first_line):
     platform = platform_named(name, runner=fake.runner())
     actions.install(gateway_home, InstallPlan.for_home(gateway_home, drain_timeout=30.0, interpreter="/usr/bin/python3"),
-                    platform.service_manager(gateway_home, user_env))
+                    manager_for(platform, gateway_home, user_env))
     lines = service_status_lines(gateway_home, platform, user_env)
     assert lines[0].startswith(first_line) and "(running, starts at logon)" in lines[0]
     assert not any("sudo" in line or "--system" in line for line in lines)
@@ -103,12 +104,12 @@ def test_the_controller_goes_through_a_service_only_when_this_home_installed_one
     assert installed_service(gateway_home, platform) is None
     other = Home.resolve(tmp_path / "other")
     actions.install(other, InstallPlan.for_home(other, drain_timeout=30.0, start_now=False),
-                    platform.service_manager(other))
+                    manager_for(platform, other))
     assert installed_service(gateway_home, platform) is None
     actions.install(gateway_home, InstallPlan.for_home(gateway_home, drain_timeout=30.0, start_now=False),
-                    platform.service_manager(gateway_home))
+                    manager_for(platform, gateway_home))
     assert installed_service(gateway_home, platform) is not None
-    actions.uninstall(gateway_home, platform.service_manager(gateway_home))
+    actions.uninstall(gateway_home, manager_for(platform, gateway_home))
     assert actions.plan_path(gateway_home).is_file()  # kept for `install --plan`: the manager decides
     assert installed_service(gateway_home, platform) is None
 
@@ -127,7 +128,7 @@ def test_without_a_saved_plan_no_service_manager_is_asked(gateway_home, user_env
 def test_a_failing_service_start_is_reported_and_recorded_never_replaced_by_a_spawn(gateway_home, user_env):
     fake = FakeSystemctl(fail={"start": CommandResult(("systemctl",), 1, "", "Unit is masked.\n")})
     platform = platform_named("linux", runner=fake.runner())
-    manager = platform.service_manager(gateway_home)
+    manager = manager_for(platform, gateway_home)
     manager.install(InstallPlan.for_home(gateway_home, drain_timeout=30.0, start_now=False))
     with Journal(gateway_home) as journal:
         outcome = start_through_service(journal, manager, timeout=5.0)
@@ -139,7 +140,7 @@ def test_a_failing_service_start_is_reported_and_recorded_never_replaced_by_a_sp
 
 
 def test_start_options_cannot_apply_to_an_installed_service(gateway_home, user_env):
-    manager = platform_named("linux", runner=FakeSystemctl().runner()).service_manager(gateway_home)
+    manager = manager_for(platform_named("linux", runner=FakeSystemctl().runner()), gateway_home)
     with Journal(gateway_home) as journal, pytest.raises(UsageError, match="installed command line"):
         start_through_service(journal, manager, timeout=5.0, run_args=("--port", "8080"))
 
@@ -156,13 +157,13 @@ def test_the_quick_not_installed_answer_says_what_the_manager_would(gateway_home
     full = service_status(gateway_home, platform, user_env).to_json()
     assert quick.keys() == full.keys()
     assert (quick["manager"], quick["installed"], quick["hints"]) == (full["manager"], False, full["hints"])
-    assert quick["manager"] == platform.service_manager(gateway_home, user_env).name
+    assert quick["manager"] == manager_for(platform, gateway_home, user_env).name
 
 
 def test_once_this_home_saved_a_plan_status_describes_what_the_manager_sees(gateway_home, user_env, tmp_path):
     platform = platform_named("linux", runner=FakeSystemctl().runner())
     other = Home.resolve(tmp_path / "other")  # same profile name, so the same unit file
-    platform.service_manager(other).install(InstallPlan.for_home(other, drain_timeout=30.0, start_now=False))
+    manager_for(platform, other).install(InstallPlan.for_home(other, drain_timeout=30.0, start_now=False))
     assert service_status_lines(gateway_home, platform, user_env)[0] == "service: not installed (systemd)"
     InstallPlan.for_home(gateway_home, drain_timeout=30.0).save(actions.plan_path(gateway_home))
     lines = service_status_lines(gateway_home, platform, user_env)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
+from hermes_lifecycle.services.registry import manager_for
 from hermes_lifecycle.errors import ServiceError
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
@@ -260,9 +261,9 @@ def test_install_and_uninstall_are_recorded_as_events_with_track_and_file(gatewa
     fake = FakeSystemctl()
     platform = platform_named("linux", runner=fake.runner())
     plan = plan_for(gateway_home)
-    outcome = actions.install(gateway_home, plan, platform.service_manager(gateway_home, user_env))
-    again = actions.install(gateway_home, plan, platform.service_manager(gateway_home, user_env))
-    removals = actions.uninstall(gateway_home, platform.service_manager(gateway_home, user_env))
+    outcome = actions.install(gateway_home, plan, manager_for(platform, gateway_home, user_env))
+    again = actions.install(gateway_home, plan, manager_for(platform, gateway_home, user_env))
+    removals = actions.uninstall(gateway_home, manager_for(platform, gateway_home, user_env))
     assert outcome.changed and not again.changed and len(removals) == 1
     with Journal(gateway_home) as journal:
         events = journal.events(triggers=("service_installed", "service_uninstalled"))
@@ -278,7 +279,7 @@ def test_install_and_uninstall_are_recorded_as_events_with_track_and_file(gatewa
 
 def test_a_failing_reload_after_the_unit_was_written_is_still_recorded(gateway_home, user_env):
     fake = FakeSystemctl(fail={"daemon-reload": CommandResult(("systemctl",), 1, "", "Failed to connect to bus\n")})
-    manager = platform_named("linux", runner=fake.runner()).service_manager(gateway_home, user_env)
+    manager = manager_for(platform_named("linux", runner=fake.runner()), gateway_home, user_env)
     with pytest.raises(ServiceError, match="Failed to connect to bus"):
         actions.install(gateway_home, plan_for(gateway_home), manager)
     with Journal(gateway_home) as journal:

@@ -8,7 +8,7 @@ from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.platforms import platform_named
 from hermes_lifecycle.services.base import InstallPlan
-from hermes_lifecycle.services.controlled import restart_through_service, stop_through_service
+from hermes_lifecycle.controller.through_service import restart_through_service, stop_through_service
 from hermes_lifecycle.services.windows_task import WindowsTaskManager
 from tests.conftest import start_detached
 from tests.gateways import events, state, wait_for

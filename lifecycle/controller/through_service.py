@@ -1,4 +1,4 @@
-"""``start``, ``stop`` and ``restart`` when a service is installed.
+"""``start``, ``stop`` and ``restart`` when a service is installed (chosen by :mod:`.entry`).
 
 The service manager owns the process (it started it, it revives it), so the controller
 must not spawn a second, detached gateway beside it.  But the manager's own stop is no
@@ -19,12 +19,16 @@ from typing import Sequence
 from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.restart import (
-    DETACHED_ENV, RestartOutcome, inside_gateway_tree, new_restart_id, restart_gateway,
+    DETACHED_ENV,
+    RestartOutcome,
+    inside_gateway_tree,
+    new_restart_id,
+    restart_gateway,
 )
 from hermes_lifecycle.controller.start import StartOutcome
 from hermes_lifecycle.controller.stop import stop_gateway
 from hermes_lifecycle.controller.tree import caller_ancestry
-from hermes_lifecycle.controller.wait import LIVENESS_EVERY, POLL
+from hermes_lifecycle.controller.wait import poll_log
 from hermes_lifecycle.errors import ServiceError, UsageError
 from hermes_lifecycle.identity import who
 from hermes_lifecycle.journal import Journal
@@ -32,10 +36,8 @@ from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.services.base import ServiceManager
-from hermes_lifecycle.services.installed import installed_service
-from hermes_lifecycle.store import ChangeWatch
 
-__all__ = ["installed_service", "restart_through_service", "start_through_service", "stop_through_service"]
+__all__ = ["restart_through_service", "start_through_service", "stop_through_service", "wait_for_new_run"]
 
 
 def _ask(journal: Journal, manager: ServiceManager, action: str) -> str | None:
@@ -72,39 +74,32 @@ def start_through_service(journal: Journal, manager: ServiceManager, *, timeout:
 def wait_for_new_run(journal: Journal, manager: ServiceManager, *, after_seq: int, old_run: str | None,
                      timeout: float, wait_ready: bool, countdown: Countdown) -> StartOutcome:
     """Wait for a run begun after ``after_seq`` (other than ``old_run``) to be ready."""
-    until = time.monotonic() + timeout
-    watch = ChangeWatch(journal.conn)
-    changed = True
-    next_liveness = time.monotonic() + LIVENESS_EVERY
-    while True:
-        if changed:
-            starts = [e for e in journal.events(after_seq=after_seq, triggers=("start",)) if e.run_id != old_run]
-            current = journal.state()
-            if starts and current.run_id == starts[-1].run_id:
-                if current.state == "running" or (not wait_ready and current.state in ALIVE_STATES):
-                    countdown.done()
-                    verb = "started" if current.state == "running" else "spawned"
-                    return StartOutcome(verb, current.state, current.pid, current.port, current.run_id,
-                                        f"gateway {journal.stream} {verb} by {manager.name}: pid {current.pid}, "
-                                        f"port {current.port}, run {current.run_id}")
-                if current.state not in ALIVE_STATES:
-                    countdown.done()
-                    return StartOutcome("failed", current.state, current.pid, None, current.run_id,
-                                        f"the gateway {manager.name} started ended {current.state} before it "
-                                        f"was ready; see {journal.home.stdio_log} and `hermes gateway status`")
-        remaining = until - time.monotonic()
-        if remaining <= 0:
-            countdown.done()
-            return StartOutcome("failed", journal.state().state, message=(
-                f"{manager.name} did not bring the gateway to ready within {timeout:g}s; "
-                "`hermes gateway status` shows what the service manager says"))
-        countdown.show(f"waiting for {manager.name} to start the gateway", remaining)
-        time.sleep(min(POLL, remaining))
-        changed = watch.changed()
-        if time.monotonic() >= next_liveness:  # a gateway that died without a word becomes `lost`
-            next_liveness = time.monotonic() + LIVENESS_EVERY
-            reconcile(journal)
-            changed = True
+
+    def look(changed: bool) -> StartOutcome | None:
+        if not changed:
+            return None
+        starts = [e for e in journal.events(after_seq=after_seq, triggers=("start",)) if e.run_id != old_run]
+        current = journal.state()
+        if not starts or current.run_id != starts[-1].run_id:
+            return None
+        if current.state == "running" or (not wait_ready and current.state in ALIVE_STATES):
+            verb = "started" if current.state == "running" else "spawned"
+            return StartOutcome(verb, current.state, current.pid, current.port, current.run_id,
+                                f"gateway {journal.stream} {verb} by {manager.name}: pid {current.pid}, "
+                                f"port {current.port}, run {current.run_id}")
+        if current.state not in ALIVE_STATES:
+            return StartOutcome("failed", current.state, current.pid, None, current.run_id,
+                                f"the gateway {manager.name} started ended {current.state} before it "
+                                f"was ready; see {journal.home.stdio_log} and `hermes gateway status`")
+        return None
+
+    found = poll_log(journal, look, until=time.monotonic() + timeout, countdown=countdown,
+                     waiting=f"waiting for {manager.name} to start the gateway")
+    if found is not None:
+        return found
+    return StartOutcome("failed", journal.state().state, message=(
+        f"{manager.name} did not bring the gateway to ready within {timeout:g}s; "
+        "`hermes gateway status` shows what the service manager says"))
 
 
 def stop_through_service(journal: Journal, platform: Platform, manager: ServiceManager, *,

@@ -1,7 +1,10 @@
 """The current state of a stream as a pure fold over its events.
 
-The ``streams`` table holds this fold, written in the same transaction as each event;
-:func:`verify_projection` rebuilds it from the log alone and compares.
+What a run's facts are and which states end them is the lifecycle's knowledge, so the fold
+lives here and not in the store: :meth:`Journal.fire` hands :func:`fold_row` to
+:func:`hermes_lifecycle.store.append`, which writes the row it returns to the ``streams``
+table in the same transaction as each event.  :func:`verify_projection` rebuilds it from
+the log alone and compares.
 """
 
 from __future__ import annotations
@@ -9,13 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hermes_lifecycle.machine import INITIAL_STATE as INITIAL
 from hermes_lifecycle.machine import REST_STATES
-
-if TYPE_CHECKING:
-    from hermes_lifecycle.store.events import Event
+from hermes_lifecycle.store import Event, read_stream_row
+from hermes_lifecycle.store.queries import iter_stream
 
 #: Facts of a run carried from its events into the projection (``status --json``).
 RUN_FACTS = ("port", "host", "cmdline", "app")
@@ -55,7 +57,7 @@ def initial_state(stream: str) -> StreamState:
     return StreamState(stream=stream)
 
 
-def fold(state: StreamState, event: "Event") -> StreamState:
+def fold(state: StreamState, event: Event) -> StreamState:
     """Apply one event to a stream's state.  Pure: the same log always folds the same."""
     changes: dict[str, Any] = {"version": event.version, "last_seq": event.seq}
     if event.kind != "transition":
@@ -78,20 +80,27 @@ def fold(state: StreamState, event: "Event") -> StreamState:
     return replace(state, **changes)
 
 
+def fold_row(row: tuple | None, event: Event) -> tuple:
+    """The fold as the store takes it: the stored ``lifecycle_streams`` row (None for a new stream) and
+    the event just appended, to the row to write back."""
+    before = StreamState.from_row(row) if row is not None else initial_state(event.stream)
+    return fold(before, event).to_row()
+
+
+def read_state(conn: sqlite3.Connection, stream: str) -> StreamState:
+    """The projection of ``stream`` (the initial state if it has no events yet)."""
+    row = read_stream_row(conn, stream)
+    return initial_state(stream) if row is None else StreamState.from_row(row)
+
+
 def rebuild(conn: sqlite3.Connection, stream: str) -> StreamState:
     """Fold the whole log of a stream from scratch."""
-    from hermes_lifecycle.store.events import EVENT_COLUMNS, Event
-
     state = initial_state(stream)
-    for row in conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? ORDER BY seq", (stream,)
-    ):
-        state = fold(state, Event.from_row(row))
+    for event in iter_stream(conn, stream):
+        state = fold(state, event)
     return state
 
 
 def verify_projection(conn: sqlite3.Connection, stream: str) -> tuple[StreamState, StreamState]:
     """Return (stored projection, fold of the log); equal when the store is consistent."""
-    from hermes_lifecycle.store.events import read_state
-
     return read_state(conn, stream), rebuild(conn, stream)
