@@ -22,9 +22,8 @@ from hermes_lifecycle.platforms.spawner import (
     SpawnedProcess,
 )
 
-if TYPE_CHECKING:  # the service-manager seam, imported lazily below
-
-    pass
+if TYPE_CHECKING:
+    from typing import Mapping
 
 #: DETACHED_PROCESS: no console; NEW_PROCESS_GROUP: the shell's Ctrl+C does not reach it;
 #: NO_WINDOW: nothing flashes; BREAKAWAY_FROM_JOB: closing the launching terminal's job

@@ -59,7 +59,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
         timeout, config_error = drain_timeout(home, options.drain_timeout), None
     except ConfigError as exc:
         config, timeout, config_error = GatewayConfig(), None, exc
-    journal.conn  # a state.db that is not usable is refused before the lock (and locks/) is made
+    _ = journal.conn  # a state.db that is not usable is refused before the lock (and locks/) is made
     lock = acquire_instance(home, platform, journal, replace=options.replace,
                             fallback_wait_s=config.restart_drain_timeout)
     signals = SignalRoute(platform, hygiene)
