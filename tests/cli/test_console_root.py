@@ -33,7 +33,7 @@ def test_the_console_script_runs_the_gateway_commands_without_the_word_gateway(h
 
 def _hermes_like_parser() -> argparse.ArgumentParser:
     """The parser hermes-agent builds for a plugin's command (hermes_cli/main.py)."""
-    from hermes_lifecycle import hermes_plugin
+    from hermes_lifecycle.cli import hermes_plugin
 
     parser = argparse.ArgumentParser(prog="hermes")
     commands = parser.add_subparsers(dest="command")
@@ -56,9 +56,9 @@ def test_the_plugin_forwards_the_line_and_exits_with_the_commands_code(home_dir:
 
 
 def test_the_plugin_module_imports_nothing_of_the_engine():
-    probe = ("import sys, hermes_lifecycle.hermes_plugin\n"
+    probe = ("import sys, hermes_lifecycle.cli.hermes_plugin\n"
              "print(sorted(m for m in sys.modules if m.startswith('hermes_lifecycle.') or m in ('click', 'sqlite3')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                           env=hermes_env(), cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['hermes_lifecycle.hermes_plugin']"
+    assert done.stdout.strip() == "['hermes_lifecycle.cli', 'hermes_lifecycle.cli.hermes_plugin']"
