@@ -6,17 +6,19 @@ The CLI prints ``hermes: <message>`` on one line and exits with ``exit_code``.
 
 from __future__ import annotations
 
+from hermes_lifecycle.exit_codes import CommandExit, GatewayExit
+
 
 class HermesError(Exception):
     """Base of every error the lifecycle engine raises on purpose."""
 
-    exit_code = 1
+    exit_code: int = CommandExit.FAILED
 
 
 class UsageError(HermesError):
     """Bad input from the command line; nothing was touched."""
 
-    exit_code = 2
+    exit_code = CommandExit.USAGE
 
 
 class InvalidProfileName(UsageError):
@@ -83,7 +85,7 @@ class QuotingError(UsageError):
 class ConfigError(HermesError):
     """The gateway's configuration is unusable; a service manager must not revive it."""
 
-    exit_code = 78  # EX_CONFIG
+    exit_code = GatewayExit.CONFIG
 
 
 class GatewayAlreadyRunning(GatewayError):

@@ -20,14 +20,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hermes_lifecycle.errors import InvalidStopRequest
+from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity, who, who_details
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.store import Event, parse_at
 
 INTENTS: tuple[str, ...] = ("stop", "restart")
 #: What a drained gateway exits with, per intent: 0 stays down, 75 (EX_TEMPFAIL) comes back.
-EXIT_STOP, EXIT_RESTART = 0, 75
-EXIT_CODES: dict[str, int] = {"stop": EXIT_STOP, "restart": EXIT_RESTART}
+EXIT_CODES: dict[str, int] = {"stop": GatewayExit.STOPPED, "restart": GatewayExit.RESTART}
 
 MINE, OTHER, REFUSE = "mine", "other", "refuse"
 
@@ -70,7 +70,7 @@ class StopRequest:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES.get(self.intent, 0)
+        return int(EXIT_CODES.get(self.intent, GatewayExit.STOPPED))
 
     def describe(self) -> dict[str, Any]:
         """The facts a ``drain`` caused by this request carries in its data."""

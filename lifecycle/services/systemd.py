@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from hermes_lifecycle.errors import QuotingError
+from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services.base import (
     InstallOutcome, InstallPlan, Removal, ServiceManager, ServiceStatus, describe_failure, stale_reason,
@@ -141,9 +142,9 @@ class SystemdUserManager(ServiceManager):
             "Environment=PYTHONUNBUFFERED=1",
             "Restart=on-failure",
             "RestartSec=2",
-            "RestartForceExitStatus=75",
-            "SuccessExitStatus=75",
-            "RestartPreventExitStatus=78",
+            f"RestartForceExitStatus={int(GatewayExit.RESTART)}",
+            f"SuccessExitStatus={int(GatewayExit.RESTART)}",
+            f"RestartPreventExitStatus={int(GatewayExit.CONFIG)}",
             "KillMode=mixed",
             f"TimeoutStopSec={plan.stop_timeout}",
             "",
