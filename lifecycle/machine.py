@@ -74,8 +74,9 @@ SIDE_STEPS: tuple[dict, ...] = (
      "by": "the gateway", "doc": "a session interrupted boot after boot was parked"},
     {"trigger": "drain_timeout", "source": ["draining"], "dest": None,
      "by": "the gateway", "doc": "the drain timeout passed; what was abandoned"},
-    {"trigger": "escalated", "source": _ALIVE, "dest": None,
-     "by": "the controller", "doc": "one escalation step: which signal or force, to which pids"},
+    {"trigger": "escalated", "source": _ALIVE + _REST, "dest": None,
+     "by": "the controller", "doc": "one escalation step: which signal or force, to which pids "
+     "(also once the run reached rest: every signal sent is on the log)"},
     {"trigger": "exited", "source": "*", "dest": None,
      "by": "whoever observes it", "doc": "exit code or signal of a gateway process"},
     {"trigger": "exit_forced", "source": ["draining", "stopped"], "dest": None,

@@ -105,11 +105,17 @@ def request_stop(
     restart_id: str | None = None,
     idempotency_key: str | None = None,
     force: bool = False,
+    expect_run: str | None = None,
+    budget: dict[str, Any] | None = None,
 ) -> Event:
     """Append ``stop_requested`` addressed to ``target``; return the committed event.
 
     ``force`` records that the asker will not wait for the drain (``stop --force``): a
     gateway that drains anyway on the terminate signal still leaves that on the record.
+
+    ``expect_run`` is the run the asker means: if the stream moved to another run meanwhile,
+    :class:`hermes_lifecycle.errors.RunChanged` (checked inside the write transaction).
+    ``budget`` is how the asker split its time (:func:`hermes_lifecycle.controller.budget.split`).
 
     ``deadline`` is when the asker will stop waiting and escalate (epoch seconds or an
     aware datetime).  Raises :class:`InvalidStopRequest` for a bad intent, and
@@ -130,6 +136,8 @@ def request_stop(
         data["restart_id"] = restart_id
     if force:
         data["force"] = True
+    if budget is not None:
+        data["budget"] = budget
     return journal.fire(
         "stop_requested",
         actor=who(actor_role),
@@ -137,6 +145,7 @@ def request_stop(
         reason=intent,
         data=data,
         idempotency_key=idempotency_key,
+        expect_run=expect_run,
     )
 
 

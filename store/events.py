@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from hermes_lifecycle.errors import StoreError, VersionConflict
+from hermes_lifecycle.errors import RunChanged, StoreError, VersionConflict
 from hermes_lifecycle.store.projection import StreamState, fold, initial_state
 
 EVENT_COLUMNS = (
@@ -141,6 +141,7 @@ def append(
     idempotency_key: str | None = None,
     expect_version: int | None = None,
     extra: Callable[[sqlite3.Connection], None] | None = None,
+    expect_run: str | None = None,
 ) -> Event:
     """Compare-and-append one event and update the projection, in one transaction.
 
@@ -151,7 +152,8 @@ def append(
     nothing is written (the key used by another trigger is a :class:`StoreError`).  Raises whatever ``decide`` raises, having written nothing.
     ``extra(conn)``, when given, runs inside the same transaction once the machine has
     allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
-    or roll back together with the event.
+    or roll back together with the event.  ``expect_run``, when given, is compared with the
+    stream's current run read in the same transaction: another run is :class:`RunChanged`.
     """
     payload = json.dumps(data or {}, sort_keys=True, default=str)
     with write_transaction(conn):
@@ -172,6 +174,8 @@ def append(
                 f"stream {stream!r} moved to version {before.version} ({before.state}) "
                 f"while version {expect_version} was expected"
             )
+        if expect_run is not None and before.run_id != expect_run:
+            raise RunChanged(stream, expect_run, before.run_id, before.state)
         after_state = decide(before.state, trigger)
         if extra is not None:
             extra(conn)

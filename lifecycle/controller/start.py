@@ -4,7 +4,8 @@ Success means the new run's ``ready`` event, with its pid and port: a pid alone 
 nothing.  A gateway that dies while starting is reported with the tail of its log.
 Single instance is the runtime's OS lock: when two starts race, the loser's gateway
 refuses to boot, and the loser's ``start`` reports the winner (exit 0): a gateway is
-running, which is what was asked.
+running, which is what was asked.  A winner that is draining is on its way out: ``start``
+waits for its drain (up to its own timeout), then spawns the new run.
 """
 
 from __future__ import annotations
@@ -76,11 +77,23 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
     countdown = countdown or Silent()
     until = time.monotonic() + timeout
     current = reconcile(journal)
-    if current.state == "draining":  # on its way out: let it finish, then start a new run
-        _wait_until_at_rest(journal, until)
-        current = reconcile(journal)
-    if current.state in ALIVE_STATES:
-        return _already(journal, current, until, wait_ready, timeout)
+    while True:
+        if current.state == "draining":  # on its way out: let it finish, then start a new run
+            _wait_until_at_rest(journal, until)
+            current = reconcile(journal)
+        if current.state in ALIVE_STATES:
+            return _already(journal, current, until, wait_ready, timeout)
+        spawned = _spawn_and_watch(journal, platform, until, timeout, wait_ready, run_args, env, countdown)
+        if isinstance(spawned, StartOutcome):
+            return spawned
+        current = spawned  # our gateway lost the lock to a run that is draining: wait for it, go again
+
+
+def _spawn_and_watch(journal: Journal, platform: Platform, until: float, timeout: float, wait_ready: bool,
+                     run_args: Sequence[str], env: dict[str, str] | None,
+                     countdown: Countdown) -> "StartOutcome | StreamState":
+    """Spawn one gateway and watch the log for its run; the outcome, or the draining run that
+    holds the instance lock (the caller waits for its drain and spawns again)."""
     from hermes_lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
 
     home = journal.home
@@ -117,6 +130,8 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
             if current.run_id == ours and ours is not None and current.state not in ALIVE_STATES:
                 return failed(f"gateway pid {child.pid} exited with code {code} before it was ready")
             winner = _winner(journal, until)
+            if winner is not None and winner.state == "draining":
+                return winner
             if winner is not None:
                 return _already(journal, winner, until, wait_ready, timeout)
             return failed(f"gateway pid {child.pid} exited with code {code} while starting")

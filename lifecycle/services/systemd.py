@@ -190,7 +190,9 @@ class SystemdUserManager(ServiceManager):
         text, command = self._existing()
         if text is None or not self.owns_command(command):
             return []
-        self.check(self.systemctl("stop", self.unit_name), "stopping the unit", **self.stop_limits())
+        # A failed stop (already reported by the controller's stop) must not leave the unit on
+        # disk for systemd to revive: the definitions go all the same, the command is on record.
+        self.run(self.systemctl("stop", self.unit_name), **self.stop_limits())
         self.check(self.systemctl("disable", self.unit_name), "disabling the unit")
         self.unit_path.unlink()
         self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
