@@ -102,6 +102,8 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
     reason = "forced (--force)" if force else f"still alive after the drain wait ({describe(split_budget)})"
     outcome = _force(journal, platform, target, grace, spare, countdown, reason)
     outcome.budget = split_budget
+    if outcome.result == "forced" and not force:
+        outcome.message += f", after the drain wait ({describe(split_budget)})"
     return outcome
 
 
