@@ -94,6 +94,13 @@ SIDE_STEPS: tuple[dict, ...] = (
 TRIGGERS: tuple[str, ...] = tuple(t["trigger"] for t in TRANSITIONS + SIDE_STEPS)
 TRANSITION_TRIGGERS: frozenset[str] = frozenset(t["trigger"] for t in TRANSITIONS)
 
+# Rules the readers of the log share, read off the table above (never written out again):
+#: Transitions that end a run, and the rest state each leaves the stream in.
+ENDINGS: dict[str, str] = {t["trigger"]: t["dest"] for t in TRANSITIONS if t["dest"] in REST_STATES}
+#: The transition that begins a run: from rest (only) into an alive state.
+START_TRIGGER: str = next(t["trigger"] for t in TRANSITIONS
+                          if t["dest"] in ALIVE_STATES and set(t["source"]) <= REST_STATES)
+
 
 class _Judge:
     """One ``transitions`` machine shared by the process, set to a state per question."""

@@ -43,7 +43,9 @@ def run_facts(journal: "Journal", run_id: str | None) -> RunFacts | None:
     """The facts of ``run_id`` from its ``start`` event, or None when the log has no such start."""
     if not run_id:
         return None
-    starts = journal.events(run_id=run_id, triggers=("start",), limit=1)
+    from hermes_lifecycle.machine import START_TRIGGER
+
+    starts = journal.events(run_id=run_id, triggers=(START_TRIGGER,), limit=1)
     return RunFacts.from_start(starts[0]) if starts else None
 
 

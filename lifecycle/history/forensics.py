@@ -15,6 +15,7 @@ from typing import Any
 
 from hermes_lifecycle.errors import HermesError
 from hermes_lifecycle.history.runs import ENDINGS, newest_run_id, next_run_start, run_events
+from hermes_lifecycle.machine import START_TRIGGER
 from hermes_lifecycle.run_facts import RunFacts
 from hermes_lifecycle.stop_budget import deadline_seconds
 from hermes_lifecycle.store.events import Event, parse_at
@@ -97,7 +98,7 @@ class Story:
 
     @property
     def start(self) -> Event:
-        return self._first("start") or self.events[0]
+        return self._first(START_TRIGGER) or self.events[0]
 
     @property
     def facts(self) -> RunFacts:
@@ -206,7 +207,7 @@ class Story:
         if request is None:
             return None
         restart_id = request.data.get("restart_id")
-        following = self.next_run[0] if self.next_run and self.next_run[0].trigger == "start" else None
+        following = self.next_run[0] if self.next_run and self.next_run[0].trigger == START_TRIGGER else None
         carried = following.data.get("restart_id") if following else None
         if following is None or (carried is not None and carried != restart_id):
             linked_by = None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from hermes_lifecycle import stop_budget
 from hermes_lifecycle.durations import human
+from hermes_lifecycle.machine import ALIVE_STATES, ENDINGS
 from hermes_lifecycle.stop_budget import describe
 from hermes_lifecycle.store.events import parse_at
 
@@ -28,12 +29,11 @@ def ending(story: "Story") -> str:
     end = story.end
     if end is None:
         return "alive"
-    if end.trigger == "lost":
-        return "crashed"
+    left_in = ENDINGS.get(end.trigger)
+    if left_in in ("crashed", "killed"):  # the rest states only `lost` and `kill` lead to
+        return left_in
     if end.trigger == "start_failed":
         return "start_failed"
-    if end.trigger == "kill":
-        return "killed"
     cause = story.stop_cause()
     if cause["kind"] == "stop_request":
         return "planned_restart" if cause["intent"] == "restart" else "planned_stop"
@@ -109,8 +109,7 @@ def _killed(story: "Story") -> str:
 
 def _crashed(story: "Story") -> str:
     end, exit_info, life = story.end, story.exit(), story.last_sign_of_life()
-    where = {"starting": "while starting", "running": "while running",
-             "draining": "while draining"}.get(end.from_state, f"in {end.from_state}")
+    where = f"while {end.from_state}" if end.from_state in ALIVE_STATES else f"in {end.from_state}"
     if exit_info and exit_info["signal"]:
         how = f"the process ended by {exit_info['signal']} {where}"
     elif exit_info and exit_info["code"] is not None:
@@ -130,7 +129,7 @@ def _came_back(story: "Story") -> str:
     ready = next((e for e in story.next_run if e.trigger == "ready"), None)
     if ready is not None:
         return f"; back up (ready) {human((parse_at(ready.at) - parse_at(story.end.at)).total_seconds())} later"
-    ended = any(e.is_transition and e.trigger in ("start_failed", "lost", "kill") for e in story.next_run)
+    ended = any(e.is_transition and e.trigger in ENDINGS for e in story.next_run)
     return "; the next run never became ready" if ended else "; the next run is still starting"
 
 

@@ -22,7 +22,7 @@ from hermes_lifecycle.errors import GatewayAlreadyRunning, GatewayError, Illegal
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, run_is_alive, who
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.machine import ALIVE_STATES, START_TRIGGER
 from hermes_lifecycle.platforms import InstanceLock, Platform
 from hermes_lifecycle.run_facts import run_facts
 from hermes_lifecycle.stop_request import RESTART_ID_ENV, request_stop
@@ -117,5 +117,5 @@ def fire_start(journal: Journal, me: ProcessIdentity, run_id: str, facts: dict[s
     restart_id = take_restart_id()
     if restart_id is not None:
         data["restart_id"] = restart_id
-    return journal.fire("start", actor=who("gateway"), run_id=run_id, pid=me.pid,
+    return journal.fire(START_TRIGGER, actor=who("gateway"), run_id=run_id, pid=me.pid,
                         reason="hermes gateway run", data=data)
