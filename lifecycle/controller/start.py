@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.wait import POLL, wait_for_state
+from hermes_lifecycle.exit_codes import CommandExit
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
@@ -40,7 +41,7 @@ class StartOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.result == "failed" else 0
+        return int(CommandExit.FAILED if self.result == "failed" else CommandExit.OK)
 
     def to_json(self) -> dict[str, Any]:
         return {"result": self.result, "state": self.state, "pid": self.pid, "port": self.port,

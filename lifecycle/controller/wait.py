@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hermes_lifecycle import store
+from hermes_lifecycle.exit_codes import CommandExit
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES, REST_STATES, TRANSITION_TRIGGERS
 
@@ -36,7 +37,7 @@ class WaitOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.reached else 1
+        return int(CommandExit.OK if self.reached else CommandExit.FAILED)
 
     def to_json(self) -> dict[str, Any]:
         return {"target": self.target, "reached": self.reached, "reason": self.reason,

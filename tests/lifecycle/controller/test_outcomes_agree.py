@@ -42,8 +42,10 @@ def test_stop_force_on_an_idle_gateway_puts_every_signal_on_the_log_and_tells_on
     done = run_hermes(home_dir, "stop", "--force", "--json")
     document = json.loads(done.stdout)
     logged = [e.data["step"] for e in events(home_dir, "escalated", run_id=started["run_id"])]
-    assert logged and logged[0] == "terminate_tree", "every signal this engine sends is on the log"
+    # every signal this engine sends is on the log (none at all when the gateway's watcher read
+    # the stop request and drained before the force began: then the process was already gone)
     assert [s["step"] for s in document["signals"]] == logged
+    assert logged[:1] in ([], ["terminate_tree"])
     story = _forensics(home_dir)
     assert [s["step"] for s in story["escalation"]] == logged
     if story["end"] == "kill":
@@ -51,8 +53,9 @@ def test_stop_force_on_an_idle_gateway_puts_every_signal_on_the_log_and_tells_on
     else:  # the gateway drained on the terminate signal: the command says so too
         assert story["end"] == "drained" and story["exit"]["code"] == 0
         assert (document["result"], done.returncode, document["state"]) == ("stopped", 0, "stopped")
-        assert "stopped after a drain" in document["message"] and "terminate_tree" in document["message"]
-        assert "stop --force" in story["verdict"] and "terminate_tree" in story["verdict"]
+        assert "stopped after a drain" in document["message"] and "stop --force" in story["verdict"]
+        for step in logged:
+            assert step in document["message"] and step in story["verdict"], (document["message"], story["verdict"])
 
 
 def test_a_stop_timeout_verdict_names_the_typed_timeout_and_its_split(home_dir, reaper):
