@@ -70,8 +70,8 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
             current = reconcile(journal)
             if current.state in ALIVE_STATES:
                 return StopOutcome("failed", current.state, current.run_id, current.pid,
-                                   f"pid {current.pid} does not match the recorded run's command line; "
-                                   "nothing was signalled")
+                                   f"pid {current.pid} cannot be confirmed as the recorded run's process "
+                                   "(no create time recorded); nothing was signalled")
         return StopOutcome("not_running", current.state, current.run_id, None,
                            f"gateway {journal.stream} is not running ({current.state})")
 
