@@ -42,6 +42,6 @@ def _why_lost(current: StreamState) -> tuple[str, dict[str, Any]]:
         data["pid_reused"] = True
         data["cmdline_now"] = current_platform().process_command_line(current.pid or 0)
         data["cmdline_recorded"] = recorded_cmdline(current)
-        return (f"process {current.pid} now runs another command line; the gateway is gone "
-                "with no shutdown recorded", data)
+        reason = f"process {current.pid} now runs another command line; the gateway is gone with no shutdown recorded"
+        return reason, data
     return f"process {current.pid} is gone; no shutdown was recorded", data

@@ -9,6 +9,7 @@ when the process is gone, unless the run already ended by itself.  The caller's 
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable
 
@@ -16,8 +17,6 @@ from hermes_lifecycle.controller.countdown import Countdown
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.target import Target
 from hermes_lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
-import logging
-
 from hermes_lifecycle.errors import IllegalTransition, RunChanged
 from hermes_lifecycle.identity import who
 from hermes_lifecycle.journal import Journal

@@ -27,7 +27,8 @@ _COMMENT = re.compile(r"^\s*#:\s?(.*)$")
 def meanings() -> dict[str, str]:
     """``Family.MEMBER`` -> its ``#:`` comment, read from the module's source."""
     found: dict[str, str] = {}
-    family, comment = None, []
+    family: str | None = None
+    comment: list[str] = []
     for line in Path(exit_codes.__file__).read_text(encoding="utf-8").splitlines():
         if line.startswith("class "):
             family, comment = line[6:].split("(", 1)[0], []

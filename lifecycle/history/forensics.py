@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from hermes_lifecycle.errors import HermesError

@@ -4,7 +4,6 @@ machine's one table."""
 from __future__ import annotations
 
 import pytest
-
 from hermes_lifecycle.errors import RunChanged
 from hermes_lifecycle.machine import ALIVE_STATES, ENDINGS, REST_STATES, START_TRIGGER, TRANSITIONS, decide
 

@@ -10,6 +10,7 @@ import sys
 
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
+
 from tests.conftest import run_hermes, start_detached
 from tests.gateways import GatewayProcess, events, hold_a_turn_in_flight, state, wait_for
 from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
