@@ -25,7 +25,8 @@ class RunFacts:
     create_time: float | None
     cmdline: tuple[str, ...] | None
     app: str | None
-    port: int | None
+    host: str | None
+    port: int | None  # the port asked for at boot, when the start recorded one (the bound one is in `ready`)
     drain_timeout: float | None
 
     @classmethod
@@ -35,6 +36,7 @@ class RunFacts:
         words = tuple(str(w) for w in cmdline) if isinstance(cmdline, list) and cmdline else None
         return cls(run_id=event.run_id, pid=event.pid, create_time=_number(data.get("create_time")),
                    cmdline=words, app=data.get("app") if isinstance(data.get("app"), str) else None,
+                   host=data.get("host") if isinstance(data.get("host"), str) else None,
                    port=_port(data.get("port")),
                    drain_timeout=_positive(data.get("drain_timeout")) or drain_timeout_option(words))
 
