@@ -22,7 +22,8 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
     """Restart the gateway: drain it (it exits 75), start a new run, confirm it is ready.
 
     Exit codes: 0 both halves succeeded; 3 the old gateway had to be forced, the new
-    one is ready; 1 either half failed.  Run from inside the gateway's own process tree,
+    one is ready; 4 the old gateway's drain timed out (work abandoned), the new one is
+    ready; 1 either half failed.  Run from inside the gateway's own process tree,
     it detaches first and prints the restart id (exit 0: the restart continues, unconfirmed).
     """
     from hermes_lifecycle import Countdown, Journal, restart_gateway

@@ -25,7 +25,8 @@ COMMAND_STARTED = time.monotonic()
 def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json: bool) -> None:
     """Stop the gateway: stop request, SIGTERM (POSIX), drain wait, then escalation.
 
-    Exit codes: 0 stopped cleanly or not running; 3 stopped, but only by force;
+    Exit codes: 0 stopped after a complete drain, or not running; 4 stopped, but its
+    drain timed out and in-flight work was abandoned; 3 stopped, but only by force;
     1 it could not be stopped.
     """
     from hermes_lifecycle import Countdown, Journal, current_platform, stop_gateway
@@ -39,17 +40,14 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
             from hermes_lifecycle import stop_strays
 
             strays = stop_strays(journal, platform, timeout=timeout, force=force)
-    code = max([outcome.exit_code, *(s.exit_code for s in strays)], key=_severity)
+    from hermes_lifecycle import CommandExit, worst
+
+    code = worst([outcome.exit_code, *(s.exit_code for s in strays)])
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json(), "exit_code": code,
                    "strays": [s.to_json() for s in strays]})
     else:
-        click.echo(outcome.message, err=outcome.exit_code == 1)
+        click.echo(outcome.message, err=outcome.exit_code == CommandExit.FAILED)
         for stray in strays:
-            click.echo(stray.message, err=stray.exit_code == 1)
+            click.echo(stray.message, err=stray.exit_code == CommandExit.FAILED)
     click.get_current_context().exit(code)
-
-
-def _severity(code: int) -> int:
-    """1 (could not stop) outranks 3 (forced), which outranks 0."""
-    return {0: 0, 3: 1, 1: 2}.get(code, 2)

@@ -45,4 +45,6 @@ def uninstall(home: Home, as_json: bool) -> None:
         for removal in removals:
             click.echo(f"removed {removal.track}: {removal.definition}")
     if failed:
-        click.get_current_context().exit(1)
+        from hermes_lifecycle import CommandExit
+
+        click.get_current_context().exit(CommandExit.FAILED)

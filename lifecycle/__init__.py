@@ -29,8 +29,11 @@ _EXPORTS = {
     # the errors (the recorder's are re-exported by errors)
     **dict.fromkeys((
         "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
-        "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "SchemaTooNew",
-        "ServiceError", "ServiceLocationError", "StoreError", "UsageError", "VersionConflict"), "errors"),
+        "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "RunChanged",
+        "SchemaTooNew", "ServiceError", "ServiceLocationError", "StoreError", "UsageError",
+        "VersionConflict"), "errors"),
+    # the exit codes of the commands and of the gateway process
+    "CommandExit": "exit_codes", "GatewayExit": "exit_codes", "worst": "exit_codes",
     # what the store tells about a database it could not use, and the sessions waiting for resume
     "is_denied": "store.connection",
     "count_resume_pending": "store.sessions",

@@ -6,21 +6,23 @@ The CLI prints ``hermes: <message>`` on one line and exits with ``exit_code``.
 
 from __future__ import annotations
 
+from hermes_lifecycle.exit_codes import CommandExit, GatewayExit
+
 # The recorder's errors are its own (the store imports nothing from the lifecycle);
 # they are re-exported here so that every error a user can meet has one home.
-from hermes_lifecycle.store.errors import CorruptStore, SchemaTooNew, StoreError, VersionConflict
+from hermes_lifecycle.store.errors import CorruptStore, RunChanged, SchemaTooNew, StoreError, VersionConflict
 
 
 class HermesError(Exception):
     """Base of every error the lifecycle engine raises on purpose."""
 
-    exit_code = 1
+    exit_code: int = CommandExit.FAILED
 
 
 class UsageError(HermesError):
     """Bad input from the command line; nothing was touched."""
 
-    exit_code = 2
+    exit_code = CommandExit.USAGE
 
 
 class InvalidProfileName(UsageError):
@@ -50,7 +52,7 @@ USER_ERRORS: tuple[type[HermesError], type[StoreError]] = (HermesError, StoreErr
 
 __all__ = [
     "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
-    "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "SchemaTooNew",
+    "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "RunChanged", "SchemaTooNew",
     "ServiceError", "ServiceLocationError", "StoreError", "UsageError", "VersionConflict",
 ]
 
@@ -74,7 +76,7 @@ class QuotingError(UsageError):
 class ConfigError(HermesError):
     """The gateway's configuration is unusable; a service manager must not revive it."""
 
-    exit_code = 78  # EX_CONFIG
+    exit_code = GatewayExit.CONFIG
 
 
 class GatewayAlreadyRunning(GatewayError):

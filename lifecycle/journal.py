@@ -66,11 +66,14 @@ class Journal:
         idempotency_key: str | None = None,
         expect_version: int | None = None,
         extra: Callable[[sqlite3.Connection], None] | None = None,
+        expect_run: str | None = None,
     ) -> Event:
         """Append ``trigger`` if the machine allows it in the current state; return the event.
 
         Raises :class:`hermes_lifecycle.errors.IllegalTransition` (nothing written) when it does not.
         ``extra(conn)`` runs in the same transaction (see :func:`hermes_lifecycle.store.events.append`).
+        ``expect_run``: fire only while that run is the stream's current one, checked inside
+        the write transaction; another run raises :class:`hermes_lifecycle.errors.RunChanged`.
         """
         from hermes_lifecycle.machine import INITIAL_STATE, decide
 
@@ -89,6 +92,7 @@ class Journal:
             idempotency_key=idempotency_key,
             expect_version=expect_version,
             extra=extra,
+            expect_run=expect_run,
         )
 
     def state(self) -> StreamState:

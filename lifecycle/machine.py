@@ -75,8 +75,9 @@ SIDE_STEPS: tuple[dict, ...] = (
      "by": "the gateway", "doc": "a session interrupted boot after boot was parked"},
     {"trigger": "drain_timeout", "source": ["draining"], "dest": None,
      "by": "the gateway", "doc": "the drain timeout passed; what was abandoned"},
-    {"trigger": "escalated", "source": _ALIVE, "dest": None,
-     "by": "the controller", "doc": "one escalation step: which signal or force, to which pids"},
+    {"trigger": "escalated", "source": _ALIVE + _REST, "dest": None,
+     "by": "the controller", "doc": "one escalation step: which signal or force, to which pids "
+     "(also once the run reached rest: every signal sent is on the log)"},
     {"trigger": "exited", "source": "*", "dest": None,
      "by": "whoever observes it", "doc": "exit code or signal of a gateway process"},
     {"trigger": "exit_forced", "source": ["draining", "stopped"], "dest": None,
@@ -93,6 +94,13 @@ SIDE_STEPS: tuple[dict, ...] = (
 
 TRIGGERS: tuple[str, ...] = tuple(t["trigger"] for t in TRANSITIONS + SIDE_STEPS)
 TRANSITION_TRIGGERS: frozenset[str] = frozenset(t["trigger"] for t in TRANSITIONS)
+
+# Rules the readers of the log share, read off the table above (never written out again):
+#: Transitions that end a run, and the rest state each leaves the stream in.
+ENDINGS: dict[str, str] = {t["trigger"]: t["dest"] for t in TRANSITIONS if t["dest"] in REST_STATES}
+#: The transition that begins a run: from rest (only) into an alive state.
+START_TRIGGER: str = next(t["trigger"] for t in TRANSITIONS
+                          if t["dest"] in ALIVE_STATES and set(t["source"]) <= REST_STATES)
 
 
 class _Judge:

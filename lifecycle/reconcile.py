@@ -1,15 +1,19 @@
 """Reconciliation: history is never silently wrong about a process that vanished.
 
 When the log says a process is alive (``starting``, ``running``, ``draining``) but no
-process with that pid *and* create time exists, append ``lost`` (-> ``crashed``)
-with what is known.  The append is guarded by the version that was read, so two
-readers noticing at once append it once.
+process is it by the one identity rule (:func:`hermes_lifecycle.identity.run_is_alive`:
+pid, create time, and the command line the run recorded), append ``lost`` (-> ``crashed``)
+with what is known: a pid now running another command line is a lost gateway, as the
+README says.  The append names the run it means (``expect_run``, checked inside the write
+transaction), so two readers noticing at once append it once and a new run is never lost.
 """
 
 from __future__ import annotations
 
-from hermes_lifecycle.errors import IllegalTransition, VersionConflict
-from hermes_lifecycle.identity import is_alive, who
+from typing import Any
+
+from hermes_lifecycle.errors import IllegalTransition, RunChanged
+from hermes_lifecycle.identity import is_alive, recorded_cmdline, run_is_alive, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.projection import StreamState
@@ -19,21 +23,25 @@ def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamStat
     """Return the stream's state after recording ``lost`` if its process is gone."""
     for _ in range(3):
         current = journal.state()
-        if current.state not in ALIVE_STATES or is_alive(current.pid, current.create_time):
+        if current.state not in ALIVE_STATES or run_is_alive(current):
             return current
+        reason, data = _why_lost(current)
         try:
-            journal.fire(
-                "lost",
-                actor=who(actor_role),
-                reason=f"process {current.pid} is gone; no shutdown was recorded",
-                data={
-                    "pid": current.pid,
-                    "create_time": current.create_time,
-                    "last_state": current.state,
-                    "last_seq": current.last_seq,
-                },
-                expect_version=current.version,
-            )
-        except (VersionConflict, IllegalTransition):
-            continue
+            journal.fire("lost", actor=who(actor_role), reason=reason, data=data, expect_run=current.run_id)
+        except (RunChanged, IllegalTransition):
+            continue  # someone else recorded the end (or a new run began): read again
     return journal.state()
+
+
+def _why_lost(current: StreamState) -> tuple[str, dict[str, Any]]:
+    data: dict[str, Any] = {"pid": current.pid, "create_time": current.create_time,
+                            "last_state": current.state, "last_seq": current.last_seq}
+    if is_alive(current.pid, current.create_time):  # the pid and create time live: another program
+        from hermes_lifecycle.platforms import current_platform
+
+        data["pid_reused"] = True
+        data["cmdline_now"] = current_platform().process_command_line(current.pid or 0)
+        data["cmdline_recorded"] = recorded_cmdline(current)
+        reason = f"process {current.pid} now runs another command line; the gateway is gone with no shutdown recorded"
+        return reason, data
+    return f"process {current.pid} is gone; no shutdown was recorded", data

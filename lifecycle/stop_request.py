@@ -20,14 +20,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hermes_lifecycle.errors import InvalidStopRequest
+from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity, who, who_details
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.store import Event, parse_at
 
 INTENTS: tuple[str, ...] = ("stop", "restart")
 #: What a drained gateway exits with, per intent: 0 stays down, 75 (EX_TEMPFAIL) comes back.
-EXIT_STOP, EXIT_RESTART = 0, 75
-EXIT_CODES: dict[str, int] = {"stop": EXIT_STOP, "restart": EXIT_RESTART}
+EXIT_CODES: dict[str, int] = {"stop": GatewayExit.STOPPED, "restart": GatewayExit.RESTART}
 
 MINE, OTHER, REFUSE = "mine", "other", "refuse"
 
@@ -70,7 +70,7 @@ class StopRequest:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES.get(self.intent, 0)
+        return int(EXIT_CODES.get(self.intent, GatewayExit.STOPPED))
 
     def describe(self) -> dict[str, Any]:
         """The facts a ``drain`` caused by this request carries in its data."""
@@ -105,11 +105,17 @@ def request_stop(
     restart_id: str | None = None,
     idempotency_key: str | None = None,
     force: bool = False,
+    expect_run: str | None = None,
+    budget: dict[str, Any] | None = None,
 ) -> Event:
     """Append ``stop_requested`` addressed to ``target``; return the committed event.
 
     ``force`` records that the asker will not wait for the drain (``stop --force``): a
     gateway that drains anyway on the terminate signal still leaves that on the record.
+
+    ``expect_run`` is the run the asker means: if the stream moved to another run meanwhile,
+    :class:`hermes_lifecycle.errors.RunChanged` (checked inside the write transaction).
+    ``budget`` is how the asker split its time (:func:`hermes_lifecycle.controller.budget.split`).
 
     ``deadline`` is when the asker will stop waiting and escalate (epoch seconds or an
     aware datetime).  Raises :class:`InvalidStopRequest` for a bad intent, and
@@ -130,6 +136,8 @@ def request_stop(
         data["restart_id"] = restart_id
     if force:
         data["force"] = True
+    if budget is not None:
+        data["budget"] = budget
     return journal.fire(
         "stop_requested",
         actor=who(actor_role),
@@ -137,6 +145,7 @@ def request_stop(
         reason=intent,
         data=data,
         idempotency_key=idempotency_key,
+        expect_run=expect_run,
     )
 
 

@@ -32,3 +32,11 @@ class SchemaTooNew(StoreError):
 
 class VersionConflict(StoreError):
     """Another writer appended to the stream between our read and our write."""
+
+
+class RunChanged(StoreError):
+    """The stream's current run is not the one the writer meant; nothing was written."""
+
+    def __init__(self, stream: str, expected: str | None, current: str | None, state: str) -> None:
+        self.expected, self.current, self.state = expected, current, state
+        super().__init__(f"stream {stream!r} is on run {current!r} ({state}), not {expected!r}; nothing was written")

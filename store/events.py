@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from hermes_lifecycle.store.errors import StoreError, VersionConflict
+from hermes_lifecycle.store.errors import RunChanged, StoreError, VersionConflict
 
 EVENT_COLUMNS = (
     "seq, stream, version, run_id, at, kind, trigger, from_state, to_state, "
@@ -143,6 +143,7 @@ def append(
     idempotency_key: str | None = None,
     expect_version: int | None = None,
     extra: Callable[[sqlite3.Connection], None] | None = None,
+    expect_run: str | None = None,
 ) -> Event:
     """Compare-and-append one event and update the projection, in one transaction.
 
@@ -156,7 +157,8 @@ def append(
     ``decide`` raises, having written nothing.
     ``extra(conn)``, when given, runs inside the same transaction once the machine has
     allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
-    or roll back together with the event.
+    or roll back together with the event.  ``expect_run``, when given, is compared with the
+    stream's current run read in the same transaction: another run is :class:`RunChanged`.
     """
     payload = json.dumps(data or {}, sort_keys=True, default=str)
     with write_transaction(conn):
@@ -178,6 +180,8 @@ def append(
                 f"stream {stream!r} moved to version {version} ({state}) "
                 f"while version {expect_version} was expected"
             )
+        if expect_run is not None and current_run != expect_run:
+            raise RunChanged(stream, expect_run, current_run, state)
         after_state = decide(state, trigger)
         if extra is not None:
             extra(conn)

@@ -11,6 +11,7 @@ import pytest
 
 from hermes_lifecycle.cli.main import GATEWAY_COMMANDS, gateway
 from hermes_lifecycle.history.diagram import markdown_table
+from hermes_lifecycle.history.exit_table import markdown_tables
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -82,6 +83,12 @@ def test_the_machine_table_in_the_readme_is_the_generated_one():
     begin, end = "<!-- machine-table:begin -->\n", "<!-- machine-table:end -->"
     table = README[README.index(begin) + len(begin):README.index(end)]
     assert table == markdown_table(), "regenerate it: hermes gateway diagram --format markdown"
+
+
+def test_the_exit_code_tables_in_the_readme_are_the_generated_ones():
+    begin, end = "<!-- exit-codes:begin -->\n", "<!-- exit-codes:end -->"
+    tables = README.split(begin, 1)[1].split(end, 1)[0]
+    assert tables == markdown_tables(), "regenerate them from lifecycle/exit_codes.py (history.exit_table)"
 
 
 def test_set_up_is_exactly_two_commands():

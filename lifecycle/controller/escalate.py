@@ -1,12 +1,16 @@
 """Force, in two recorded steps: terminate the tree, a short grace, then kill the tree.
 
 Each step is done, then recorded as an ``escalated`` event with the pids it reached and
-the signals or commands used; the ``kill`` transition ends the run when the process is
-gone.  The caller's own ancestry is never part of the tree (see :mod:`.tree`).
+the signals or commands used, always: the machine accepts the step after the run reached
+rest too (a gateway that drains on the terminate signal), and the write names its run
+(``expect_run``), so it never lands on a newer run.  The ``kill`` transition ends the run
+when the process is gone, unless the run already ended by itself.  The caller's own
+ancestry is never part of the tree (see :mod:`.tree`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Callable
 
@@ -14,10 +18,9 @@ from hermes_lifecycle.controller.countdown import Countdown
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.target import Target
 from hermes_lifecycle.controller.tree import ProcessTree, collect_tree, tree_as_it_is_now
-from hermes_lifecycle.errors import IllegalTransition, VersionConflict
+from hermes_lifecycle.errors import IllegalTransition, RunChanged
 from hermes_lifecycle.identity import who
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
 
 #: How long a killed tree may take to vanish from the process table before we give up.
@@ -25,6 +28,8 @@ KILL_CONFIRM = 5.0
 POLL = 0.005
 #: Between looks when the platform wakes us at the process's exit (pidfd on Linux).
 EXIT_WAKE_INTERVAL = 0.25
+
+log = logging.getLogger("hermes.escalate")
 
 
 def wait_tree_gone(tree: ProcessTree, until: float, countdown: Countdown, what: str) -> bool:
@@ -78,23 +83,21 @@ def _record(journal: Journal, target: Target, step: str, tree: ProcessTree, done
     data = {"step": step, "pids": tree.pids, "spared": tree.spared, "whole_tree": tree.whole,
             "done": done, "target": target.identity.to_json()}
     try:
-        journal.fire("escalated", actor=who("controller"), run_id=target.run_id, reason=reason, data=data)
-    except IllegalTransition:
-        pass  # the gateway reached a rest state meanwhile; the process still had to go
+        journal.fire("escalated", actor=who("controller"), run_id=target.run_id, reason=reason, data=data,
+                     expect_run=target.run_id)
+    except RunChanged as exc:  # a new run began: the old one is long gone, never log on the new one
+        log.warning("escalation step %s not recorded: %s", step, exc)
     return data
 
 
 def _record_kill(journal: Journal, target: Target, steps: list[dict], after: float, reason: str) -> str:
-    """Append ``kill`` unless the run already ended in the log (it drained during the grace)."""
-    for _ in range(3):
-        current = journal.state()
-        if current.state not in ALIVE_STATES or current.run_id != target.run_id:
-            return current.state
-        try:
-            journal.fire("kill", actor=who("controller"), run_id=target.run_id, pid=target.pid,
-                         reason=reason, data={"steps": [s["step"] for s in steps], "after_s": after},
-                         expect_version=current.version)
-        except (IllegalTransition, VersionConflict):
-            continue  # someone appended meanwhile: read again and decide again
-        return "killed"
-    return journal.state().state
+    """Append ``kill`` unless the run already ended in the log (it drained during the grace):
+    the machine refuses ``kill`` at rest, and ``expect_run`` refuses it on another run, both
+    decided inside the write transaction."""
+    try:
+        journal.fire("kill", actor=who("controller"), run_id=target.run_id, pid=target.pid,
+                     reason=reason, data={"steps": [s["step"] for s in steps], "after_s": after},
+                     expect_run=target.run_id)
+    except (IllegalTransition, RunChanged):
+        return journal.state().state
+    return "killed"

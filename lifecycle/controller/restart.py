@@ -19,10 +19,11 @@ from typing import Any
 
 from hermes_lifecycle.command_line import gateway_args, run_args_of
 from hermes_lifecycle.controller.countdown import Countdown, Silent
-from hermes_lifecycle.controller.outcome import EXIT_FAILED, EXIT_FORCED, EXIT_OK, StopOutcome
+from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.start import DEFAULT_START_TIMEOUT, StartOutcome, start_gateway
 from hermes_lifecycle.controller.stop import stop_gateway
 from hermes_lifecycle.controller.tree import caller_ancestry
+from hermes_lifecycle.exit_codes import CommandExit
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
@@ -49,10 +50,10 @@ class RestartOutcome:
     @property
     def exit_code(self) -> int:
         if self.detached_pid is not None:
-            return EXIT_OK
+            return CommandExit.OK
         if self.stop is None or self.start is None or self.stop.result == "failed" or self.start.exit_code:
-            return EXIT_FAILED
-        return EXIT_FORCED if self.stop.result == "forced" else EXIT_OK
+            return CommandExit.FAILED
+        return self.stop.exit_code  # forced (3) or a drain that ran out (4) says so, as `stop` does
 
     def to_json(self) -> dict[str, Any]:
         return {"restart_id": self.restart_id, "exit_code": self.exit_code,

@@ -4,17 +4,19 @@ Success means the new run's ``ready`` event, with its pid and port: a pid alone 
 nothing.  A gateway that dies while starting is reported with the tail of its log.
 Single instance is the runtime's OS lock: when two starts race, the loser's gateway
 refuses to boot, and the loser's ``start`` reports the winner (exit 0): a gateway is
-running, which is what was asked.
+running, which is what was asked.  A winner that is draining is on its way out: ``start``
+waits for its drain (up to its own timeout), then spawns the new run.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.wait import poll_log, wait_for_state
+from hermes_lifecycle.exit_codes import CommandExit
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
@@ -38,7 +40,7 @@ class StartOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.result == "failed" else 0
+        return int(CommandExit.FAILED if self.result == "failed" else CommandExit.OK)
 
     def to_json(self) -> dict[str, Any]:
         return {"result": self.result, "state": self.state, "pid": self.pid, "port": self.port,
@@ -75,11 +77,23 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
     countdown = countdown or Silent()
     until = time.monotonic() + timeout
     current = reconcile(journal)
-    if current.state == "draining":  # on its way out: let it finish, then start a new run
-        _wait_until_at_rest(journal, until)
-        current = reconcile(journal)
-    if current.state in ALIVE_STATES:
-        return _already(journal, current, until, wait_ready, timeout)
+    while True:
+        if current.state == "draining":  # on its way out: let it finish, then start a new run
+            _wait_until_at_rest(journal, until)
+            current = reconcile(journal)
+        if current.state in ALIVE_STATES:
+            return _already(journal, current, until, wait_ready, timeout)
+        spawned = _spawn_and_watch(journal, platform, until, timeout, wait_ready, run_args, env, countdown)
+        if isinstance(spawned, StartOutcome):
+            return spawned
+        current = spawned  # our gateway lost the lock to a run that is draining: wait for it, go again
+
+
+def _spawn_and_watch(journal: Journal, platform: Platform, until: float, timeout: float, wait_ready: bool,
+                     run_args: Sequence[str], env: dict[str, str] | None,
+                     countdown: Countdown) -> "StartOutcome | StreamState":
+    """Spawn one gateway and watch the log for its run; the outcome, or the draining run that
+    holds the instance lock (the caller waits for its drain and spawns again)."""
     from hermes_lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
 
     home = journal.home
@@ -93,7 +107,7 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
 
     ours: str | None = None  # our run's id, once its `start` is in the log
 
-    def look(changed: bool) -> StartOutcome | None:
+    def look(changed: bool) -> "StartOutcome | StreamState | None":
         nonlocal ours
         if changed:
             current = journal.state()
@@ -116,12 +130,16 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
         if current.run_id == ours and ours is not None and current.state not in ALIVE_STATES:
             return failed(f"gateway pid {child.pid} exited with code {code} before it was ready")
         winner = _winner(journal, until)
+        if winner is not None and winner.state == "draining":
+            return winner
         if winner is not None:
             return _already(journal, winner, until, wait_ready, timeout)
         return failed(f"gateway pid {child.pid} exited with code {code} while starting")
 
-    found = poll_log(journal, look, until=until, countdown=countdown,
-                     waiting=f"waiting for gateway pid {child.pid} to be ready", liveness=lambda: False)
+    # mypy solves poll_log's type variable against a union as `object`: say what it is
+    found = cast("StartOutcome | StreamState | None", poll_log(
+        journal, look, until=until, countdown=countdown,
+        waiting=f"waiting for gateway pid {child.pid} to be ready", liveness=lambda: False))
     return found if found is not None else failed(
         f"gateway pid {child.pid} was not ready within {timeout:g}s (it may still be starting)")
 

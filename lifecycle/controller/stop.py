@@ -25,33 +25,30 @@ from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.escalate import EXIT_WAKE_INTERVAL, KILL_CONFIRM, POLL, escalate, wait_gone
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.target import Target
-from hermes_lifecycle.errors import IllegalTransition
+from hermes_lifecycle.errors import IllegalTransition, RunChanged
 from hermes_lifecycle.identity import is_alive
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.reconcile import reconcile
+from hermes_lifecycle.run_facts import run_facts
+from hermes_lifecycle.stop_budget import GRACE, MARGIN, describe, grace_for, split
 
-#: Beyond the gateway's own drain timeout, for its last events and its exit.
-MARGIN = 2.0
-#: Between terminating the tree and killing it.
-GRACE = 1.0
+__all__ = ["GRACE", "MARGIN", "grace_for", "stop_budget", "stop_gateway"]
+
+
+def budget_of(journal: Journal, timeout: float | None, run_drain_timeout: float | None = None) -> dict:
+    """The stop's budget (:func:`hermes_lifecycle.stop_budget.split`): ``timeout`` as typed, else
+    the run's drain timeout (as the run recorded it, else ``restart_drain_timeout``, else 30 s)
+    plus a margin and the grace."""
+    from hermes_lifecycle.config import drain_timeout
+
+    return split(timeout, drain_timeout(journal.home, run_drain_timeout))
 
 
 def stop_budget(journal: Journal, timeout: float | None, run_drain_timeout: float | None = None) -> float:
-    """Seconds from the request until the process must be gone: ``timeout``, else the
-    run's drain timeout (as the run recorded it, else ``restart_drain_timeout``, else
-    30 s) plus a margin and the grace."""
-    if timeout is not None:
-        return timeout
-    from hermes_lifecycle.config import drain_timeout
-
-    return drain_timeout(journal.home, run_drain_timeout) + MARGIN + GRACE
-
-
-def grace_for(budget: float) -> float:
-    """The grace between terminate and kill, inside the budget (a quarter of it at most)."""
-    return min(GRACE, budget / 4)
+    """Seconds from the request until the process must be gone (see :func:`budget_of`)."""
+    return timeout if timeout is not None else budget_of(journal, None, run_drain_timeout)["total_s"]
 
 
 def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None = None,
@@ -73,20 +70,20 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
             current = reconcile(journal)
             if current.state in ALIVE_STATES:
                 return StopOutcome("failed", current.state, current.run_id, current.pid,
-                                   f"pid {current.pid} does not match the recorded run's command line; "
-                                   "nothing was signalled")
+                                   f"pid {current.pid} cannot be confirmed as the recorded run's process "
+                                   "(no create time recorded); nothing was signalled")
         return StopOutcome("not_running", current.state, current.run_id, None,
                            f"gateway {journal.stream} is not running ({current.state})")
 
-    budget = stop_budget(journal, timeout, _run_drain_timeout(journal, target))
-    grace = grace_for(budget)
+    split_budget = budget_of(journal, timeout, _run_drain_timeout(journal, target))
+    budget, grace = split_budget["total_s"], split_budget["grace_s"]
     from hermes_lifecycle.stop_request import request_stop
 
     try:
         request = request_stop(journal, target.identity, intent, asked_at + budget, "controller",
                                restart_id=restart_id, idempotency_key=f"stop:{target.run_id}:{target.pid}",
-                               force=force)
-    except IllegalTransition:  # the run ended between our look and the request: nothing to ask
+                               force=force, expect_run=target.run_id, budget=split_budget)
+    except (IllegalTransition, RunChanged):  # the run ended between our look and the request
         return _left(journal, target)
     leader = (request.data.get("requested_by") or {}).get("pid")
     if leader != os.getpid():
@@ -102,8 +99,12 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
                 pass
         if _wait_exit(platform, target, began + budget - grace, countdown, f"gateway pid {target.pid} draining"):
             return _left(journal, target)
-    reason = "forced (--force)" if force else f"still alive {budget - grace:.1f}s after the stop request"
-    return _force(journal, platform, target, grace, spare, countdown, reason)
+    reason = "forced (--force)" if force else f"still alive after the drain wait ({describe(split_budget)})"
+    outcome = _force(journal, platform, target, grace, spare, countdown, reason)
+    outcome.budget = split_budget
+    if outcome.result == "forced" and not force:
+        outcome.message += f", after the drain wait ({describe(split_budget)})"
+    return outcome
 
 
 def _wait_exit(platform: Platform, target: Target, until: float, countdown: Countdown, what: str) -> bool:
@@ -124,19 +125,28 @@ def _force(journal: Journal, platform: Platform, target: Target, grace: float, s
                                f"gateway pid {target.pid} is alive but cannot be reached to force it; "
                                "it could not be stopped")
         return _left(journal, target)
-    return escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
-                    reason=reason)
+    outcome = escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
+                       reason=reason)
+    if outcome.result == "forced" and outcome.state != "killed":
+        # The run drained on the terminate signal before any kill: the log says `drained`,
+        # so the stop says so too (with the force steps it took, which are on the log).
+        steps = outcome.steps
+        outcome = _left(journal, target)
+        outcome.steps = steps
+        outcome.message += f" (force sent {', then '.join(_step_words(s) for s in steps)}; the run drained first)"
+    return outcome
+
+
+def _step_words(step: dict) -> str:
+    done = step.get("done") or []
+    return f"{step['step']}: {done[0]}" if done else str(step["step"])
 
 
 def _run_drain_timeout(journal: Journal, target: Target) -> float | None:
     """The drain timeout the run itself resolved (its `start` event records it), else its
     command line's ``--drain-timeout``: the config may have changed since it started."""
-    if target.run_id:
-        for event in journal.events(run_id=target.run_id, triggers=("start",), limit=1):
-            value = event.data.get("drain_timeout")
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                return float(value)
-    return target.drain_timeout_option
+    facts = run_facts(journal, target.run_id)
+    return facts.drain_timeout if facts is not None else target.drain_timeout_option
 
 
 def _join(journal: Journal, platform: Platform, target: Target, deadline: float | None,
@@ -186,9 +196,36 @@ def _let_the_leader_record(journal: Journal, platform: Platform, target: Target,
 
 
 def _left(journal: Journal, target: Target) -> StopOutcome:
-    """The process left on its own: the log should say how (``drained``), else ``lost``."""
+    """The process left on its own: the log should say how (``drained``), else ``lost``; a
+    drain whose timeout ran out (work abandoned) is its own result, with what was abandoned."""
     current = reconcile(journal)
+    drain = drain_of(journal, target.run_id)
+    if current.state == "stopped" and drain["timed_out"]:
+        return StopOutcome("drain_timed_out", current.state, target.run_id, target.pid,
+                           f"gateway pid {target.pid} stopped, but its drain timed out"
+                           f"{abandoned_phrase(drain)}", drain=drain)
     how = {"stopped": "stopped after a drain", "crashed": "exited without a recorded drain",
            "killed": "killed"}.get(current.state, current.state)
     return StopOutcome("stopped", current.state, target.run_id, target.pid,
-                       f"gateway pid {target.pid} {how}")
+                       f"gateway pid {target.pid} {how}", drain=drain)
+
+
+def drain_of(journal: Journal, run_id: str | None) -> dict:
+    """What the run's ``drain_timeout`` event says: whether the drain ran out, after how long,
+    and the work it abandoned (the same reading as forensics' ``drain``)."""
+    timeouts = journal.events(run_id=run_id, triggers=("drain_timeout",), limit=1) if run_id else []
+    if not timeouts:
+        return {"timed_out": False, "timeout_s": None, "abandoned": [], "abandoned_count": 0}
+    data = timeouts[0].data
+    abandoned = data.get("abandoned")
+    listed = abandoned if isinstance(abandoned, list) else []
+    count = len(abandoned) if isinstance(abandoned, (list, dict)) else int(abandoned or 0)
+    return {"timed_out": True, "timeout_s": data.get("timeout_s", data.get("timeout")),
+            "abandoned": listed, "abandoned_count": count}
+
+
+def abandoned_phrase(drain: dict) -> str:
+    """`` after 1 s: 1 request abandoned`` for a stop's line."""
+    after = f" after {drain['timeout_s']:g} s" if isinstance(drain.get("timeout_s"), (int, float)) else ""
+    n = drain["abandoned_count"]
+    return f"{after}: {n} in-flight request{'s' if n != 1 else ''} abandoned"

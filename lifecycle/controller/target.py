@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hermes_lifecycle.command_line import drain_timeout_option, run_args_of
-from hermes_lifecycle.identity import CREATE_TIME_TOLERANCE, ProcessIdentity
+from hermes_lifecycle.command_line import run_args_of
+from hermes_lifecycle.identity import ProcessIdentity, same_process
 from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.projection import StreamState
 
@@ -64,9 +64,9 @@ class Target:
         return proc
 
     def matches(self, create_time: float, cmdline: tuple[str, ...] | None) -> bool:
-        if self.create_time is None or abs(create_time - self.create_time) > CREATE_TIME_TOLERANCE:
-            return False
-        return self.cmdline is None or cmdline is None or cmdline == self.cmdline
+        """The one identity rule (:func:`hermes_lifecycle.identity.same_process`); a run that
+        recorded no create time matches nothing: it is never signalled."""
+        return self.create_time is not None and same_process(self.create_time, self.cmdline, create_time, cmdline)
 
     @property
     def run_args(self) -> list[str]:
@@ -75,7 +75,9 @@ class Target:
     @property
     def drain_timeout_option(self) -> float | None:
         """The run's own ``--drain-timeout``, if its command line gave one."""
-        return drain_timeout_option(self.run_args)
+        from hermes_lifecycle.run_facts import drain_timeout_option
+
+        return drain_timeout_option(self.cmdline)
 
 
 def _cmdline(proc: Any) -> tuple[str, ...] | None:

@@ -18,6 +18,7 @@ from typing import Any, Callable, TypeVar
 
 from hermes_lifecycle import store
 from hermes_lifecycle.controller.countdown import Countdown, Silent
+from hermes_lifecycle.exit_codes import CommandExit
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES, REST_STATES, TRANSITION_TRIGGERS
 
@@ -76,7 +77,7 @@ class WaitOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.reached else 1
+        return int(CommandExit.OK if self.reached else CommandExit.FAILED)
 
     def to_json(self) -> dict[str, Any]:
         return {"target": self.target, "reached": self.reached, "reason": self.reason,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from hermes_lifecycle.errors import HermesError
 from hermes_lifecycle.history.runs import ENDINGS, newest_run_id, next_run_start, run_events
+from hermes_lifecycle.machine import START_TRIGGER
+from hermes_lifecycle.run_facts import RunFacts
+from hermes_lifecycle.stop_budget import deadline_seconds
 from hermes_lifecycle.store.events import Event, parse_at
 
 #: Signal names and console events that mean the console (or session) went away.
@@ -47,22 +49,6 @@ def signal_name(value: Any) -> str | None:
 
 def _seconds(since: str, until: str) -> float:
     return round((parse_at(until) - parse_at(since)).total_seconds(), 6)
-
-
-def _deadline_seconds(request: Event) -> float | None:
-    """How long a stop request allowed for the drain: its deadline minus when it was asked."""
-    deadline = request.data.get("deadline")
-    if deadline is None:
-        return request.data.get("timeout")
-    asked = parse_at(request.at)
-    if isinstance(deadline, (int, float)):
-        return round(float(deadline) - asked.timestamp(), 3)
-    try:
-        moment = datetime.fromisoformat(str(deadline).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return round((moment - asked).total_seconds(), 3)
 
 
 def _session_ids(event: Event) -> list[str]:
@@ -111,7 +97,12 @@ class Story:
 
     @property
     def start(self) -> Event:
-        return self._first("start") or self.events[0]
+        return self._first(START_TRIGGER) or self.events[0]
+
+    @property
+    def facts(self) -> RunFacts:
+        """What the run recorded about itself at its start (drain timeout, command line, ...)."""
+        return RunFacts.from_start(self.start)
 
     @property
     def end(self) -> Event | None:
@@ -144,7 +135,7 @@ class Story:
                          {"actor": request.actor}, requested_at=request.at,
                          intent=request.data.get("intent", "stop"),
                          restart_id=request.data.get("restart_id"), deadline=request.data.get("deadline"),
-                         drain_timeout_s=self.start.data.get("drain_timeout") or _deadline_seconds(request),
+                         drain_timeout_s=self.facts.drain_timeout or deadline_seconds(request),
                          force=bool(request.data.get("force")) or any(
                              "--force" in (e.reason or "") for e in self._all("escalated")))
         elif signal is not None:
@@ -171,7 +162,7 @@ class Story:
             "sessions_marked": len(_session_ids(marked)) if marked else 0,
             "timed_out": timeout is not None,
             "timeout_s": (timeout.data.get("timeout_s", timeout.data.get("timeout")) if timeout
-                          else self.start.data.get("drain_timeout")),
+                          else self.facts.drain_timeout),
             "abandoned": abandoned,
             "abandoned_count": _count(abandoned),
         }
@@ -215,7 +206,7 @@ class Story:
         if request is None:
             return None
         restart_id = request.data.get("restart_id")
-        following = self.next_run[0] if self.next_run and self.next_run[0].trigger == "start" else None
+        following = self.next_run[0] if self.next_run and self.next_run[0].trigger == START_TRIGGER else None
         carried = following.data.get("restart_id") if following else None
         if following is None or (carried is not None and carried != restart_id):
             linked_by = None

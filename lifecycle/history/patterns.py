@@ -13,6 +13,7 @@ from typing import Any
 
 from hermes_lifecycle.durations import human
 from hermes_lifecycle.history.runs import first_after, latest_by_trigger, latest_endings
+from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.projection import StreamState
 from hermes_lifecycle.store.events import Event, parse_at
 
@@ -97,7 +98,7 @@ def _restart_not_ready(conn: sqlite3.Connection, stream: str, requests: list[Eve
         if waited < RESTART_STUCK_S:
             return None
         message = f"the restart requested at {restart.at} is still starting after {human(waited)}"
-    elif current.state in ("running", "draining", "starting"):
+    elif current.state in ALIVE_STATES:
         return None
     else:
         message = f"the restart requested at {restart.at} never reached ready (now {current.state})"

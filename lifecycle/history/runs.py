@@ -11,15 +11,13 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from hermes_lifecycle.machine import ENDINGS, START_TRIGGER
 from hermes_lifecycle.store import Event, parse_at
 from hermes_lifecycle.store.queries import first_after, latest_by_trigger, run_events
 
 __all__ = ["ENDINGS", "RunSpan", "first_after", "group_by_run", "last_ended_run_id", "latest_by_trigger",
            "latest_endings", "newest_run_id", "next_run_start", "run_events"]
 
-#: Transitions that end a run, and the state each leaves the stream in.
-ENDINGS: dict[str, str] = {"drained": "stopped", "kill": "killed", "lost": "crashed",
-                           "start_failed": "stopped"}
 
 
 @dataclass
@@ -31,7 +29,7 @@ class RunSpan:
 
     @property
     def start(self) -> Event | None:
-        return next((e for e in self.transitions if e.trigger == "start"), None)
+        return next((e for e in self.transitions if e.trigger == START_TRIGGER), None)
 
     @property
     def end(self) -> Event | None:
@@ -91,7 +89,7 @@ def group_by_run(transitions: list[Event]) -> list[RunSpan]:
     """Consecutive transitions of the same run, oldest run first."""
     runs: list[RunSpan] = []
     for event in transitions:
-        if not runs or runs[-1].run_id != event.run_id or event.trigger == "start":
+        if not runs or runs[-1].run_id != event.run_id or event.trigger == START_TRIGGER:
             runs.append(RunSpan(event.run_id))
         runs[-1].transitions.append(event)
     return runs
@@ -107,13 +105,13 @@ def latest_endings(conn: sqlite3.Connection, stream: str, limit: int) -> list[Ev
 
 
 def newest_run_id(conn: sqlite3.Connection, stream: str) -> str | None:
-    starts = latest_by_trigger(conn, stream, "start", 1)
+    starts = latest_by_trigger(conn, stream, START_TRIGGER, 1)
     return starts[0].run_id if starts else None
 
 
 def next_run_start(conn: sqlite3.Connection, stream: str, after_seq: int) -> Event | None:
     """The ``start`` of the run that followed the event at ``after_seq``."""
-    return first_after(conn, stream, "start", after_seq)
+    return first_after(conn, stream, START_TRIGGER, after_seq)
 
 
 def last_ended_run_id(conn: sqlite3.Connection, stream: str) -> str | None:

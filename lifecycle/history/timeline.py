@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from hermes_lifecycle.history.forensics import Story
 from hermes_lifecycle.history.runs import latest_by_trigger, run_events
 from hermes_lifecycle.history.verdict import verdict
+from hermes_lifecycle.machine import ALIVE_STATES, START_TRIGGER
 from hermes_lifecycle.store.events import parse_at
 
 #: Steps drawn as marks on a lane.
@@ -57,7 +58,7 @@ def _lane(story: Story, now: datetime) -> Lane:
     end = parse_at(end_event.at) if end_event else now
     lane = Lane(story.run_id, parse_at(story.start.at), end, story.state, end_event is not None, verdict(story, now))
     for current, following in zip(transitions, transitions[1:] + [None], strict=True):
-        if current.to_state not in ("starting", "running", "draining"):
+        if current.to_state not in ALIVE_STATES:
             continue
         until = parse_at(following.at) if following else now
         lane.segments.append(Segment(current.to_state, parse_at(current.at), until))
@@ -72,7 +73,7 @@ def recent_lanes(conn: sqlite3.Connection, stream: str, last: int,
                  now: datetime | None = None) -> list[Lane]:
     """The newest ``last`` runs, oldest first."""
     now = now or datetime.now(timezone.utc)
-    starts = list(reversed(latest_by_trigger(conn, stream, "start", last)))
+    starts = list(reversed(latest_by_trigger(conn, stream, START_TRIGGER, last)))
     runs = [run_events(conn, stream, s.run_id) if s.run_id else [s] for s in starts]
     # Each run's successor is the next lane (the newest has none): a restart's verdict says
     # whether the run it asked for came back, as `forensics` does.

@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from hermes_lifecycle import stop_budget
 from hermes_lifecycle.durations import human
+from hermes_lifecycle.machine import ALIVE_STATES, ENDINGS
+from hermes_lifecycle.stop_budget import describe
 from hermes_lifecycle.store.events import Event, parse_at
 
 if TYPE_CHECKING:
@@ -26,12 +29,11 @@ def ending(story: "Story") -> str:
     end = story.end
     if end is None:
         return "alive"
-    if end.trigger == "lost":
-        return "crashed"
+    left_in = ENDINGS.get(end.trigger)
+    if left_in in ("crashed", "killed"):  # the rest states only `lost` and `kill` lead to
+        return left_in
     if end.trigger == "start_failed":
         return "start_failed"
-    if end.trigger == "kill":
-        return "killed"
     cause = story.stop_cause()
     if cause["kind"] == "stop_request":
         return "planned_restart" if cause["intent"] == "restart" else "planned_stop"
@@ -60,27 +62,33 @@ def _drained_phrase(story: "Story") -> str:
     return f"drained in {human(drain['duration_s'])}"
 
 
-def _force_after(story: "Story") -> tuple[float, float | None] | None:
-    """Seconds from the stop request to the first force step, and how long the request allowed."""
-    from hermes_lifecycle.history.forensics import _deadline_seconds
-
+def _force_after(story: "Story") -> tuple[float, str | None] | None:
+    """Seconds from the stop request to the first force step, and what the stop allowed: the
+    budget it recorded, said by :func:`hermes_lifecycle.stop_budget.describe` (the timeout as
+    typed and its split), else, for logs written before budgets were recorded, the deadline."""
     request = story._first("stop_requested")
     force = story._first("escalated")
     if request is None or force is None:
         return None
-    return (parse_at(force.at) - parse_at(request.at)).total_seconds(), _deadline_seconds(request)
+    budget = stop_budget.recorded(request)
+    if budget is not None:
+        allowed: str | None = describe(budget)
+    else:
+        seconds = stop_budget.deadline_seconds(request)
+        allowed = f"the stop allowed {human(seconds)}" if seconds else None
+    return (parse_at(force.at) - parse_at(request.at)).total_seconds(), allowed
 
 
 def _killed(story: "Story") -> str:
     cause, drain, steps = story.stop_cause(), story.drain(), story.escalation()
     limit = (drain or {}).get("timeout_s") or cause["drain_timeout_s"]
-    run_limit = story.start.data.get("drain_timeout")
+    run_limit = story.facts.drain_timeout
     waited = _force_after(story)
     if cause["force"]:
         text = "killed by force (stop --force), no drain wait"
     elif run_limit and waited and waited[0] < run_limit and not (drain or {}).get("timed_out"):
         # The stop's own --timeout was shorter than the run's drain timeout: force came first.
-        allowed = f" (the stop allowed {human(waited[1])})" if waited[1] else ""
+        allowed = f" ({waited[1]})" if waited[1] else ""
         text = (f"killed {human(waited[0])} after the stop request{allowed}, "
                 f"before the {human(run_limit)} drain timeout ran out")
         if drain and drain["in_flight_count"]:
@@ -101,8 +109,7 @@ def _killed(story: "Story") -> str:
 
 def _crashed(story: "Story", end: Event) -> str:
     exit_info, life = story.exit(), story.last_sign_of_life()
-    where = {"starting": "while starting", "running": "while running",
-             "draining": "while draining"}.get(end.from_state, f"in {end.from_state}")
+    where = f"while {end.from_state}" if end.from_state in ALIVE_STATES else f"in {end.from_state}"
     if exit_info and exit_info["signal"]:
         how = f"the process ended by {exit_info['signal']} {where}"
     elif exit_info and exit_info["code"] is not None:
@@ -122,7 +129,7 @@ def _came_back(story: "Story", end: Event) -> str:
     ready = next((e for e in story.next_run if e.trigger == "ready"), None)
     if ready is not None:
         return f"; back up (ready) {human((parse_at(ready.at) - parse_at(end.at)).total_seconds())} later"
-    ended = any(e.is_transition and e.trigger in ("start_failed", "lost", "kill") for e in story.next_run)
+    ended = any(e.is_transition and e.trigger in ENDINGS for e in story.next_run)
     return "; the next run never became ready" if ended else "; the next run is still starting"
 
 
@@ -157,6 +164,9 @@ def verdict(story: "Story", now: datetime | None = None) -> str:
     text = f"{head}, {_drained_phrase(story)}"
     if kind == "planned_restart":
         text += _came_back(story, end)
+    steps = [s["step"] for s in story.escalation() if s["step"]]
+    if steps:  # force was sent, but the run's own drain ended it: both are on the log
+        text += f"; force sent ({', then '.join(str(s) for s in steps)}) as it drained"
     exit_info = story.exit()
     if exit_info and exit_info["forced"]:
         text += ", exit forced (something held the drained process up)"

@@ -18,12 +18,13 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from hermes_lifecycle.errors import GatewayAlreadyRunning, GatewayError
+from hermes_lifecycle.errors import GatewayAlreadyRunning, GatewayError, IllegalTransition, RunChanged
 from hermes_lifecycle.home import Home
-from hermes_lifecycle.identity import ProcessIdentity, is_alive, who
+from hermes_lifecycle.identity import ProcessIdentity, run_is_alive, who
 from hermes_lifecycle.journal import Journal
-from hermes_lifecycle.machine import ALIVE_STATES
+from hermes_lifecycle.machine import ALIVE_STATES, START_TRIGGER
 from hermes_lifecycle.platforms import InstanceLock, Platform
+from hermes_lifecycle.run_facts import run_facts
 from hermes_lifecycle.stop_request import RESTART_ID_ENV, request_stop
 from hermes_lifecycle.store import Event
 
@@ -39,7 +40,7 @@ def new_run_id() -> str:
 
 def _holder(journal: Journal) -> str:
     state = journal.state()
-    if state.state in ALIVE_STATES and is_alive(state.pid, state.create_time):
+    if state.state in ALIVE_STATES and run_is_alive(state):
         return f"pid {state.pid}, run {state.run_id}, {state.state}"
     return "a process that has not recorded its start yet"
 
@@ -71,21 +72,22 @@ def acquire_instance(home: Home, platform: Platform, journal: Journal, *, replac
 
 
 def _old_drain_timeout(journal: Journal, fallback: float) -> float:
-    state = journal.state()
-    starts = journal.events(run_id=state.run_id, triggers=("start",)) if state.run_id else []
-    recorded = starts[-1].data.get("drain_timeout") if starts else None
-    return float(recorded) if isinstance(recorded, (int, float)) and recorded > 0 else fallback
+    """The old run's own drain timeout (:func:`hermes_lifecycle.run_facts.run_facts`), else ``fallback``."""
+    facts = run_facts(journal, journal.state().run_id)
+    return facts.drain_timeout if facts is not None and facts.drain_timeout else fallback
 
 
 def ask_old_run_to_stop(journal: Journal, platform: Platform, wait_s: float) -> str:
     """Append a stop request for the recorded run and signal it where signals reach the loop."""
     state = journal.state()
-    if (state.state not in ALIVE_STATES or state.pid is None or state.create_time is None
-            or not is_alive(state.pid, state.create_time)):
+    if state.state not in ALIVE_STATES or not run_is_alive(state, platform) or state.pid is None:
         return _holder(journal)
-    target = ProcessIdentity(state.pid, state.create_time)
-    request_stop(journal, target, "stop", time.time() + wait_s, "gateway")
-    if "SIGTERM" in platform.loop_signals and is_alive(target.pid, target.create_time):
+    target = ProcessIdentity(state.pid, state.create_time or 0.0)
+    try:
+        request_stop(journal, target, "stop", time.time() + wait_s, "gateway", expect_run=state.run_id)
+    except (IllegalTransition, RunChanged):  # it ended by itself since the look: nothing to ask
+        return f"pid {state.pid}, run {state.run_id}, which ended by itself"
+    if "SIGTERM" in platform.loop_signals and run_is_alive(state, platform):
         try:
             os.kill(target.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -115,5 +117,5 @@ def fire_start(journal: Journal, me: ProcessIdentity, run_id: str, facts: dict[s
     restart_id = take_restart_id()
     if restart_id is not None:
         data["restart_id"] = restart_id
-    return journal.fire("start", actor=who("gateway"), run_id=run_id, pid=me.pid,
+    return journal.fire(START_TRIGGER, actor=who("gateway"), run_id=run_id, pid=me.pid,
                         reason="hermes gateway run", data=data)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hermes_lifecycle.config import GatewayConfig, drain_timeout, load_config
 from hermes_lifecycle.errors import USER_ERRORS, ConfigError, GatewayError, IllegalTransition
+from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, own_identity, who
 from hermes_lifecycle.journal import Journal
@@ -20,7 +21,7 @@ from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
 from hermes_lifecycle.runtime.sessions import SessionStore
-from hermes_lifecycle.runtime.shutdown import EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds, force_exit_after
+from hermes_lifecycle.runtime.shutdown import Cause, Shutdown, exit_now_if_nothing_holds, force_exit_after
 from hermes_lifecycle.runtime.signals import SignalRoute
 from hermes_lifecycle.runtime.watcher import StopRequestWatcher
 from hermes_lifecycle.stop_request import StopRequest
@@ -71,7 +72,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
             "app": options.app, "profile": home.profile, "platform": platform.name,
             "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene})
         if config_error is not None:
-            _start_failed(journal, me, run_id, config_error, EXIT_CONFIG)
+            _start_failed(journal, me, run_id, config_error, GatewayExit.CONFIG)
             raise config_error
         assert timeout is not None  # read with the configuration, which raised above if it could not be
         config = GatewayConfig(options.host or config.host,
@@ -96,7 +97,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
 def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseException, code: int) -> None:
     try:
         journal.fire("start_failed", actor=who("gateway"), run_id=run_id, pid=me.pid, reason=str(exc),
-                     data={"error": str(exc), "type": type(exc).__name__, "exit_code": code})
+                     data={"error": str(exc), "type": type(exc).__name__, "exit_code": int(code)})
     except IllegalTransition:
         pass  # a stop request already moved the run on; its drain is the record
 
@@ -135,10 +136,10 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
                                                    who("gateway")))
             await sessions.resume_on_boot(run_id=run_id, actor=who("gateway"), hand_over=app.resume)
         except ConfigError as exc:
-            _start_failed(journal, me, run_id, exc, EXIT_CONFIG)
+            _start_failed(journal, me, run_id, exc, GatewayExit.CONFIG)
             raise
         except Exception as exc:  # whatever the app raised, the run records how its start failed
-            _start_failed(journal, me, run_id, exc, 1)
+            _start_failed(journal, me, run_id, exc, GatewayExit.UNPLANNED)
             detail = exc if isinstance(exc, (OSError, *USER_ERRORS)) else f"{type(exc).__name__}: {exc}"
             raise GatewayError(f"the gateway could not start: {detail}") from None
         if shutdown.cause is None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hermes_lifecycle.errors import USER_ERRORS, HermesError, IllegalTransition
+from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, who
 from hermes_lifecycle.journal import Journal
@@ -32,7 +33,6 @@ from hermes_lifecycle.runtime.app import GatewayApp
 from hermes_lifecycle.runtime.sessions import SessionStore
 from hermes_lifecycle.stop_request import MINE, StopRequest, judge
 
-EXIT_UNPLANNED, EXIT_CONFIG = 1, 78  # a request's own codes (0, 75) live in lifecycle.stop_request
 #: How long a drained process may take to end by itself before exit is forced.
 EXIT_GRACE = 2.0
 #: How long an app's ``close`` may take after the wait before the drain goes on without it.
@@ -69,7 +69,7 @@ class Cause:
 
     @property
     def exit_code(self) -> int:
-        return self.request.exit_code if self.request is not None else EXIT_UNPLANNED
+        return self.request.exit_code if self.request is not None else int(GatewayExit.UNPLANNED)
 
 
 def find_request_for(journal: Journal, me: ProcessIdentity, after_seq: int) -> StopRequest | None:

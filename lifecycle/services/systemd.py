@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from hermes_lifecycle.errors import QuotingError
+from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services.base import (
     InstallOutcome,
@@ -147,9 +148,9 @@ class SystemdUserManager(ServiceManager):
             "Environment=PYTHONUNBUFFERED=1",
             "Restart=on-failure",
             "RestartSec=2",
-            "RestartForceExitStatus=75",
-            "SuccessExitStatus=75",
-            "RestartPreventExitStatus=78",
+            f"RestartForceExitStatus={int(GatewayExit.RESTART)}",
+            f"SuccessExitStatus={int(GatewayExit.RESTART)}",
+            f"RestartPreventExitStatus={int(GatewayExit.CONFIG)}",
             "KillMode=mixed",
             f"TimeoutStopSec={plan.stop_timeout}",
             "",
@@ -195,7 +196,9 @@ class SystemdUserManager(ServiceManager):
         text, command = self._existing()
         if text is None or not self.owns_command(command):
             return []
-        self.check(self.systemctl("stop", self.unit_name), "stopping the unit", limits=self.stop_limits())
+        # A failed stop (already reported by the controller's stop) must not leave the unit on
+        # disk for systemd to revive: the definitions go all the same, the command is on record.
+        self.run(self.systemctl("stop", self.unit_name), limits=self.stop_limits())
         self.check(self.systemctl("disable", self.unit_name), "disabling the unit")
         self.unit_path.unlink()
         self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")

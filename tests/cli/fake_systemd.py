@@ -4,7 +4,8 @@ This machine has no systemd user manager to talk to (and tests must never touch 
 one), so these scripts do what the manager would for our unit: ``start`` runs the unit's
 ExecStart detached (a real gateway) in its WorkingDirectory (else the account's home, as
 systemd does), ``stop`` sends SIGTERM and waits, ``is-active`` reports whether that
-process lives.  Every call is logged, one JSON argv per line.
+process lives.  Every call is logged, one JSON argv per line.  ``FAKE_SYSTEMCTL_FAIL`` (verbs,
+comma-separated) makes those verbs fail as a refusing manager would.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ with open(os.path.join(state, "calls.log"), "a") as log:
     log.write(json.dumps(["systemctl", *args]) + "\n")
 verb = args[1]
 unit = args[2] if len(args) > 2 else ""
+if verb in os.environ.get("FAKE_SYSTEMCTL_FAIL", "").split(","):  # a manager that refuses this verb
+    print(f"Failed to {{verb}} {{unit}}: Access denied", file=sys.stderr)
+    sys.exit(1)
 pidfile = os.path.join(state, unit + ".pid")
 enabled = os.path.join(state, unit + ".enabled")
 

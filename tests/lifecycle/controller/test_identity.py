@@ -27,13 +27,16 @@ def test_a_dead_pid_reused_by_an_unrelated_process_is_never_signalled(home_dir, 
     assert events(home_dir, "stop_requested") == []
 
 
-def test_a_pid_whose_command_line_differs_from_the_run_is_not_signalled(home_dir, journal, reaper):
+def test_a_pid_whose_command_line_differs_from_the_run_is_not_signalled_and_the_run_is_lost(home_dir, journal,
+                                                                                           reaper):
     stranger = spawn_plain(PLAIN)
     reaper.append(stranger)
-    record_as_run(journal, stranger.pid, cmdline=["python", "-m", "hermes_lifecycle.cli.main", "gateway", "run"])
+    run_id = record_as_run(journal, stranger.pid,
+                           cmdline=["python", "-m", "hermes_lifecycle.cli.main", "gateway", "run"])
     done = run_hermes(home_dir, "stop", "--timeout", "2")
-    assert done.returncode == 1
-    assert "command line" in done.stdout + done.stderr
+    assert done.returncode == 0 and "not running (crashed)" in done.stdout, done.stdout + done.stderr
+    [lost] = events(home_dir, "lost", run_id=run_id)
+    assert lost.data["pid_reused"] is True and "another command line" in lost.reason
     assert stranger.poll() is None
     assert events(home_dir, "stop_requested") == [] and events(home_dir, "escalated") == []
 
