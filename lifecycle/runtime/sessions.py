@@ -123,8 +123,10 @@ class SessionStore:
             conn.execute("UPDATE sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
                          "interrupted_runs = '[]' WHERE stream = ? AND id = ?", (self.stream, session_id))
 
-    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
-        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
+    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str,
+                            app_facts: dict | None = None) -> None:
+        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction;
+        ``app_facts`` (what the app's own store did) go into the event's data as ``app``."""
         ids = sorted(set(session_ids))
         now = utc_now()
 
@@ -140,7 +142,8 @@ class SessionStore:
 
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
-                          data={"sessions": ids, "count": len(ids)}, extra=mark)
+                          data={"sessions": ids, "count": len(ids), **({"app": app_facts} if app_facts else {})},
+                          extra=mark)
 
     async def resume_on_boot(self, *, run_id: str, actor: str,
                              hand_over: Callable[[str], Awaitable[None]]) -> tuple[list[str], list[str]]:

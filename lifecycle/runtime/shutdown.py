@@ -97,6 +97,7 @@ class Shutdown:
         self.cause: Cause | None = None
         self.requested = asyncio.Event()
         self.drained = threading.Event()
+        self.app: GatewayApp | None = None  # set once loaded: it may know who asked for a signal
 
     def request(self, cause: Cause) -> None:
         """Record ``cause`` (loop thread only); later causes are logged and ignored."""
@@ -108,6 +109,12 @@ class Shutdown:
             return
         if cause.request is None and cause.kind == "signal":
             cause.request = find_request_for(self.journal, self.me, self.start_seq)
+            if cause.request is None and self.app is not None:
+                try:
+                    self.app.stop_asked_by_signal(cause.name)
+                except Exception as exc:  # a stop must drain whatever the app's records say
+                    log.warning("app could not say who asked for %s: %s", cause.name, exc)
+                cause.request = find_request_for(self.journal, self.me, self.start_seq)
         self.cause = cause
         self.requested.set()
 
@@ -128,7 +135,9 @@ class Shutdown:
             # marked, the wait still bounded and ``drained`` still recorded, naming the failure.
             await _call_app(app_errors, "stop_accepting", app.stop_accepting)
             active = await _call_app(app_errors, "active_sessions", app.active_sessions) or set()
-            sessions.mark_resume_pending(sorted(active), run_id=self.run_id, actor=who("gateway"))
+            ids = sorted(active)
+            facts = await _call_app(app_errors, "mark_resume_pending", lambda: app.mark_resume_pending(ids))
+            sessions.mark_resume_pending(ids, run_id=self.run_id, actor=who("gateway"), app_facts=facts or None)
             console = cause.kind == "console"
             budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if console else self.drain_timeout
             close_grace = CONSOLE_CLOSE_GRACE if console else CLOSE_GRACE
