@@ -26,11 +26,20 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     """
     from hermes_lifecycle.controller.countdown import Countdown
     from hermes_lifecycle.controller.start import start_gateway
+    from hermes_lifecycle.foreign_gateway import hermes_agent_gateway
     from hermes_lifecycle.journal import Journal
     from hermes_lifecycle.platforms import current_platform
     from hermes_lifecycle.services.installed import installed_service
 
     platform = current_platform()
+    foreign = hermes_agent_gateway(home, platform)
+    if foreign is not None:  # checked before state.db is opened: nothing is started or written
+        if as_json:
+            emit_json({"profile": home.profile, "result": "failed", "state": None, "pid": None, "port": None,
+                       "run_id": None, "message": foreign, "exit_code": 1, "log_tail": ""})
+        else:
+            click.echo(f"hermes: {foreign}", err=True)
+        click.get_current_context().exit(1)
     with Journal(home) as journal:
         service = installed_service(home, platform)
         if service is not None:  # installed as a service: its manager starts the gateway

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hermes_lifecycle.home import Home
 from hermes_lifecycle.platforms import Platform
 
 LOCK_FILE = "gateway.lock"
@@ -37,14 +38,27 @@ def _recorded_pid(root: Path) -> int | None:
     return None
 
 
-def hermes_agent_gateway(root: Path, platform: Platform) -> str | None:
-    """One line naming hermes-agent's gateway running in the home ``root``, or None."""
-    lock_path = root / LOCK_FILE
-    if not lock_path.is_file():
+def _held(path: Path, platform: Platform) -> bool:
+    if not path.is_file():
+        return False
+    lock = platform.try_lock(path)
+    if lock is None:
+        return True
+    lock.release()
+    return False
+
+
+def hermes_agent_gateway(home: Home, platform: Platform, *, booting: bool = False) -> str | None:
+    """One line naming hermes-agent's own gateway running in ``home``, or None.
+
+    A ``gateway.lock`` held while this profile's own instance lock is held too is our
+    gateway hosting hermes-agent's runner: that is ours, not a second gateway.  A gateway
+    ``booting`` holds its instance lock itself and hosts nothing yet: any holder is foreign.
+    """
+    root = home.root
+    if not _held(root / LOCK_FILE, platform):
         return None
-    lock = platform.try_lock(lock_path)
-    if lock is not None:
-        lock.release()
+    if not booting and _held(home.instance_lock, platform):
         return None
     pid = _recorded_pid(root)
     who = f"pid {pid}" if pid is not None else "pid unknown"

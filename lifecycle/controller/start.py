@@ -15,7 +15,6 @@ from typing import Any, Sequence
 
 from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.wait import POLL, wait_for_state
-from hermes_lifecycle.foreign_gateway import hermes_agent_gateway
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
@@ -82,9 +81,6 @@ def start_gateway(journal: Journal, platform: Platform, *, timeout: float = DEFA
         current = reconcile(journal)
     if current.state in ALIVE_STATES:
         return _already(journal, current, until, wait_ready, timeout)
-    foreign = hermes_agent_gateway(journal.home.root, platform)
-    if foreign is not None:  # its gateway serves this home: starting ours would make two
-        return StartOutcome("failed", current.state, None, None, current.run_id, foreign)
     from hermes_lifecycle.controller.spawn import log_size, log_tail, spawn_gateway
 
     home = journal.home

@@ -50,7 +50,7 @@ def acquire_instance(home: Home, platform: Platform, journal: Journal, *, replac
     """Take the profile's instance lock (see :func:`_take_lock`), then refuse, giving it back,
     while hermes-agent's own gateway runs in the home: one home, one gateway."""
     lock = _take_lock(home, platform, journal, replace=replace, fallback_wait_s=fallback_wait_s)
-    foreign = hermes_agent_gateway(home.root, platform)
+    foreign = hermes_agent_gateway(home, platform, booting=True)
     if foreign is not None:
         lock.release()
         raise GatewayAlreadyRunning(foreign)
