@@ -1,4 +1,4 @@
-"""Test fixture: ``hermes lifecycle ARGS`` runs ``hermes_lifecycle.cli.main`` with ARGS."""
+"""Test fixture: ``hermes lifecycle-host ARGS`` runs ``python -m hermes_lifecycle.cli.main ARGS``."""
 
 import argparse
 
@@ -10,8 +10,8 @@ def _setup(parser: argparse.ArgumentParser) -> None:
 def _handle(args: argparse.Namespace) -> None:
     from hermes_lifecycle.cli.main import hermes
 
-    hermes.main(args=list(args.rest), prog_name="hermes lifecycle")
+    hermes.main(args=list(args.rest), prog_name="hermes lifecycle-host")
 
 
 def register(ctx) -> None:
-    ctx.register_cli_command("lifecycle", "hermes-lifecycle commands", _setup, _handle)
+    ctx.register_cli_command("lifecycle-host", "our gateway commands (test fixture)", _setup, _handle)

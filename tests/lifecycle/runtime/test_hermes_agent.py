@@ -85,12 +85,12 @@ def wait_ready(home_dir: Path, proc: subprocess.Popen):
 
 @pytest.fixture
 def hosted_as_hermes_plugin(home_dir: Path):
-    """Our runtime hosting the runner, started as ``hermes lifecycle gateway run`` (a hermes-agent
+    """Our runtime hosting the runner, started as ``hermes lifecycle-host gateway run`` (a hermes-agent
     directory plugin running our CLI): the command line hermes-agent knows its gateway by."""
     (home_dir / "plugins").mkdir(parents=True)
-    shutil.copytree(PLUGIN, home_dir / "plugins" / "lifecycle", ignore=shutil.ignore_patterns("__pycache__"))
-    (home_dir / "config.yaml").write_text("plugins:\n  enabled: [lifecycle]\n")
-    proc = subprocess.Popen([str(HERMES), "lifecycle", "gateway", "run", "--app", APP, "--drain-timeout", "20"],
+    shutil.copytree(PLUGIN, home_dir / "plugins" / "lifecycle-host", ignore=shutil.ignore_patterns("__pycache__"))
+    (home_dir / "config.yaml").write_text("plugins:\n  enabled: [lifecycle-host]\n")
+    proc = subprocess.Popen([str(HERMES), "lifecycle-host", "gateway", "run", "--app", APP, "--drain-timeout", "20"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=ha_env(home_dir), cwd=ROOT)
     try:
