@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -212,3 +213,18 @@ def test_our_start_and_run_refuse_while_hermes_agents_own_gateway_runs(home_dir,
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert not tables & {"events", "lifecycle_events", "streams", "lifecycle_streams"}  # nothing of ours
     assert theirs.poll() is None
+
+
+@needs_hermes_agent
+def test_a_sigterm_without_hermes_agents_marker_stays_unplanned(home_dir, gateways):
+    """Only hermes-agent's marker naming this process makes a bare signal planned: any other SIGTERM
+    still drains as unplanned (exit 1, revived by a service manager), with no stop request invented."""
+    gateway = gateways(home_dir, "--app", APP)
+    wait_for(lambda: gateway.run_event("ready"), DEADLINE * 2, "ready")
+    (home_dir / ".gateway-planned-stop.json").write_text(json.dumps(
+        {"target_pid": gateway.pid + 100000, "target_start_time": None, "stopper_pid": 1,
+         "written_at": "2026-01-01T00:00:00+00:00"}))  # someone else's, and stale
+    gateway.proc.send_signal(signal.SIGTERM)
+    assert gateway.wait_exit() == 1
+    assert not [e for e in events(home_dir, "stop_requested")]
+    assert [e for e in events(home_dir, "drained") if e.pid == gateway.pid][-1].data["exit_code"] == 1
