@@ -3,13 +3,16 @@
 Order, each step an event: ``signal_received`` (for signals and console events),
 ``drain`` with its cause, the drain hook (no new work), every active session marked
 ``resume_pending`` with one ``resume_pending_marked`` in the same transaction *before*
-waiting, the bounded wait (``drain_timeout`` naming what was abandoned), ``drained``.
+waiting (an app with a session store of its own marks them there just before that
+transaction), the bounded wait (``drain_timeout`` naming what was abandoned), ``drained``.
 
 Exit codes tell a service manager what to do: 0 planned stop (stay down), 75 planned
 restart (come back), 1 unplanned signal or console close (come back), 78 fatal
 configuration (stay down; raised as :class:`hermes_lifecycle.errors.ConfigError` at boot).
 A signal that arrives for a gateway that was also sent a stop request (the controller
-writes the request, then signals) is planned: the request's intent decides.
+writes the request, then signals) is planned: the request's intent decides.  An app whose
+own tools ask for a stop another way (hermes-agent's planned-stop marker) may append that
+request when the signal arrives (:meth:`GatewayApp.stop_asked_by_signal`).
 """
 
 from __future__ import annotations
