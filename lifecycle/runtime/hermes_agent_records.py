@@ -32,6 +32,23 @@ from hermes_lifecycle.runtime.app import RuntimeContext
 log = logging.getLogger("hermes.hermes_agent")
 
 
+def _process_facts(pid: object) -> dict[str, Any]:
+    """User and command line of the stopper (a local process, still waiting for us to exit), as
+    far as they can be read; the host is this one (the marker is a file in this home)."""
+    import socket
+
+    import psutil
+
+    facts: dict[str, Any] = {"host": socket.gethostname()}
+    if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+        try:
+            process = psutil.Process(pid)
+            facts.update(user=process.username(), argv=process.cmdline())
+        except psutil.Error:
+            pass
+    return facts
+
+
 class InstanceRecords:
     """hermes-agent's ``gateway.lock`` and ``gateway.pid``, held by this process."""
 
@@ -87,9 +104,10 @@ class InstanceRecords:
         status.consume_planned_stop_marker_for_self()
         stopper = marker.get("stopper_pid")
         me = own_identity()
-        asked_by = {"role": "hermes-agent `hermes gateway stop`", "pid": stopper, "marker": str(path),
-                    "written_at": marker.get("written_at"), "signal": signal_name}
-        self.journal.fire("stop_requested", actor=f"hermes-agent gateway stop pid {stopper}",
+        asked_by = {"role": "hermes-agent `hermes gateway stop`", **_process_facts(stopper), "pid": stopper,
+                    "marker": str(path), "written_at": marker.get("written_at"), "signal": signal_name}
+        actor = f"hermes-agent gateway stop {asked_by.get('user', '?')}@{asked_by['host']} pid {stopper}"
+        self.journal.fire("stop_requested", actor=actor,
                           pid=stopper if isinstance(stopper, int) else None, reason="stop",
                           data={"target": me.to_json(), "intent": "stop", "deadline": None,
                                 "deadline_at": None, "requested_by": asked_by})

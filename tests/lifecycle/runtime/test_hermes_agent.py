@@ -186,7 +186,9 @@ def test_hermes_agent_stop_is_recorded_as_a_planned_stop_naming_the_stopper(home
     assert len(asked) == 1
     stopper = asked[0].data["requested_by"]["pid"]
     assert isinstance(stopper, int) and stopper not in (pid, 0)
-    assert asked[0].actor == f"hermes-agent gateway stop pid {stopper}"
+    assert asked[0].actor.startswith("hermes-agent gateway stop ") and asked[0].actor.endswith(f" pid {stopper}")
+    argv = asked[0].data["requested_by"]["argv"]  # the stopper, read while it waited for us
+    assert Path(argv[1]).name == "hermes" and argv[2:] == ["gateway", "stop"], argv
     drain = [e for e in events(home_dir, "drain") if e.pid == pid][-1]
     assert drain.data["cause"] == "stop_request" and drain.data["request_seq"] == asked[0].seq
     drained = [e for e in events(home_dir, "drained") if e.pid == pid][-1]
