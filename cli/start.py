@@ -24,8 +24,16 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     dies while starting, the tail of its log is printed and the exit code is 1.
     Options after `--` go to `hermes gateway run` (e.g. `-- --port 8080 --drain-timeout 10`).
     """
-    from hermes_lifecycle import Countdown, Journal, start_gateway
+    from hermes_lifecycle import CommandExit, Countdown, Journal, current_platform, hermes_agent_gateway, start_gateway
 
+    foreign = hermes_agent_gateway(home, current_platform())
+    if foreign is not None:  # checked before state.db is opened: nothing is started or written
+        if as_json:
+            emit_json({"profile": home.profile, "result": "failed", "state": None, "pid": None, "port": None,
+                       "run_id": None, "message": foreign, "exit_code": int(CommandExit.FAILED), "log_tail": ""})
+        else:
+            click.echo(f"hermes: {foreign}", err=True)
+        click.get_current_context().exit(CommandExit.FAILED)
     with Journal(home) as journal:
         outcome = start_gateway(journal, timeout=timeout, wait_ready=not no_wait, run_args=run_args,
                                 countdown=Countdown())

@@ -46,6 +46,7 @@ _EXPORTS = {
     "Countdown": "controller.countdown",
     "find_strays": "controller.discovery", "stop_strays": "controller.strays",
     "stop_through_service": "controller.through_service", "wait_for_new_run": "controller.through_service",
+    "hermes_agent_gateway": "foreign_gateway",
     "current_platform": "platforms", "platform_named": "platforms",
     # services
     "InstallPlan": "services.base",

@@ -38,6 +38,9 @@ class RuntimeContext:
     host: str
     port: int
     actor: str
+    #: Seconds in-flight work may take after a stop (the run's ``--drain-timeout``): an app
+    #: with its own drain of its own (hermes-agent's runner) is told the same budget.
+    drain_timeout: float = 0.0
 
 
 class GatewayApp:
@@ -67,6 +70,19 @@ class GatewayApp:
 
     async def stop_accepting(self) -> None:
         """The drain hook: refuse new work from now on; in-flight work continues."""
+
+    def mark_resume_pending(self, session_ids: list[str]) -> dict[str, Any]:
+        """An app with a session store of its own marks these sessions for resume there too.
+
+        Called at the drain just *before* the runtime commits its ``resume_pending_marked``
+        event (an app's store has its own connection: it cannot write inside that
+        transaction); what it returns is recorded in that event's data."""
+        return {}
+
+    def stop_asked_by_signal(self, signal_name: str) -> None:
+        """A signal arrived with no stop request of ours in the log: an app whose own tools
+        ask for a stop another way (a marker file) appends the ``stop_requested`` it stands
+        for now, so the drain reads as the planned stop it is and names who asked."""
 
     async def close(self) -> None:
         """Release everything; called once, after the drain (in-flight work may be abandoned)."""
@@ -117,6 +133,8 @@ def load_app(spec: str) -> GatewayApp:
         raise ConfigError(f"--app {spec!r}: {module_name} has no callable {attribute!r}")
     try:
         app = factory()
+    except ConfigError:  # the factory's own configuration check says it in its words
+        raise
     except Exception as exc:  # a factory that needs arguments or fails: reviving will not fix it
         raise ConfigError(f"--app {spec!r}: {attribute}() failed ({type(exc).__name__}: {exc})") from None
     if not isinstance(app, GatewayApp):

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hermes_lifecycle.errors import GatewayAlreadyRunning, GatewayError, IllegalTransition, RunChanged
+from hermes_lifecycle.foreign_gateway import hermes_agent_gateway
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, run_is_alive, who
 from hermes_lifecycle.journal import Journal
@@ -47,6 +48,18 @@ def _holder(journal: Journal) -> str:
 
 def acquire_instance(home: Home, platform: Platform, journal: Journal, *, replace: bool,
                      fallback_wait_s: float) -> InstanceLock:
+    """Take the profile's instance lock (see :func:`_take_lock`), then refuse, giving it back,
+    while hermes-agent's own gateway runs in the home: one home, one gateway."""
+    lock = _take_lock(home, platform, journal, replace=replace, fallback_wait_s=fallback_wait_s)
+    foreign = hermes_agent_gateway(home, platform, booting=True)
+    if foreign is not None:
+        lock.release()
+        raise GatewayAlreadyRunning(foreign)
+    return lock
+
+
+def _take_lock(home: Home, platform: Platform, journal: Journal, *, replace: bool,
+               fallback_wait_s: float) -> InstanceLock:
     """Take the profile's instance lock, handing over from the running gateway if ``replace``.
 
     The hand-over waits for the old run's own drain timeout (from its ``start`` event,

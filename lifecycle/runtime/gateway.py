@@ -132,8 +132,9 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
     try:
         try:
             app = load_app(app_spec)
+            shutdown.app = app
             ready = await app.start(RuntimeContext(home, journal, sessions, run_id, config.host, config.port,
-                                                   who("gateway")))
+                                                   who("gateway"), config.restart_drain_timeout))
             await sessions.resume_on_boot(run_id=run_id, actor=who("gateway"), hand_over=app.resume)
         except ConfigError as exc:
             _start_failed(journal, me, run_id, exc, GatewayExit.CONFIG)
@@ -145,8 +146,8 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
         if shutdown.cause is None:
             journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,
                          reason="accepting work", data=ready)
-            print(f"gateway {home.profile}: running on {ready.get('host')}:{ready.get('port')} "
-                  f"(pid {me.pid}, run {run_id})", flush=True)
+            where = ready.get("host") if ready.get("port") is None else f"{ready.get('host')}:{ready.get('port')}"
+            print(f"gateway {home.profile}: running on {where} (pid {me.pid}, run {run_id})", flush=True)
         await shutdown.requested.wait()
         return await shutdown.drain(app, sessions)
     finally:

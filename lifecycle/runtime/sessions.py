@@ -18,7 +18,7 @@ import os
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.store import sessions as rows
@@ -109,8 +109,10 @@ class SessionStore:
         """A client explicitly reopened a parked session: it is theirs to continue."""
         rows.unpark(self._conn, self.stream, session_id)
 
-    def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str) -> None:
-        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
+    def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str,
+                            app_facts: dict[str, Any] | None = None) -> None:
+        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction;
+        ``app_facts`` (what the app's own store did) go into the event's data as ``app``."""
         ids = sorted(set(session_ids))
         now = utc_now()
 
@@ -119,7 +121,8 @@ class SessionStore:
 
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
-                          data={"sessions": ids, "count": len(ids)}, extra=mark)
+                          data={"sessions": ids, "count": len(ids), **({"app": app_facts} if app_facts else {})},
+                          extra=mark)
 
     async def resume_on_boot(
         self, *, run_id: str, actor: str, hand_over: Callable[[str], Awaitable[None]],

@@ -3,13 +3,16 @@
 Order, each step an event: ``signal_received`` (for signals and console events),
 ``drain`` with its cause, the drain hook (no new work), every active session marked
 ``resume_pending`` with one ``resume_pending_marked`` in the same transaction *before*
-waiting, the bounded wait (``drain_timeout`` naming what was abandoned), ``drained``.
+waiting (an app with a session store of its own marks them there just before that
+transaction), the bounded wait (``drain_timeout`` naming what was abandoned), ``drained``.
 
 Exit codes tell a service manager what to do: 0 planned stop (stay down), 75 planned
 restart (come back), 1 unplanned signal or console close (come back), 78 fatal
 configuration (stay down; raised as :class:`hermes_lifecycle.errors.ConfigError` at boot).
 A signal that arrives for a gateway that was also sent a stop request (the controller
-writes the request, then signals) is planned: the request's intent decides.
+writes the request, then signals) is planned: the request's intent decides.  An app whose
+own tools ask for a stop another way (hermes-agent's planned-stop marker) may append that
+request when the signal arrives (:meth:`GatewayApp.stop_asked_by_signal`).
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ class Shutdown:
         self.cause: Cause | None = None
         self.requested = asyncio.Event()
         self.drained = threading.Event()
+        self.app: GatewayApp | None = None  # set once loaded: it may know who asked for a signal
 
     def request(self, cause: Cause) -> None:
         """Record ``cause`` (loop thread only); later causes are logged and ignored."""
@@ -108,6 +112,12 @@ class Shutdown:
             return
         if cause.request is None and cause.kind == "signal":
             cause.request = find_request_for(self.journal, self.me, self.start_seq)
+            if cause.request is None and self.app is not None:
+                try:
+                    self.app.stop_asked_by_signal(cause.name)
+                except Exception as exc:  # a stop must drain whatever the app's records say
+                    log.warning("app could not say who asked for %s: %s", cause.name, exc)
+                cause.request = find_request_for(self.journal, self.me, self.start_seq)
         self.cause = cause
         self.requested.set()
 
@@ -128,7 +138,9 @@ class Shutdown:
             # marked, the wait still bounded and ``drained`` still recorded, naming the failure.
             await _call_app(app_errors, "stop_accepting", app.stop_accepting)
             active = await _call_app(app_errors, "active_sessions", app.active_sessions) or set()
-            sessions.mark_resume_pending(sorted(active), run_id=self.run_id, actor=who("gateway"))
+            ids = sorted(active)
+            facts = await _call_app(app_errors, "mark_resume_pending", lambda: app.mark_resume_pending(ids))
+            sessions.mark_resume_pending(ids, run_id=self.run_id, actor=who("gateway"), app_facts=facts or None)
             console = cause.kind == "console"
             budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if console else self.drain_timeout
             close_grace = CONSOLE_CLOSE_GRACE if console else CLOSE_GRACE
