@@ -147,8 +147,38 @@ def gateway(ctx: click.Context, home: str | None, profile: str | None) -> None:
     _resolve_home(ctx, home, profile)
 
 
+#: The hidden ``gateway`` under the ``lifecycle`` root: ``hermes lifecycle gateway run`` is the
+#: command line hermes-agent recognises a gateway by (``... gateway run``), so hermes-agent's
+#: own status and stop see the gateway we host.
+LIFECYCLE_GATEWAY_ALIAS = "gateway"
+
+
 class LifecycleGroup(HermesGroup, LazyGroup):
-    """The root of ``hermes-lifecycle``: the gateway commands, one level up."""
+    """The root of ``hermes-lifecycle``: the gateway commands, one level up, and again under a
+    hidden ``gateway`` (``hermes lifecycle gateway run``)."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == LIFECYCLE_GATEWAY_ALIAS:
+            return _gateway_alias()
+        return super().get_command(ctx, name)
+
+
+def _gateway_alias() -> click.Group:
+    """The same lazy commands as the root's; ``--home``/``--profile`` here (as in ``python -m
+    hermes_lifecycle.cli.main gateway --home DIR --profile NAME run``) override the root's."""
+
+    @click.group(LIFECYCLE_GATEWAY_ALIAS, cls=LazyGroup, lazy_commands=GATEWAY_COMMANDS, hidden=True)
+    @click.option("--profile", metavar="NAME", default=None, help="Hermes profile (as the root's --profile).")
+    @click.option("--home", metavar="DIR", default=None, help="Hermes home (as the root's --home).")
+    @click.pass_context
+    def alias(ctx: click.Context, home: str | None, profile: str | None) -> None:
+        """The gateway commands again: `hermes lifecycle gateway run` is `hermes lifecycle run`."""
+        if home is not None:
+            _resolve_home(ctx, home, profile)
+        elif profile is not None:
+            _resolve_home(ctx, str(ctx.obj.root), profile)
+
+    return alias
 
 
 @click.group(cls=LifecycleGroup, lazy_commands=GATEWAY_COMMANDS)

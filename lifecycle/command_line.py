@@ -42,35 +42,52 @@ def sidecar_argv(python: str, log_path: str, hermes_args: Sequence[str]) -> list
     return [python, "-m", SIDECAR_MODULE, log_path, "--", *hermes_args]
 
 
-def _group_at(args: list[str]) -> int | None:
-    """Where the group of the gateway commands is named: ``gateway`` (``python -m
-    hermes_lifecycle.cli.main gateway``), the ``hermes-lifecycle`` script (whose root is that
-    group), or ``lifecycle`` after ``hermes`` (the hermes-agent plugin)."""
-    if "gateway" in args:
-        return args.index("gateway")
-    for i, arg in enumerate(args[:4]):
+#: The word that names the group of the gateway commands after the CLI module, and again
+#: (hidden) under the ``lifecycle`` root: ``hermes lifecycle gateway run``.
+GATEWAY_GROUP = "gateway"
+
+
+def _group_at(args: list[str]) -> tuple[int, bool] | None:
+    """(where the group of our gateway commands is named, whether that is the ``lifecycle``
+    root, under which the word ``gateway`` names the same group again), or None.
+
+    Ours are ``... hermes_lifecycle.cli.main gateway``, the sidecar's ``... -- gateway``, the
+    ``hermes-lifecycle`` script (whose root is that group) and ``hermes lifecycle`` (the
+    hermes-agent plugin).  A plain ``hermes gateway`` is hermes-agent's own gateway (``hermes``
+    is hermes-agent's script): never ours, so never a stray of ours to signal."""
+    for i, arg in enumerate(args[:8]):
+        if arg == CLI_MODULE:
+            return (i + 1, False) if args[i + 1:i + 2] == [GATEWAY_GROUP] else None
+        if arg == SIDECAR_MODULE:
+            at = args.index("--", i) + 1 if "--" in args[i:] else len(args)
+            return (at, False) if args[at:at + 1] == [GATEWAY_GROUP] else None
         name = os.path.basename(arg).lower()
         if name.startswith("hermes-lifecycle"):
-            return i
+            return i, True
         if name in ("hermes", "hermes.exe") and args[i + 1:i + 2] == ["lifecycle"]:
-            return i + 1
+            return i + 1, True
     return None
 
 
 def split_gateway_args(cmdline: tuple[str, ...] | list[str] | None) -> tuple[list[str], list[str]] | None:
     """(group options, run options) of ``... gateway [GROUP-OPTIONS] run [RUN-OPTIONS]`` (or
-    ``hermes-lifecycle [GROUP-OPTIONS] run ...``, ``hermes lifecycle ... run ...``), or None if
-    the command line is no gateway run.  The subcommand is the first word after the group that
-    is neither an option nor an option's value: a profile or home named ``run`` is not it."""
+    ``hermes-lifecycle [GROUP-OPTIONS] [gateway [GROUP-OPTIONS]] run ...``, ``hermes lifecycle
+    ...`` alike), or None if the command line is no gateway run of ours.  The subcommand is the
+    first word after the group that is neither an option nor an option's value: a profile or
+    home named ``run`` is not it."""
     args = list(cmdline or ())
-    at = _group_at(args)
-    if at is None:
+    found = _group_at(args)
+    if found is None:
         return None
+    at, alias_allowed = found
     i = at + 1
     while i < len(args):
         if args[i] in GROUP_OPTIONS_WITH_VALUES:
             i += 2
         elif args[i].startswith("-"):
+            i += 1
+        elif alias_allowed and args[i] == GATEWAY_GROUP:  # `hermes lifecycle gateway ...`: the same group
+            alias_allowed = False
             i += 1
         else:
             return (args[at + 1:i], args[i + 1:]) if args[i] == "run" else None
@@ -84,13 +101,15 @@ def run_args_of(cmdline: tuple[str, ...] | list[str] | None) -> list[str]:
 
 
 def option_value(args: Sequence[str], name: str) -> str | None:
-    """The value of ``name VALUE`` or ``name=VALUE`` among ``args``, if given."""
+    """The value of ``name VALUE`` or ``name=VALUE`` among ``args``, if given; the last one
+    wins, as in click (``hermes lifecycle --home A gateway --home B`` is B)."""
+    found = None
     for i, arg in enumerate(args):
         if arg == name and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith(name + "="):
-            return arg[len(name) + 1:]
-    return None
+            found = args[i + 1]
+        elif arg.startswith(name + "="):
+            found = arg[len(name) + 1:]
+    return found
 
 
 def named_scope(group_args: Sequence[str]) -> tuple[str | None, str | None]:

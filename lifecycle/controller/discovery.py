@@ -2,7 +2,8 @@
 
 The log knows the runs it recorded; an orphan from a crash or a second copy started by
 hand may be unknown to it.  A process is a gateway of this profile when its command
-line runs ``hermes ... gateway ... run`` and its ``--home``/``--profile`` (else its
+line runs our ``gateway ... run`` (:mod:`hermes_lifecycle.command_line`: never hermes-agent's
+own ``hermes gateway run``) and its ``--home``/``--profile`` (else its
 ``HERMES_HOME``/``HERMES_PROFILE``, else the defaults) resolve to this home and this
 profile.  Other profiles' gateways are never returned, so nothing done to this profile
 can reach them.

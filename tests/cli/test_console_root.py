@@ -31,6 +31,21 @@ def test_the_console_script_runs_the_gateway_commands_without_the_word_gateway(h
     assert bad.returncode == 2 and "`hermes-lifecycle status --help`" in bad.stderr
 
 
+def test_a_hidden_gateway_word_under_the_root_names_the_same_commands(home_dir: Path):
+    """`hermes-lifecycle gateway run` / `hermes lifecycle gateway run` (the command line hermes-agent
+    knows a gateway by): the same commands, its own --home/--profile winning, and not listed."""
+    root_home = home_dir / "elsewhere"
+    nested = _script("--home", str(root_home), "gateway", "--home", str(home_dir), "--profile", "work",
+                     "status", "--json")
+    assert nested.returncode == 0, nested.stderr
+    assert json.loads(nested.stdout)["profile"] == "work" and (home_dir / "profiles" / "work" / "state.db").is_file()
+    profile_only = _script("--home", str(home_dir), "gateway", "--profile", "w2", "status", "--json")
+    assert json.loads(profile_only.stdout)["profile"] == "w2" and (home_dir / "profiles" / "w2").is_dir()
+    assert not root_home.exists()
+    listed = _script("--help")
+    assert listed.returncode == 0 and "  status " in listed.stdout and "  gateway " not in listed.stdout
+
+
 def _hermes_like_parser() -> argparse.ArgumentParser:
     """The parser hermes-agent builds for a plugin's command (hermes_cli/main.py)."""
     from hermes_lifecycle.cli import hermes_plugin

@@ -55,7 +55,7 @@ def test_gateway_scope_reads_home_and_profile_from_the_command_line(tmp_path):
     assert gateway_scope(line) == (tmp_path, "p1")
     assert gateway_scope(["/usr/bin/python3", "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(tmp_path), "stop"]) is None
     assert gateway_scope(["vim", "gateway", "run"]) is None
-    env_scope = gateway_scope(["/venv/bin/hermes", "gateway", "run"], {"HERMES_HOME": str(tmp_path)})
+    env_scope = gateway_scope(["/venv/bin/hermes", "lifecycle", "gateway", "run"], {"HERMES_HOME": str(tmp_path)})
     assert env_scope == (tmp_path, "default")
 
 
@@ -135,6 +135,49 @@ def test_a_profile_or_home_named_run_is_not_taken_for_the_subcommand(tmp_path):
             "--port", "1"]
     assert gateway_scope(line) == (tmp_path, "run")
     assert run_args_of(line) == ["--port", "1"]
-    named_gateway = ["hermes", "gateway", "--profile", "gateway", "--home", str(tmp_path), "run"]
+    named_gateway = ["hermes", "lifecycle", "gateway", "--profile", "gateway", "--home", str(tmp_path), "run"]
     assert gateway_scope(named_gateway) == (tmp_path, "gateway") and run_args_of(named_gateway) == []
-    assert gateway_scope(["hermes", "gateway", "--profile", "run", "status"]) is None
+    assert gateway_scope(["hermes", "lifecycle", "gateway", "--profile", "run", "status"]) is None
+
+
+def test_hermes_agents_own_gateway_is_never_one_of_ours(tmp_path):
+    """`hermes gateway run` is hermes-agent's gateway (`hermes` is its script): not ours, whatever
+    its home; ours are the CLI module's `gateway`, `hermes-lifecycle` and `hermes lifecycle [gateway]`."""
+    home = {"HERMES_HOME": str(tmp_path)}
+    assert gateway_scope(["/venv/bin/python3", "/venv/bin/hermes", "gateway", "run"], home) is None
+    assert gateway_scope(["/venv/bin/hermes", "-p", "work", "gateway", "run"], home) is None
+    assert gateway_scope(["/venv/bin/hermes", "gateway", "--home", str(tmp_path), "run"]) is None
+    for ours in (["/usr/bin/python3", "-m", "hermes_lifecycle.cli.main", "gateway", "run"],
+                 ["/venv/bin/python3", "/venv/bin/hermes-lifecycle", "run"],
+                 ["/venv/bin/python3", "/venv/bin/hermes-lifecycle", "gateway", "run"],
+                 ["/venv/bin/python3", "/venv/bin/hermes", "lifecycle", "run"],
+                 ["/venv/bin/python3", "/venv/bin/hermes", "lifecycle", "gateway", "run"]):
+        assert gateway_scope(ours, home) == (tmp_path, "default"), ours
+    assert gateway_scope(["/venv/bin/hermes", "lifecycle", "--home", "/elsewhere", "gateway", "--home", str(tmp_path),
+                          "--profile", "p1", "run"]) == (tmp_path, "p1")  # the inner group's options win, as in click
+
+
+def test_stop_all_never_signals_hermes_agents_own_gateway(home_dir, reaper):
+    """A real process whose command line is hermes-agent's `hermes gateway run` in this home is
+    not a stray of ours: `status` does not list it and `stop --all` leaves it running, while the
+    same process spelled `hermes lifecycle gateway run` is ours and is stopped."""
+    import subprocess
+    import sys
+
+    from tests.gateways import hermes_env
+
+    def spawn(*words: str) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", PLAIN, "/venv/bin/hermes", *words], stdout=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, text=True, env=hermes_env(HERMES_HOME=str(home_dir)))
+        assert proc.stdout.readline().strip() == "up"
+        return proc
+
+    theirs = spawn("gateway", "run")
+    ours = spawn("lifecycle", "gateway", "run")
+    reaper.extend([theirs, ours])
+    assert {p.pid for p in find_gateway_processes(Home.resolve(home_dir))} == {ours.pid}
+    done = run_hermes(home_dir, "stop", "--all", "--timeout", "5", "--json")
+    assert done.returncode == 0, done.stderr
+    assert [s["pid"] for s in json.loads(done.stdout)["strays"]] == [ours.pid]
+    assert ours.wait(30) is not None
+    assert theirs.poll() is None, "hermes-agent's own gateway was signalled"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -25,7 +24,6 @@ from tests.gateways import DEADLINE, ROOT, events, hermes_argv, hermes_env, wait
 from tests.hermes_apps import RELEASE_TURN, SESSION_KEY
 
 APP = "hermes_lifecycle.runtime.hermes_agent:create"
-PLUGIN = ROOT / "tests" / "hermes_agent_plugin"
 HERMES = Path(sys.executable).parent / "hermes"
 
 
@@ -86,12 +84,12 @@ def wait_ready(home_dir: Path, proc: subprocess.Popen):
 
 @pytest.fixture
 def hosted_as_hermes_plugin(home_dir: Path):
-    """Our runtime hosting the runner, started as ``hermes lifecycle-host gateway run`` (a hermes-agent
-    directory plugin running our CLI): the command line hermes-agent knows its gateway by."""
-    (home_dir / "plugins").mkdir(parents=True)
-    shutil.copytree(PLUGIN, home_dir / "plugins" / "lifecycle-host", ignore=shutil.ignore_patterns("__pycache__"))
-    (home_dir / "config.yaml").write_text("plugins:\n  enabled: [lifecycle-host]\n")
-    proc = subprocess.Popen([str(HERMES), "lifecycle-host", "gateway", "run", "--app", APP, "--drain-timeout", "20"],
+    """Our runtime hosting the runner, started as ``hermes lifecycle gateway run`` (our real plugin,
+    entry point ``lifecycle``, enabled in the home's config.yaml): the command line hermes-agent
+    knows its gateway by (``hermes ... gateway run``)."""
+    home_dir.mkdir(parents=True)
+    (home_dir / "config.yaml").write_text("plugins:\n  enabled: [lifecycle]\n")
+    proc = subprocess.Popen([str(HERMES), "lifecycle", "gateway", "run", "--app", APP, "--drain-timeout", "20"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=ha_env(home_dir), cwd=ROOT)
     try:
