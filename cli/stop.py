@@ -21,8 +21,12 @@ COMMAND_STARTED = time.monotonic()
 @click.option("--all", "take_all", is_flag=True,
               help="Also stop stray gateway processes of this profile that the log does not know.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
+@click.option("--from-service-manager", "from_manager", is_flag=True, hidden=True,
+              help="What the systemd unit's ExecStop=/ExecStopPost= run: a planned stop of $MAINPID, "
+                   "and the end systemd saw; never calls systemctl.")
 @click.pass_obj
-def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json: bool) -> None:
+def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json: bool,
+         from_manager: bool) -> None:
     """Stop the gateway: stop request, SIGTERM (POSIX), drain wait, then escalation.
 
     Exit codes: 0 stopped cleanly or not running; 3 stopped, but only by force;
@@ -35,6 +39,15 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     from hermes_lifecycle.services.installed import installed_service
 
     platform = current_platform()
+    if from_manager:
+        import os
+
+        from hermes_lifecycle.services.systemd_hooks import from_service_manager
+
+        with Journal(home) as journal:
+            click.echo(f"hermes gateway stop --from-service-manager: "
+                       f"{from_service_manager(journal, platform, os.environ)}")
+        return  # exit 0 whatever happened: a failing stop hook would mark the unit failed
     with Journal(home) as journal:
         service = installed_service(home, platform, strict=False)  # the drain needs no manager
         if service is not None:  # installed as a service: drain first, then the manager's stop
