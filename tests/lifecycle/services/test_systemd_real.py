@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from hermes_lifecycle.home import Home
-from tests.gateways import ROOT
+from tests.gateways import ROOT, hold_a_turn_in_flight
 from tests.lifecycle.services import user_manager
 
 REASON = user_manager.why_not_available()
@@ -176,6 +176,27 @@ def test_systemctl_restart_drains_and_comes_back(tier):
     assert int(tier.show("MainPID")["MainPID"]) == second["pid"]
 
 
+def test_a_drain_longer_than_the_stop_timeout_is_not_cut_short(tier):
+    """EXTEND_TIMEOUT_USEC: a drop-in shortened TimeoutStopSec to 2 s; a turn works 5 s."""
+    tier.drop_in("50-short-stop.conf", "[Service]\nTimeoutStopSec=2\n")
+    try:
+        run = tier.ready_run()
+        client, _session = hold_a_turn_in_flight(run["data"]["port"], work_ms=5000)
+        began = time.monotonic()
+        assert tier.manager.systemctl("stop", UNIT).returncode == 0
+        shown = tier.show(*SHOWN)
+        assert (shown["ActiveState"], shown["Result"]) == ("inactive", "success")
+        assert time.monotonic() - began > 4  # the stop waited for the turn, past the 2 s timeout
+        reply = client.read()
+        client.close()
+        assert reply["ok"] and reply["reply"] == "echo: hello"  # the turn in flight was finished
+        story = tier.forensics(run["run_id"])
+        assert story["drain"]["completed"] and not story["drain"]["timed_out"] and story["exit"]["code"] == 0
+    finally:
+        tier.clear_drop_ins()
+    assert tier.manager.systemctl("start", UNIT).returncode == 0
+
+
 def test_a_sigkill_is_revived_and_told_as_such(tier):
     run = tier.ready_run()
     before = int(tier.show("NRestarts")["NRestarts"])
@@ -225,6 +246,8 @@ def test_exit_78_a_fatal_configuration_is_not_revived(tier):
 
 
 def test_a_boot_loop_is_stopped_by_the_start_limit(tier):
+    limits = tier.show("StartLimitBurst", "StartLimitIntervalUSec")
+    assert limits == {"StartLimitBurst": "10", "StartLimitIntervalUSec": "10min"}  # systemd's own: 5 in 10 s
     tier.drop_in("50-boot-loop.conf", "[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=3\n"
                  "[Service]\nRestartSec=100ms\n"
                  f"Environment=PYTHONPATH={SHARED / 'apps'}\n"
