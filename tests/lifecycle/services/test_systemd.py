@@ -391,3 +391,19 @@ def test_the_stop_timeout_warning_names_the_drop_in_that_sets_it(gateway_home, u
     [warning] = manager.describe(drain_timeout=30.0).warnings
     assert "TimeoutStopSec=20s" in warning and f"the drop-in {folder / 'override.conf'} sets it" in warning
     assert "hermes gateway install" not in warning
+
+
+@pytest.mark.parametrize("version, grows", [("systemd 252 (252.38-1~deb12u1)", False), ("systemd 254 (254.5)", True),
+                                            ("", False)])
+def test_the_restart_delay_grows_only_where_systemd_reads_restart_steps(gateway_home, user_env, version, grows):
+    """systemd < 254 warns "Unknown key" on RestartSteps=/RestartMaxDelaySec= and ignores them."""
+    manager, runner, _ = make(gateway_home, user_env, FakeSystemctl(version=version))
+    manager.install(plan_for(gateway_home))
+    sections = parse_unit(manager.unit_path.read_text())
+    service = sections["Service"]
+    assert ("RestartSteps" in service and "RestartMaxDelaySec" in service) is grows
+    assert sections["Unit"]["StartLimitBurst"] == "10" and sections["Unit"]["StartLimitIntervalSec"] == "600"
+    assert service["Type"] == "notify" and service["WatchdogSec"] == "60" and service["NotifyAccess"] == "main"
+    assert split_exec_line(service["ExecStop"])[-3:] == ["default", "stop", "--from-service-manager"]
+    assert service["ExecStopPost"] == service["ExecStop"]
+    assert runner.calls.count(("systemctl", "--version")) == 1

@@ -140,7 +140,7 @@ SHOWN = ("ActiveState", "SubState", "Result", "NRestarts", "ExecMainStatus", "Ma
 def test_install_starts_the_unit_and_systemctl_start_waited_for_ready(tier):
     installed = tier.hermes("install")
     assert installed.returncode == 0, installed.stderr + installed.stdout
-    assert "started by systemd" in installed.stdout
+    assert "started by systemd" in installed.stdout and "at boot" in installed.stdout  # the linger note
     shown = tier.show(*SHOWN, "Type", "WatchdogUSec", "NotifyAccess")
     assert shown["ActiveState"] == "active" and shown["Type"] == "notify" and shown["NotifyAccess"] == "main"
     assert shown["StatusText"].startswith("running on ") and shown["WatchdogUSec"] == "1min"
@@ -194,6 +194,21 @@ def test_a_drain_longer_than_the_stop_timeout_is_not_cut_short(tier):
         assert story["drain"]["completed"] and not story["drain"]["timed_out"] and story["exit"]["code"] == 0
     finally:
         tier.clear_drop_ins()
+    assert tier.manager.systemctl("start", UNIT).returncode == 0
+
+
+def test_hermes_restart_and_stop_go_through_the_unit(tier):
+    first = tier.ready_run()
+    restarted = tier.hermes("restart")
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    second = tier.ready_run(after=first["run_id"])
+    assert tier.forensics(first["run_id"])["ending"] == "planned_restart"
+    assert tier.show("Result")["Result"] == "success"  # exit 75: SuccessExitStatus, no failure
+    stopped = tier.hermes("stop")
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    shown = tier.show(*SHOWN)
+    assert (shown["ActiveState"], shown["Result"]) == ("inactive", "success")
+    assert tier.forensics(second["run_id"])["ending"] == "planned_stop"
     assert tier.manager.systemctl("start", UNIT).returncode == 0
 
 
@@ -266,3 +281,12 @@ def test_a_boot_loop_is_stopped_by_the_start_limit(tier):
         assert len(died) == 3 and int(shown["NRestarts"]) <= 3
     finally:
         tier.clear_drop_ins()
+
+
+def test_uninstall_stops_the_gateway_in_order_and_removes_the_unit(tier):
+    assert tier.manager.systemctl("start", UNIT).returncode == 0
+    run = tier.ready_run()
+    removed = tier.hermes("uninstall")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert not (tier.manager.home / ".config" / "systemd" / "user" / UNIT).exists()
+    assert tier.forensics(run["run_id"])["ending"] == "planned_stop"
