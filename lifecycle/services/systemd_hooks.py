@@ -21,22 +21,24 @@ which ``Restart=on-failure`` revives.
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from hermes_lifecycle.errors import HermesError, IllegalTransition
 from hermes_lifecycle.identity import ProcessIdentity, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
-from hermes_lifecycle.platforms import Platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.stop_request import request_stop
+
+if TYPE_CHECKING:
+    from hermes_lifecycle.platforms import Platform
 
 ROLE = "service-manager"
 #: Beyond the run's drain timeout: the app's close, ``drained``, the exit.
 EXIT_MARGIN = 15.0
 
 
-def from_service_manager(journal: Journal, platform: Platform, environ: Mapping[str, str]) -> str:
+def from_service_manager(journal: Journal, platform: "Platform", environ: Mapping[str, str]) -> str:
     """Run the hook for the environment systemd gave it; return what was done, in words."""
     done = []
     main = environ.get("MAINPID", "")
@@ -57,7 +59,7 @@ def _details(environ: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
-def ask_and_wait(journal: Journal, platform: Platform, pid: int, environ: Mapping[str, str]) -> str:
+def ask_and_wait(journal: Journal, platform: "Platform", pid: int, environ: Mapping[str, str]) -> str:
     """A planned stop of ``pid``: request it (actor: the service manager), wait for the exit."""
     current = reconcile(journal, actor_role=ROLE)
     created = platform.process_create_time(pid)
