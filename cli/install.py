@@ -29,10 +29,13 @@ if TYPE_CHECKING:
               metavar="FILE", help="Execute a saved install plan (JSON) instead of deciding from flags.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
               metavar="S", help="Seconds to wait for the started gateway's `ready` event.")
+@click.option("--linger", is_flag=True,
+              help="systemd: turn lingering on (`loginctl enable-linger`), so the gateway starts at boot "
+                   "without a login.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
 @click.pass_context
 def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Path | None, timeout: float,
-            as_json: bool) -> None:
+            linger: bool, as_json: bool) -> None:
     """Install the gateway as a user service: a systemd user unit (Linux), a launchd agent
     (macOS) or a logon Scheduled Task with a Startup-folder fallback (Windows).
 
@@ -67,7 +70,8 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
     with Journal(home) as journal:
         before = reconcile(journal)
     running = plan.start_now and before.state in ALIVE_STATES
-    outcome = install_service(home, plan, manager, start_now=False if running else None)
+    outcome = install_service(home, plan, manager, start_now=False if running else None, linger=linger)
+    boot = manager.boot_note(plan.autostart)
     start = _already_running(before, manager) if running else None
     if outcome.started:
         from hermes_lifecycle import Countdown, wait_for_new_run
@@ -79,7 +83,8 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
         emit_json({"profile": home.profile, "manager": manager.name, "track": outcome.track,
                    "definition": outcome.definition, "changed": outcome.changed, "replaced": outcome.replaced,
                    "started": outcome.started, "fallback_reason": outcome.fallback_reason,
-                   "message": outcome.message, "plan": plan.to_json(),
+                   "message": outcome.message, "boot": boot, "linger_enabled": outcome.linger_enabled,
+                   "plan": plan.to_json(),
                    "start": start.to_json() if start else None})
     else:
         click.echo(outcome.message)
@@ -89,6 +94,8 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
             click.echo(start.message, err=start.exit_code != 0)
         click.echo("starts at every logon" if plan.autostart
                    else "does not start at logon (`hermes gateway start` starts it)")
+        if boot is not None:
+            click.echo(boot)
     ctx.exit(start.exit_code if start else 0)
 
 

@@ -21,8 +21,12 @@ COMMAND_STARTED = time.monotonic()
 @click.option("--all", "take_all", is_flag=True,
               help="Also stop stray gateway processes of this profile that the log does not know.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
+@click.option("--from-service-manager", "from_manager", is_flag=True, hidden=True,
+              help="What the systemd unit's ExecStop=/ExecStopPost= run: a planned stop of $MAINPID, "
+                   "and the end systemd saw; never calls systemctl.")
 @click.pass_obj
-def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json: bool) -> None:
+def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json: bool,
+         from_manager: bool) -> None:
     """Stop the gateway: stop request, SIGTERM (POSIX), drain wait, then escalation.
 
     Exit codes: 0 stopped after a complete drain, or not running; 4 stopped, but its
@@ -32,6 +36,15 @@ def stop(home: Home, timeout: float | None, force: bool, take_all: bool, as_json
     from hermes_lifecycle import Countdown, Journal, current_platform, stop_gateway
 
     platform = current_platform()
+    if from_manager:
+        import os
+
+        from hermes_lifecycle import stop_from_service_manager
+
+        with Journal(home) as journal:
+            click.echo(f"hermes gateway stop --from-service-manager: "
+                       f"{stop_from_service_manager(journal, platform, os.environ)}")
+        return  # exit 0 whatever happened: a failing stop hook would mark the unit failed
     with Journal(home) as journal:
         outcome = stop_gateway(journal, platform, timeout=timeout, force=force, countdown=Countdown(),
                                command_started=COMMAND_STARTED)

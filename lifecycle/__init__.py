@@ -53,6 +53,7 @@ _EXPORTS = {
     "service_manager_for": "services.actions",
     "install_service": "services.actions:install",
     "uninstall_service": "services.actions:uninstall",
+    "stop_from_service_manager": "services.systemd_hooks:from_service_manager",
     "service_status_json": "services.status", "service_status_lines": "services.status",
     # the runtime
     "run_gateway": "runtime.gateway", "RunOptions": "runtime.gateway", "DEFAULT_APP": "runtime.gateway",

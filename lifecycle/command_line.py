@@ -126,3 +126,14 @@ def drain_timeout_option(run_args: Sequence[str]) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def stop_hook_command(command: Sequence[str]) -> tuple[str, ...]:
+    """A service's ExecStop=/ExecStopPost= command: the gateway's own command line (as
+    :func:`gateway_arguments` builds it) with ``stop --from-service-manager`` in place of
+    ``run`` (same interpreter, home, profile)."""
+    words = list(command)
+    at = words.index(PROFILE_OPTION) + 2 if PROFILE_OPTION in words else len(words)
+    if at >= len(words) or words[at] != "run":
+        raise ValueError(f"not a gateway run command line: {tuple(command)!r}")
+    return (*words[:at], "stop", "--from-service-manager")

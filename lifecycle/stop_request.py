@@ -107,6 +107,7 @@ def request_stop(
     force: bool = False,
     expect_run: str | None = None,
     budget: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Event:
     """Append ``stop_requested`` addressed to ``target``; return the committed event.
 
@@ -118,7 +119,8 @@ def request_stop(
     ``budget`` is how the asker split its time (:func:`hermes_lifecycle.controller.budget.split`).
 
     ``deadline`` is when the asker will stop waiting and escalate (epoch seconds or an
-    aware datetime).  Raises :class:`InvalidStopRequest` for a bad intent, and
+    aware datetime).  ``details`` adds to ``requested_by`` what only the asker knows (a
+    service manager's invocation and result).  Raises :class:`InvalidStopRequest` for a bad intent, and
     :class:`hermes_lifecycle.errors.IllegalTransition` when no gateway is alive in the log.
     """
     if intent not in INTENTS:
@@ -130,7 +132,7 @@ def request_stop(
         "deadline": epoch,
         "deadline_at": None if epoch is None else
         datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "requested_by": who_details(actor_role),
+        "requested_by": {**who_details(actor_role), **(details or {})},
     }
     if restart_id is not None:
         data["restart_id"] = restart_id

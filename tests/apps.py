@@ -133,3 +133,20 @@ class FailsToStart(ReferenceGateway):
 
     async def start(self, ctx: RuntimeContext) -> dict:
         raise ValueError("adapter token rejected")
+
+
+#: ``WedgesLoop`` blocks its event loop this many seconds after ``ready`` (default 1).
+WEDGE_AFTER_ENV = "HERMES_TEST_WEDGE_AFTER_S"
+
+
+class WedgesLoop(ReferenceGateway):
+    """Ready, then its event loop blocks for an hour (a sync call that never returns): the
+    process lives, the loop makes no progress."""
+
+    async def start(self, ctx: RuntimeContext) -> dict:
+        ready = await super().start(ctx)
+        import time
+
+        delay = float(os.environ.get(WEDGE_AFTER_ENV, "1"))
+        asyncio.get_running_loop().call_later(delay, time.sleep, 3600)
+        return ready

@@ -236,7 +236,8 @@ class Story:
         code = last.get("exit_code", forced.data.get("exit_code") if forced else None)
         return {"code": code, "signal": signal_name(last.get("signal")),
                 "observed": bool(exited), "forced": forced is not None,
-                "forced_reason": forced.reason if forced else None}
+                "forced_reason": forced.reason if forced else None,
+                "service_result": last.get("service_result") if exited else None}
 
     def last_sign_of_life(self) -> dict[str, Any] | None:
         """For a crash: the last event before ``lost``, and how long before the loss was noticed."""

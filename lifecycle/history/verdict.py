@@ -117,6 +117,9 @@ def _crashed(story: "Story", end: Event) -> str:
     else:
         how = f"the process vanished {where}"
     text = f"crashed: {how}, no shutdown recorded"
+    if exit_info and exit_info.get("service_result") == "watchdog":
+        # systemd's WatchdogSec= passed with no WATCHDOG=1 from the loop: alive, not answering
+        text = f"watchdog: the loop stopped answering; systemd ended it ({how}), no shutdown recorded"
     if life is not None:
         text += f", last sign of life {human(life['seconds_before_noticed'])} before it was noticed"
     return text
@@ -159,6 +162,9 @@ def verdict(story: "Story", now: datetime | None = None) -> str:
         "console_close": f"stopped by a console close ({cause['signal']}){while_starting}",
         "drained_unexplained": f"stopped with no recorded cause{while_starting}",
     }[kind]
+    asker = cause["requested_by"] or {}
+    if asker.get("role") == "service-manager" and kind in ("planned_stop", "planned_restart"):
+        head += f" by the service manager ({asker.get('manager', 'unknown')})"
     if cause["force"] and kind in ("planned_stop", "planned_restart"):
         head += " (stop --force)"
     text = f"{head}, {_drained_phrase(story)}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 if TYPE_CHECKING:  # subprocess and friends load only when a command or a spawn needs them
     from typing import Mapping
 
+    from hermes_lifecycle.platforms.notify import ServiceNotifier
     from hermes_lifecycle.platforms.runner import Runner
     from hermes_lifecycle.platforms.spawner import SpawnedProcess, Spawner
 
@@ -171,6 +172,13 @@ class Platform(ABC):
         (SIGHUP/SIGTERM), so the default does nothing and returns False.
         """
         return False
+
+    def service_notifier(self) -> "ServiceNotifier":
+        """How the gateway tells the manager that started it (readiness, stopping, watchdog):
+        the notify protocol where ``$NOTIFY_SOCKET`` names a socket, a silent no-op elsewhere."""
+        from hermes_lifecycle.platforms.notify import ServiceNotifier
+
+        return ServiceNotifier.from_environment()
 
     def _open_lock_file(self, path: Path) -> int:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

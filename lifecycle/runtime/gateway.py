@@ -7,6 +7,7 @@ This module only sequences the parts: :mod:`boot` (lock, ``start``), the app
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ from hermes_lifecycle.platforms import Platform, current_platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
+from hermes_lifecycle.runtime.pulse import LoopPulse
+from hermes_lifecycle.runtime.service_link import ServiceLink
 from hermes_lifecycle.runtime.sessions import SessionStore
 from hermes_lifecycle.runtime.shutdown import Cause, Shutdown, exit_now_if_nothing_holds, force_exit_after
 from hermes_lifecycle.runtime.signals import SignalRoute
@@ -38,6 +41,13 @@ class RunOptions:
     drain_timeout: float | None = None
     app: str = DEFAULT_APP
     replace: bool = False
+
+
+def service_invocation() -> dict[str, str]:
+    """The service manager's id for this start (systemd's ``$INVOCATION_ID``), recorded in
+    ``start`` so the manager's stop hooks find the run they are about, and nothing else."""
+    invocation = os.environ.get("INVOCATION_ID")
+    return {"service_invocation": invocation} if invocation else {}
 
 
 def _stdin_is_tty() -> bool:
@@ -70,7 +80,8 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
         signals.hold()  # from `start` on, a signal must drain the run, not end the process
         start = fire_start(journal, me, run_id, {
             "app": options.app, "profile": home.profile, "platform": platform.name,
-            "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene})
+            "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene,
+            **service_invocation()})
         if config_error is not None:
             _start_failed(journal, me, run_id, config_error, GatewayExit.CONFIG)
             raise config_error
@@ -106,8 +117,10 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
                  run_id: str, start_seq: int, config: GatewayConfig, app_spec: str, *,
                  ignore_late_signals: bool) -> int:
     loop = asyncio.get_running_loop()
+    link = ServiceLink(platform.service_notifier(), LoopPulse())
+    link.begin(run_id)  # the watchdog beats from here on, from this loop
     shutdown = Shutdown(journal, me, run_id=run_id, start_seq=start_seq,
-                        drain_timeout=config.restart_drain_timeout)
+                        drain_timeout=config.restart_drain_timeout, link=link)
     signals.attach(loop, lambda name: shutdown.request(Cause("signal", name)))
 
     def on_console_event(event: str) -> None:
@@ -146,11 +159,13 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
         if shutdown.cause is None:
             journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,
                          reason="accepting work", data=ready)
+            link.ready(ready, run_id)
             where = ready.get("host") if ready.get("port") is None else f"{ready.get('host')}:{ready.get('port')}"
             print(f"gateway {home.profile}: running on {where} (pid {me.pid}, run {run_id})", flush=True)
         await shutdown.requested.wait()
         return await shutdown.drain(app, sessions)
     finally:
         watcher.stop()
+        link.close()
         signals.release(ignore=ignore_late_signals)  # drained: a late SIGTERM must not turn 0/75 into a kill
 

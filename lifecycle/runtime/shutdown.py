@@ -25,7 +25,7 @@ import sqlite3
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from hermes_lifecycle.errors import USER_ERRORS, HermesError, IllegalTransition
 from hermes_lifecycle.exit_codes import GatewayExit
@@ -35,6 +35,9 @@ from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.runtime.app import GatewayApp
 from hermes_lifecycle.runtime.sessions import SessionStore
 from hermes_lifecycle.stop_request import MINE, StopRequest, judge
+
+if TYPE_CHECKING:
+    from hermes_lifecycle.runtime.service_link import ServiceLink
 
 #: How long a drained process may take to end by itself before exit is forced.
 EXIT_GRACE = 2.0
@@ -91,8 +94,10 @@ class Shutdown:
     """Collects the first shutdown cause from any thread; :meth:`drain` runs the path once."""
 
     def __init__(self, journal: Journal, me: ProcessIdentity, *, run_id: str, start_seq: int,
-                 drain_timeout: float) -> None:
+                 drain_timeout: float, link: "ServiceLink | None" = None) -> None:
         self.journal = journal
+        #: Tells the service manager the drain began and ended (``STOPPING=1``, stop timeout).
+        self.link = link
         self.me = me
         self.run_id = run_id
         self.start_seq = start_seq
@@ -132,6 +137,8 @@ class Shutdown:
         cause = self.cause
         assert cause is not None, "drain() before a cause was requested"
         self._fire("drain", reason=cause.reason, data={**cause.describe(), **_in_flight(app)})
+        if self.link is not None:
+            self.link.drain_began(cause.reason, self.drain_timeout + CLOSE_GRACE)
         app_errors: list[str] = []
         if app is not None:
             # An app's hook that raises must not cut the path short: the sessions are still
@@ -158,6 +165,8 @@ class Shutdown:
         if app_errors:
             data["app_errors"] = app_errors
         self._fire("drained", reason=f"exit code {code}", data=data)
+        if self.link is not None:
+            self.link.drained(code)
         self.drained.set()
         return code
 

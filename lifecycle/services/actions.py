@@ -35,23 +35,28 @@ def is_installed(home: Home, platform: Platform | None = None) -> bool:
 
 
 def install(home: Home, plan: InstallPlan, manager: ServiceManager, *,
-            start_now: bool | None = None) -> InstallOutcome:
+            start_now: bool | None = None, linger: bool = False) -> InstallOutcome:
     """Save the plan, apply it, and record the change (if any) in the journal.
 
     ``start_now=False`` holds back the plan's start for this run only (a gateway of this
-    profile already runs): the saved and recorded plan stay as they were decided."""
+    profile already runs): the saved and recorded plan stay as they were decided.
+    ``linger`` turns systemd's lingering on first (which also starts a user manager where none
+    ran), recorded with the install even when the definition itself was unchanged."""
     home.ensure_private_dir()
     plan.save(plan_path(home))
     manager.commands.clear()
     manager.written = None
     applied = plan if start_now is None else replace(plan, start_now=start_now)
     try:
+        if linger:
+            manager.enable_linger()
         outcome = manager.install(applied)
+        outcome.linger_enabled = linger
     except ServiceError as exc:
         if manager.written is not None:  # the definition is on disk: the log must say so
             _record_installed(home, manager, plan, manager.written, error=str(exc))
         raise
-    if outcome.changed:
+    if outcome.changed or linger:
         _record_installed(home, manager, plan, outcome)
     return outcome
 
@@ -63,6 +68,8 @@ def _record_installed(home: Home, manager: ServiceManager, plan: InstallPlan, ou
         "replaced": outcome.replaced, "started": outcome.started, "plan": plan.to_json(),
         "commands": manager.commands,
     }
+    if outcome.linger_enabled:
+        data["linger_enabled"] = True
     if outcome.fallback_reason:
         data["fallback_reason"] = outcome.fallback_reason
     if error is not None:

@@ -115,6 +115,8 @@ class InstallOutcome:
     replaced: str | None = None
     started: bool = False
     fallback_reason: str | None = None
+    #: ``install --linger`` turned lingering on (systemd).
+    linger_enabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,15 @@ class ServiceManager(ABC):
         if not self.owns_command(plan.argv):  # else `uninstall` here would not know it as ours
             raise UsageError(f"the install plan's arguments do not run home {self.home.root} "
                              f"profile {self.home.profile}: {' '.join(plan.argv)}")
+
+    def enable_linger(self) -> None:
+        """Keep the user's service manager running without a login (systemd's lingering)."""
+        raise UsageError(f"--linger is for systemd user units; {self.name} has no lingering")
+
+    def boot_note(self, autostart: bool) -> str | None:
+        """Whether the installed gateway starts at boot without a login, where that differs
+        from "at logon" (systemd's lingering); None where it does not."""
+        return None
 
     @abstractmethod
     def install(self, plan: InstallPlan) -> InstallOutcome:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hermes_lifecycle.errors import QuotingError
+from hermes_lifecycle.command_line import stop_hook_command
+from hermes_lifecycle.errors import QuotingError, ServiceError
 from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services.base import (
@@ -27,6 +28,16 @@ from hermes_lifecycle.services.base import (
 from hermes_lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "systemd-user-unit"
+#: The restart-loop breaker: more starts than this within the interval and systemd gives up
+#: (the unit stays failed until `hermes gateway start` or `systemctl --user reset-failed`).
+START_LIMIT_BURST, START_LIMIT_INTERVAL = 10, 600
+#: systemd pings: no WATCHDOG=1 from the gateway's loop for this long and it is restarted.
+WATCHDOG_SECONDS = 60
+#: The first version that reads RestartSteps= / RestartMaxDelaySec= (older ones warn and ignore).
+RESTART_STEPS_SINCE = 254
+#: What to do when no user manager answers (`Failed to connect to bus`).
+NO_USER_BUS_FIX = ("no systemd user manager is reachable: run `loginctl enable-linger {user}` (starts one now "
+                   "and at every boot), or in a session without one set XDG_RUNTIME_DIR=/run/user/$(id -u)")
 _ACTIVE = frozenset({"active", "activating", "deactivating", "reloading"})
 #: systemd.time(7): every unit a time span may use (``M`` is a month, ``m`` a minute).
 _SPAN_UNITS = {
@@ -133,24 +144,45 @@ class SystemdUserManager(ServiceManager):
     def systemctl(self, *args: str) -> list[str]:
         return ["systemctl", "--user", *args]
 
+    def systemd_version(self) -> int | None:
+        """The installed systemd's version (``systemctl --version``), None when it does not say."""
+        if not hasattr(self, "_version"):
+            answer = self.run(["systemctl", "--version"])
+            found = re.match(r"systemd (\d+)", answer.stdout) if answer.ok else None
+            self._version = int(found.group(1)) if found else None
+        return self._version
+
     def render(self, plan: InstallPlan) -> str:
         exec_start = " ".join(quote_exec_word(w) for w in plan.command)
+        # ExecStop/ExecStopPost: a planned stop of $MAINPID and the end systemd saw; never systemctl
+        hook = " ".join(quote_exec_word(w) for w in stop_hook_command(plan.command))
+        directory = working_directory(plan.home)
+        version = self.systemd_version()
+        steps = (["RestartSteps=5", "RestartMaxDelaySec=60"]
+                 if version is not None and version >= RESTART_STEPS_SINCE else [])
         return "\n".join([
             "# Written by `hermes gateway install`; `hermes gateway uninstall` removes it.",
             "[Unit]",
             f"Description=Hermes gateway (profile {plan.profile})",
+            f"StartLimitIntervalSec={START_LIMIT_INTERVAL}",
+            f"StartLimitBurst={START_LIMIT_BURST}",
             "",
             "[Service]",
-            "Type=simple",
+            "Type=notify",
+            "NotifyAccess=main",
             f"ExecStart={exec_start}",
+            f"ExecStop={hook}",
+            f"ExecStopPost={hook}",
             # not the user's home (systemd's default), where a ~/cli.py would shadow `-m cli.main`
-            f"WorkingDirectory={working_directory(plan.home)}",
+            f"WorkingDirectory={directory}",
             "Environment=PYTHONUNBUFFERED=1",
             "Restart=on-failure",
             "RestartSec=2",
+            *steps,
             f"RestartForceExitStatus={int(GatewayExit.RESTART)}",
             f"SuccessExitStatus={int(GatewayExit.RESTART)}",
             f"RestartPreventExitStatus={int(GatewayExit.CONFIG)}",
+            f"WatchdogSec={WATCHDOG_SECONDS}",
             "KillMode=mixed",
             f"TimeoutStopSec={plan.stop_timeout}",
             "",
@@ -181,16 +213,60 @@ class SystemdUserManager(ServiceManager):
             self.unit_dir.mkdir(parents=True, exist_ok=True)
             write_atomically(self.unit_path, wanted)
             verb = "replaced" if replaced else "installed"
-            outcome = self.written = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
-            self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
-            self.check(self.systemctl("enable" if plan.autostart else "disable", self.unit_name),
-                       "enabling the unit" if plan.autostart else "disabling the unit")
+            outcome = InstallOutcome(TRACK, path, True, f"{verb} {path}", replaced=replaced)
+            self._register_or_undo(plan, text)
+            self.written = outcome
             if replaced and self.is_running():
                 outcome.message += "; the running gateway keeps the old definition until `hermes gateway restart`"
         if plan.start_now and not self.is_running():
             self.start()
             outcome.started = True
         return outcome
+
+    def _register_or_undo(self, plan: InstallPlan, previous: str | None) -> None:
+        """Reload and enable the unit just written; if systemd cannot, put the file back as it
+        was (no file where there was none) and raise: install is all or nothing."""
+        try:
+            self.check(self.systemctl("daemon-reload"), "reloading systemd's user units")
+            self.check(self.systemctl("enable" if plan.autostart else "disable", self.unit_name),
+                       "enabling the unit" if plan.autostart else "disabling the unit")
+        except ServiceError as exc:
+            if previous is None:
+                self.unit_path.unlink(missing_ok=True)
+            else:
+                write_atomically(self.unit_path, previous)
+            if "Failed to connect to bus" in str(exc):
+                raise ServiceError(NO_USER_BUS_FIX.format(user=self._user() or "$USER") +
+                                   f"; nothing was installed ({exc})") from None
+            self.run(self.systemctl("daemon-reload"))  # best effort: systemd sees the old file again
+            raise ServiceError(f"{exc}; nothing was installed") from None
+
+    def _user(self) -> str:
+        return self.env.get("USER") or self.env.get("LOGNAME") or ""
+
+    def linger(self) -> bool | None:
+        """Whether systemd keeps this user's manager running without a login (so the gateway
+        starts at boot); None when ``loginctl`` cannot say."""
+        user = self._user()
+        result = self.run(["loginctl", "show-user", user, "--property=Linger", "--value"] if user
+                          else ["loginctl", "show-user", "--property=Linger", "--value"])
+        answer = result.stdout.strip() if result.ok else ""
+        return {"yes": True, "no": False}.get(answer)
+
+    def enable_linger(self) -> None:
+        user = self._user()
+        self.check(["loginctl", "enable-linger", *([user] if user else [])], "turning lingering on")
+
+    def boot_note(self, autostart: bool) -> str:
+        if not autostart:
+            return "does not start at boot or logon"
+        linger = self.linger()
+        if linger is None:
+            return "cannot tell whether it starts at boot: `loginctl show-user` did not answer"
+        if linger:
+            return "starts at boot, without a login (lingering is on)"
+        return ("starts at your first login, not at boot (lingering is off): "
+                "`hermes gateway install --linger` turns it on")
 
     def uninstall(self) -> list[Removal]:
         text, command = self._existing()
@@ -240,12 +316,30 @@ class SystemdUserManager(ServiceManager):
         status.autostart = self.run(self.systemctl("is-enabled", self.unit_name)).stdout.strip() == "enabled"
         stop_timeout = self._stop_timeout(text)
         if stop_timeout is not None and stop_timeout <= drain_timeout:
+            head = (f"TimeoutStopSec={stop_timeout:g}s is not longer than the drain timeout ({drain_timeout:g}s): "
+                    "systemd would kill the gateway mid-drain")
+            drop_in = self._drop_in_setting_stop_timeout()
             status.warnings.append(
-                f"TimeoutStopSec={stop_timeout:g}s is not longer than the drain timeout ({drain_timeout:g}s): "
-                "systemd would kill the gateway mid-drain; run `hermes gateway install` to rewrite the unit")
+                f"{head}; the drop-in {drop_in} sets it: raise it there or remove it, then "
+                "`systemctl --user daemon-reload`" if drop_in else
+                f"{head}; run `hermes gateway install` to rewrite the unit")
         status.warnings.extend(self._linger_warnings())
         status.hints.append(f"logs: journalctl --user -u {self.unit_name}")
         return status
+
+    def _drop_in_setting_stop_timeout(self) -> str | None:
+        """The drop-in (``systemctl --user edit``) whose ``TimeoutStopSec=`` or ``TimeoutSec=``
+        systemd applies: the last one that sets it, in systemd's own order."""
+        answer = self.run(self.systemctl("show", self.unit_name, "--property=DropInPaths", "--value"))
+        found = None
+        for path in answer.stdout.split() if answer.ok else []:
+            try:
+                service = parse_unit(Path(path).read_text("utf-8")).get("Service", {})
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "TimeoutStopSec" in service or "TimeoutSec" in service:
+                found = path
+        return found
 
     def _stop_timeout(self, text: str) -> float | None:
         """The stop timeout systemd applies (drop-ins included), else the one the file states."""
@@ -260,12 +354,8 @@ class SystemdUserManager(ServiceManager):
         return None
 
     def _linger_warnings(self) -> list[str]:
-        user = self.env.get("USER") or self.env.get("LOGNAME") or ""
-        result = self.run(["loginctl", "show-user", user, "--property=Linger", "--value"] if user
-                          else ["loginctl", "show-user", "--property=Linger", "--value"])
-        if result.ok and result.stdout.strip() == "no":
-            who = user or "$USER"
+        if self.linger() is False:
+            who = self._user() or "$USER"
             return [f"lingering is off: the gateway stops when you log out; "
                     f"turn it on with `loginctl enable-linger {who}`"]
         return []
-

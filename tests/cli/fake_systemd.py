@@ -21,6 +21,9 @@ state = os.environ["FAKE_SYSTEMD_DIR"]
 args = sys.argv[1:]
 with open(os.path.join(state, "calls.log"), "a") as log:
     log.write(json.dumps(["systemctl", *args]) + "\n")
+if args[0] == "--version":
+    print("systemd 252 (252.38-1~deb12u1)")
+    sys.exit(0)
 verb = args[1]
 unit = args[2] if len(args) > 2 else ""
 if verb in os.environ.get("FAKE_SYSTEMCTL_FAIL", "").split(","):  # a manager that refuses this verb

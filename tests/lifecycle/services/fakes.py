@@ -22,11 +22,17 @@ class FakeSystemctl:
     enabled: set[str] = field(default_factory=set)
     active: set[str] = field(default_factory=set)
     linger: str = "yes"
+    version: str = "systemd 252 (252.38-1~deb12u1)\n+PAM +AUDIT\n"
     fail: dict[str, CommandResult] = field(default_factory=dict)
 
     def __call__(self, argv: tuple[str, ...]) -> CommandResult:
         if argv[0] == "loginctl":
+            if argv[1] == "enable-linger":
+                self.linger = "yes"
+                return answer(argv)
             return answer(argv, stdout=self.linger + "\n")
+        if argv[1] == "--version":
+            return answer(argv, stdout=self.version)
         verb, *rest = argv[2:]
         if verb in self.fail:
             return self.fail[verb]

@@ -53,6 +53,7 @@ def test_install_writes_a_user_unit_under_the_xdg_config_home(gateway_home, user
     assert service["KillMode"] == "mixed"
     assert parse_timespan(service["TimeoutStopSec"]) > 30.0
     assert runner.calls == [
+        ("systemctl", "--version"),
         ("systemctl", "--user", "is-enabled", UNIT),
         ("systemctl", "--user", "daemon-reload"),
         ("systemctl", "--user", "enable", UNIT),
@@ -184,7 +185,7 @@ def test_a_failing_start_is_reported_not_papered_over(gateway_home, user_env):
     manager, runner, _ = make(gateway_home, user_env, fake)
     with pytest.raises(ServiceError, match="Job failed"):
         manager.install(plan_for(gateway_home))
-    assert [c for c in runner.calls if c[2] == "start"] == [("systemctl", "--user", "start", UNIT)]
+    assert [c for c in runner.calls if c[2:3] == ("start",)] == [("systemctl", "--user", "start", UNIT)]
 
 
 def test_uninstall_removes_only_this_homes_unit(gateway_home, user_env, tmp_path):
@@ -277,14 +278,34 @@ def test_install_and_uninstall_are_recorded_as_events_with_track_and_file(gatewa
     assert InstallPlan.load(actions.plan_path(gateway_home)) == plan
 
 
-def test_a_failing_reload_after_the_unit_was_written_is_still_recorded(gateway_home, user_env):
-    fake = FakeSystemctl(fail={"daemon-reload": CommandResult(("systemctl",), 1, "", "Failed to connect to bus\n")})
+def test_with_no_user_bus_install_leaves_no_unit_and_no_event_and_says_how_to_fix_it(gateway_home, user_env):
+    """All or nothing: a unit systemd never loaded is no install (retrying used to pile up
+    `service_installed` events and `status` then reported an installed service)."""
+    no_bus = CommandResult(("systemctl",), 1, "", "Failed to connect to bus: No medium found\n")
+    fake = FakeSystemctl(fail={"daemon-reload": no_bus})
     manager = manager_for(platform_named("linux", runner=fake.runner()), gateway_home, user_env)
-    with pytest.raises(ServiceError, match="Failed to connect to bus"):
-        actions.install(gateway_home, plan_for(gateway_home), manager)
+    for _ in range(2):  # a retry changes nothing either
+        with pytest.raises(ServiceError) as failed:
+            actions.install(gateway_home, plan_for(gateway_home), manager)
+        message = str(failed.value)
+        assert "\n" not in message and "loginctl enable-linger alice" in message and "XDG_RUNTIME_DIR" in message
+        assert not manager.unit_path.exists() and not manager.is_installed()
     with Journal(gateway_home) as journal:
-        [event] = journal.events(triggers=("service_installed",))
-    assert event.data["definition"] == str(manager.unit_path) and "Failed to connect to bus" in event.data["error"]
+        assert journal.events(triggers=("service_installed",)) == []
+
+
+def test_a_failing_enable_puts_the_previous_unit_back(gateway_home, user_env):
+    fake = FakeSystemctl()
+    manager, runner, _ = make(gateway_home, user_env, fake)
+    manager.install(plan_for(gateway_home))
+    before = manager.unit_path.read_text()
+    fake.fail["enable"] = CommandResult(("systemctl",), 1, "", "Failed to enable unit: Access denied\n")
+    with pytest.raises(ServiceError, match="nothing was installed"):
+        actions.install(gateway_home, plan_for(gateway_home, drain_timeout=90.0), manager)
+    assert manager.unit_path.read_text() == before
+    assert runner.calls[-1] == ("systemctl", "--user", "daemon-reload")  # systemd sees the old file again
+    with Journal(gateway_home) as journal:
+        assert journal.events(triggers=("service_installed",)) == []
 
 
 def test_the_managers_stop_waits_longer_than_a_silent_drain(gateway_home, user_env):
@@ -316,3 +337,74 @@ def test_each_profile_gets_its_own_unit_and_uninstall_keeps_the_other(gateway_ho
     night.uninstall()
     assert default.unit_path.exists() and not night.unit_path.exists()
     assert fake.enabled == {UNIT}
+
+
+def test_install_says_whether_the_gateway_starts_at_boot_without_a_login(gateway_home, user_env):
+    manager, runner, fake = make(gateway_home, user_env, FakeSystemctl(linger="no"))
+    manager.install(plan_for(gateway_home))
+    assert manager.boot_note(True).startswith("starts at your first login, not at boot")
+    assert "install --linger" in manager.boot_note(True)
+    fake.linger = "yes"
+    assert manager.boot_note(True) == "starts at boot, without a login (lingering is on)"
+    assert manager.boot_note(False) == "does not start at boot or logon"
+    assert ("loginctl", "show-user", "alice", "--property=Linger", "--value") in runner.calls
+
+
+def test_install_linger_turns_lingering_on_first_and_records_it_even_when_the_unit_is_unchanged(
+        gateway_home, user_env):
+    fake = FakeSystemctl(linger="no")
+    platform = platform_named("linux", runner=fake.runner())
+    actions.install(gateway_home, plan_for(gateway_home), manager_for(platform, gateway_home, user_env))
+    manager = manager_for(platform, gateway_home, user_env)
+    outcome = actions.install(gateway_home, plan_for(gateway_home), manager, linger=True)
+    assert not outcome.changed and outcome.linger_enabled
+    assert fake.linger == "yes"
+    assert manager.commands[0]["argv"] == ["loginctl", "enable-linger", "alice"]
+    with Journal(gateway_home) as journal:
+        first, second = journal.events(triggers=("service_installed",))
+    assert "linger_enabled" not in first.data and second.data["linger_enabled"] is True
+    assert manager.boot_note(True).startswith("starts at boot")
+
+
+def test_linger_is_refused_where_the_manager_has_none(gateway_home, user_env):
+    from hermes_lifecycle.errors import UsageError
+
+    manager = manager_for(platform_named("macos", runner=FakeSystemctl().runner()), gateway_home, user_env)
+    with pytest.raises(UsageError, match="--linger is for systemd"):
+        actions.install(gateway_home, plan_for(gateway_home), manager, linger=True)
+    assert manager.boot_note(True) is None
+
+
+def test_the_stop_timeout_warning_names_the_drop_in_that_sets_it(gateway_home, user_env, tmp_path):
+    """Reinstalling rewrites the unit, not a drop-in: the warning must point at the file to edit."""
+    fake = FakeSystemctl()
+    manager, runner, _ = make(gateway_home, user_env, fake)
+    manager.install(plan_for(gateway_home, drain_timeout=30.0))
+    folder = manager.unit_dir / f"{UNIT}.d"
+    folder.mkdir()
+    (folder / "10-env.conf").write_text("[Service]\nEnvironment=A=1\n")
+    (folder / "override.conf").write_text("[Service]\nTimeoutStopSec=20\n")
+    paths = f"{folder / '10-env.conf'} {folder / 'override.conf'}\n"
+
+    def show(argv):
+        return CommandResult(argv, 0, "20s\n" if "--property=TimeoutStopUSec" in argv else paths, "")
+    runner.responses[("systemctl", "--user", "show")] = show
+    [warning] = manager.describe(drain_timeout=30.0).warnings
+    assert "TimeoutStopSec=20s" in warning and f"the drop-in {folder / 'override.conf'} sets it" in warning
+    assert "hermes gateway install" not in warning
+
+
+@pytest.mark.parametrize("version, grows", [("systemd 252 (252.38-1~deb12u1)", False), ("systemd 254 (254.5)", True),
+                                            ("", False)])
+def test_the_restart_delay_grows_only_where_systemd_reads_restart_steps(gateway_home, user_env, version, grows):
+    """systemd < 254 warns "Unknown key" on RestartSteps=/RestartMaxDelaySec= and ignores them."""
+    manager, runner, _ = make(gateway_home, user_env, FakeSystemctl(version=version))
+    manager.install(plan_for(gateway_home))
+    sections = parse_unit(manager.unit_path.read_text())
+    service = sections["Service"]
+    assert ("RestartSteps" in service and "RestartMaxDelaySec" in service) is grows
+    assert sections["Unit"]["StartLimitBurst"] == "10" and sections["Unit"]["StartLimitIntervalSec"] == "600"
+    assert service["Type"] == "notify" and service["WatchdogSec"] == "60" and service["NotifyAccess"] == "main"
+    assert split_exec_line(service["ExecStop"])[-3:] == ["default", "stop", "--from-service-manager"]
+    assert service["ExecStopPost"] == service["ExecStop"]
+    assert runner.calls.count(("systemctl", "--version")) == 1
