@@ -7,12 +7,19 @@ through :meth:`Journal.fire`; it is the one write path.  Side effects belong *af
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any, Callable
 
 from hermes_lifecycle import store
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.store import Event, StreamState
+from hermes_lifecycle.store.spool import LockTimeout, Spool
+
+#: How long a writer waits for the home's write lock: longer than any holder's busy wait.
+WRITE_LOCK_TIMEOUT = 15.0
+
+log = logging.getLogger("hermes.journal")
 
 
 class Journal:
@@ -23,15 +30,57 @@ class Journal:
         self.stream = home.profile
         self._sync = sync
         self._conn: sqlite3.Connection | None = None
+        self._spool: Spool | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
             self.home.ensure_private_dir()
             self._conn = store.open_store(self.home.state_db, sync=self._sync)
+            self._open_spool()
         return self._conn
 
+    def _open_spool(self) -> None:
+        """Open (create at full size, the first time) the home's spool and write lock, and
+        land what an earlier process left in the spool if the database takes it now."""
+        try:
+            self._spool = Spool.open(self.home.state_db)
+        except OSError as exc:  # a read-only home or an already full disk: write as before
+            log.warning("no spool for %s (%s): a write it cannot take now fails", self.home.state_db, exc)
+            return
+        if self._spool.pending()[0]:
+            from hermes_lifecycle.spooled import unwritable
+
+            try:
+                with self._spool.write_lock.held(0.5, "the write lock"):
+                    self.replay()
+            except (sqlite3.OperationalError, LockTimeout) as exc:
+                if isinstance(exc, sqlite3.OperationalError) and unwritable(exc) is None:
+                    raise
+
+    @property
+    def spool(self) -> Spool | None:
+        self.conn  # noqa: B018 -- the spool opens with the connection
+        return self._spool
+
+    def replay(self) -> int:
+        """Land the spooled events in the log (see :mod:`hermes_lifecycle.spooled`)."""
+        from hermes_lifecycle.spooled import replay
+
+        return replay(self)
+
+    def pending(self) -> list[Event]:
+        """This stream's events kept in the spool, not yet in the log (``seq`` 0), oldest first."""
+        from hermes_lifecycle.spooled import to_event
+
+        if self.spool is None:
+            return []
+        return [e for e in map(to_event, self.spool.pending()[0]) if e.stream == self.stream]
+
     def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -54,12 +103,49 @@ class Journal:
         idempotency_key: str | None = None,
         expect_version: int | None = None,
         extra: Callable[[sqlite3.Connection], None] | None = None,
+        spool_after: float | None = None,
+        replay_extra: tuple[str, dict[str, Any]] | None = None,
     ) -> Event:
         """Append ``trigger`` if the machine allows it in the current state; return the event.
 
         Raises :class:`hermes_lifecycle.errors.IllegalTransition` (nothing written) when it does not.
         ``extra(conn)`` runs in the same transaction (see :func:`hermes_lifecycle.store.events.append`).
+
+        Events waiting in the spool are appended first.  With ``spool_after=S``, a database
+        still locked after ``S`` seconds, or a full disk, keeps the event in the spool
+        instead (returned with ``seq`` 0; an ``extra`` then needs its ``replay_extra`` name):
+        the stop path uses it so that an unwritable log cannot keep a gateway running.
         """
+        from hermes_lifecycle.spooled import patience, spool_event, unwritable
+
+        spool = self.spool
+        if spool is None:
+            return self._append(trigger, actor, run_id, pid, reason, data, idempotency_key, expect_version, extra)
+        wait = WRITE_LOCK_TIMEOUT if spool_after is None else spool_after
+        why = None
+        try:
+            with spool.write_lock.held(wait, "the write lock"):
+                try:
+                    if spool.pending()[0]:
+                        self.replay()
+                    with patience(self.conn, spool_after):
+                        return self._append(trigger, actor, run_id, pid, reason, data, idempotency_key,
+                                            expect_version, extra)
+                except sqlite3.OperationalError as exc:
+                    why = unwritable(exc)
+                    if spool_after is None or why is None or (extra is not None and replay_extra is None):
+                        raise
+        except LockTimeout:
+            if spool_after is None:
+                raise
+            why = "another writer held the write lock"
+        return spool_event(self, trigger, why, actor=actor, run_id=run_id, pid=pid, reason=reason, data=data,
+                           idempotency_key=idempotency_key, expect_version=expect_version,
+                           replay_extra=replay_extra)
+
+    def _append(self, trigger: str, actor: str, run_id: str | None, pid: int | None, reason: str | None,
+                data: dict[str, Any] | None, idempotency_key: str | None, expect_version: int | None,
+                extra: Callable[[sqlite3.Connection], None] | None) -> Event:
         from hermes_lifecycle.machine import decide
 
         return store.append(
@@ -78,7 +164,13 @@ class Journal:
         )
 
     def state(self) -> StreamState:
-        return store.read_state(self.conn, self.stream)
+        """The stream's state, with the events still in the spool folded in."""
+        state = store.read_state(self.conn, self.stream)
+        if self.spool is not None and self.spool.fingerprint()[2]:
+            from hermes_lifecycle.spooled import with_pending
+
+            state = with_pending(state, self.pending())
+        return state
 
     def events(self, *, after_seq: int = 0, limit: int | None = None, run_id: str | None = None,
                triggers: tuple[str, ...] | None = None) -> list[Event]:

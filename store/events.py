@@ -141,6 +141,7 @@ def append(
     idempotency_key: str | None = None,
     expect_version: int | None = None,
     extra: Callable[[sqlite3.Connection], None] | None = None,
+    at: str | None = None,
 ) -> Event:
     """Compare-and-append one event and update the projection, in one transaction.
 
@@ -151,7 +152,8 @@ def append(
     nothing is written (the key used by another trigger is a :class:`StoreError`).  Raises whatever ``decide`` raises, having written nothing.
     ``extra(conn)``, when given, runs inside the same transaction once the machine has
     allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
-    or roll back together with the event.
+    or roll back together with the event.  ``at`` keeps an event's original time when it
+    is replayed from the spool (:mod:`hermes_lifecycle.spooled`); otherwise it is now.
     """
     payload = json.dumps(data or {}, sort_keys=True, default=str)
     with write_transaction(conn):
@@ -180,7 +182,7 @@ def append(
             stream=stream,
             version=before.version + 1,
             run_id=run_id if run_id is not None else before.run_id,
-            at=utc_now(),
+            at=at or utc_now(),
             kind="transition" if after_state != before.state else "step",
             trigger=trigger,
             from_state=before.state,

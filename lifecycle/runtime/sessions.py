@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.spooled import register_extra
 from hermes_lifecycle.store import utc_now, write_transaction
 
 #: Drains in a row with no completed turn in between after which a session is parked.
@@ -123,24 +124,17 @@ class SessionStore:
             conn.execute("UPDATE sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
                          "interrupted_runs = '[]' WHERE stream = ? AND id = ?", (self.stream, session_id))
 
-    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
-        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
+    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str,
+                            spool_after: float | None = None) -> None:
+        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction
+        (kept together in the spool when the log cannot take them now: ``spool_after``)."""
         ids = sorted(set(session_ids))
-        now = utc_now()
-
-        def mark(conn: sqlite3.Connection) -> None:
-            for sid in ids:
-                conn.execute("INSERT OR IGNORE INTO sessions (id, stream, created_at, updated_at) "
-                             "VALUES (?, ?, ?, ?)", (sid, self.stream, now, now))
-                runs = json.loads(conn.execute("SELECT interrupted_runs FROM sessions WHERE stream = ? AND id = ?",
-                                               (self.stream, sid)).fetchone()[0])
-                conn.execute("UPDATE sessions SET resume_pending = 1, interruptions = interruptions + 1, "
-                             "interrupted_runs = ?, updated_at = ? WHERE stream = ? AND id = ?",
-                             (json.dumps(runs + [run_id]), now, self.stream, sid))
-
+        args = {"stream": self.stream, "ids": ids, "run_id": run_id, "now": utc_now()}
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
-                          data={"sessions": ids, "count": len(ids)}, extra=mark)
+                          data={"sessions": ids, "count": len(ids)},
+                          extra=lambda conn: _mark_resume_pending(conn, args),
+                          spool_after=spool_after, replay_extra=(MARK_RESUME_PENDING, args))
 
     async def resume_on_boot(self, *, run_id: str, actor: str,
                              hand_over: Callable[[str], Awaitable[None]]) -> tuple[list[str], list[str]]:
@@ -182,3 +176,23 @@ class SessionStore:
             extra=lambda conn: conn.execute(
                 "UPDATE sessions SET resume_pending = 0, parked = 1, parked_at = ? WHERE stream = ? AND id = ?",
                 (utc_now(), self.stream, session.id)))
+
+
+MARK_RESUME_PENDING = "sessions.mark_resume_pending"
+
+
+def _mark_resume_pending(conn: sqlite3.Connection, args: dict) -> None:
+    """The rows of :meth:`SessionStore.mark_resume_pending`, from plain data (so a spooled event
+    can apply them when it lands)."""
+    stream, run_id, now = args["stream"], args["run_id"], args["now"]
+    for sid in args["ids"]:
+        conn.execute("INSERT OR IGNORE INTO sessions (id, stream, created_at, updated_at) "
+                     "VALUES (?, ?, ?, ?)", (sid, stream, now, now))
+        runs = json.loads(conn.execute("SELECT interrupted_runs FROM sessions WHERE stream = ? AND id = ?",
+                                       (stream, sid)).fetchone()[0])
+        conn.execute("UPDATE sessions SET resume_pending = 1, interruptions = interruptions + 1, "
+                     "interrupted_runs = ?, updated_at = ? WHERE stream = ? AND id = ?",
+                     (json.dumps(runs + [run_id]), now, stream, sid))
+
+
+register_extra(MARK_RESUME_PENDING, _mark_resume_pending)
