@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import threading
 import time
 import zlib
 from contextlib import contextmanager
@@ -51,6 +52,11 @@ try:  # POSIX
 
     def _unlock(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock_blocking(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+    KERNEL_QUEUE = True
 except ImportError:  # Windows: a byte-range lock on the header's first byte
     import msvcrt
 
@@ -65,6 +71,11 @@ except ImportError:  # Windows: a byte-range lock on the header's first byte
     def _unlock(fd: int) -> None:
         os.lseek(fd, 0, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+    def _lock_blocking(fd: int) -> None:
+        raise NotImplementedError
+
+    KERNEL_QUEUE = False
 
 def _pread(fd: int, size: int, offset: int) -> bytes:
     if hasattr(os, "pread"):
@@ -132,32 +143,82 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class FileLock:
-    """An exclusive ``flock`` on one file, waited for with a deadline (re-entrant per object)."""
+    """An exclusive ``flock`` on one file, waited for with a deadline (re-entrant per object).
+
+    A contended lock is waited for in the kernel (a blocking ``flock`` on a fresh descriptor,
+    in a helper thread), so the next writer is woken the moment the holder lets go, instead
+    of sleeping in steps as SQLite's busy handler does; the caller gives up at its deadline
+    and the helper lets go of a lock it gets too late.  Windows polls.
+    """
 
     def __init__(self, fd: int, path: Path) -> None:
         self.fd = fd
         self.path = path
         self._depth = 0
+        self._holding = -1
 
     @contextmanager
     def held(self, timeout: float, what: str) -> Iterator[None]:
         """Raises :class:`LockTimeout` after ``timeout`` seconds."""
         if self._depth == 0:
-            deadline = time.monotonic() + timeout
-            step = LOCK_STEP
-            while not _try_lock(self.fd):
-                if time.monotonic() > deadline:
-                    raise LockTimeout(f"{what} {self.path} was held by another process for {timeout:g} s; "
-                                      "nothing was written: look for a stuck hermes process")
-                time.sleep(step)
-                step = min(step * 1.5, 0.002)
+            self._holding = self._acquire(timeout, what)
         self._depth += 1
         try:
             yield
         finally:
             self._depth -= 1
             if self._depth == 0:
-                _unlock(self.fd)
+                fd, self._holding = self._holding, -1
+                _unlock(fd)
+                if fd != self.fd:
+                    os.close(fd)
+
+    def _acquire(self, timeout: float, what: str) -> int:
+        if _try_lock(self.fd):
+            return self.fd
+        if KERNEL_QUEUE:
+            fd = _wait_in_kernel(self.path, timeout)
+            if fd >= 0:
+                return fd
+        else:
+            deadline = time.monotonic() + timeout
+            step = LOCK_STEP
+            while time.monotonic() < deadline:
+                time.sleep(step)
+                step = min(step * 1.5, 0.002)
+                if _try_lock(self.fd):
+                    return self.fd
+        raise LockTimeout(f"{what} {self.path} was held by another process for {timeout:g} s; "
+                          "nothing was written: look for a stuck hermes process")
+
+
+def _wait_in_kernel(path: Path, timeout: float) -> int:
+    """A descriptor of ``path`` holding its lock, or -1 after ``timeout`` seconds."""
+    got = threading.Event()
+    mutex = threading.Lock()
+    state = {"fd": -1, "abandoned": False}
+
+    def wait() -> None:
+        try:
+            fd = _open_nofollow(path, os.O_RDWR)
+        except OSError:
+            got.set()
+            return
+        _lock_blocking(fd)
+        with mutex:
+            if state["abandoned"]:
+                _unlock(fd)
+                os.close(fd)
+                return
+            state["fd"] = fd
+        got.set()
+
+    threading.Thread(target=wait, name="hermes-write-lock", daemon=True).start()
+    got.wait(timeout)
+    with mutex:
+        if state["fd"] < 0:
+            state["abandoned"] = True
+        return state["fd"]
 
 
 class LockTimeout(StoreError):
