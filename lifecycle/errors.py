@@ -92,3 +92,8 @@ class GatewayAlreadyRunning(GatewayError):
 
 class InvalidStopRequest(HermesError):
     """A stop request is malformed (bad intent, target or deadline); nothing was written."""
+
+
+class UntrustedPath(HermesError):
+    """A file or folder of the home that is not what it seems: a symbolic link, owned by
+    another user, or writable by group or others.  Refused, never "fixed" behind the owner's back."""

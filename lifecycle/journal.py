@@ -7,6 +7,7 @@ through :meth:`Journal.fire`; it is the one write path.  Side effects belong *af
 
 from __future__ import annotations
 
+import errno
 import logging
 import sqlite3
 from typing import Any, Callable
@@ -14,7 +15,7 @@ from typing import Any, Callable
 from hermes_lifecycle import store
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.store import Event, StreamState
-from hermes_lifecycle.store.spool import LockTimeout, Spool
+from hermes_lifecycle.store.spool import LockTimeout, Spool, spool_path
 
 #: How long a writer waits for the home's write lock: longer than any holder's busy wait.
 WRITE_LOCK_TIMEOUT = 15.0
@@ -37,7 +38,11 @@ class Journal:
         if self._conn is None:
             self.home.ensure_private_dir()
             self._conn = store.open_store(self.home.state_db, sync=self._sync)
-            self._open_spool()
+            try:
+                self._open_spool()
+            except BaseException:
+                self.close()
+                raise
         return self._conn
 
     def _open_spool(self) -> None:
@@ -46,6 +51,11 @@ class Journal:
         try:
             self._spool = Spool.open(self.home.state_db)
         except OSError as exc:  # a read-only home or an already full disk: write as before
+            if exc.errno == errno.ELOOP:
+                from hermes_lifecycle.errors import UntrustedPath
+
+                raise UntrustedPath(f"{spool_path(self.home.state_db)} or its write lock is a symbolic link; "
+                                    "hermes does not write through links: remove it") from None
             log.warning("no spool for %s (%s): a write it cannot take now fails", self.home.state_db, exc)
             return
         if self._spool.pending()[0]:
