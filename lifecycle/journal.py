@@ -56,7 +56,7 @@ class Journal:
 
                 raise UntrustedPath(f"{spool_path(self.home.state_db)} or its write lock is a symbolic link; "
                                     "hermes does not write through links: remove it") from None
-            log.warning("no spool for %s (%s): a write it cannot take now fails", self.home.state_db, exc)
+            log.debug("no spool for %s (%s): a write it cannot take now fails", self.home.state_db, exc)
             return
         if self._spool.pending()[0]:
             from hermes_lifecycle.spooled import unwritable
