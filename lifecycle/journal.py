@@ -19,6 +19,8 @@ from hermes_lifecycle.store.spool import LockTimeout, Spool, spool_path
 
 #: How long a writer waits for the home's write lock: longer than any holder's busy wait.
 WRITE_LOCK_TIMEOUT = 15.0
+#: How long opening a store, or a stop-path writer, waits to land the spool in the log.
+REPLAY_PATIENCE = 0.05
 
 log = logging.getLogger("hermes.journal")
 
@@ -73,11 +75,12 @@ class Journal:
         self.conn  # noqa: B018 -- the spool opens with the connection
         return self._spool
 
-    def replay(self) -> int:
-        """Land the spooled events in the log (see :mod:`hermes_lifecycle.spooled`)."""
+    def replay(self, wait: float | None = REPLAY_PATIENCE) -> int:
+        """Land the spooled events in the log (see :mod:`hermes_lifecycle.spooled`), waiting at most
+        ``wait`` seconds for SQLite's lock (None: the usual busy timeout)."""
         from hermes_lifecycle.spooled import replay
 
-        return replay(self)
+        return replay(self, wait)
 
     def pending(self) -> list[Event]:
         """This stream's events kept in the spool, not yet in the log (``seq`` 0), oldest first."""
@@ -136,8 +139,8 @@ class Journal:
         try:
             with spool.write_lock.held(wait, "the write lock"):
                 try:
-                    if spool.pending()[0]:
-                        self.replay()
+                    if spool.pending()[0]:  # the stop path does not wait again for a log just seen unwritable
+                        self.replay(REPLAY_PATIENCE if spool_after is not None else None)
                     with patience(self.conn, spool_after):
                         return self._append(trigger, actor, run_id, pid, reason, data, idempotency_key,
                                             expect_version, extra)

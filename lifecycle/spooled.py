@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hermes.spool")
 
-#: How long a replay waits for the database before leaving the spool for the next writer.
-REPLAY_PATIENCE = 0.05
-
 #: Extras a spooled event may carry by name: ``name -> function(conn, args)``.
 REPLAY_EXTRAS: dict[str, Callable[[sqlite3.Connection, dict[str, Any]], None]] = {}
 
@@ -121,7 +118,7 @@ def spool_event(journal: "Journal", trigger: str, why: str, *, actor: str, run_i
     return to_event(record)
 
 
-def replay(journal: "Journal", wait: float = REPLAY_PATIENCE) -> int:
+def replay(journal: "Journal", wait: float | None) -> int:
     """Append the spooled events to the log in order (call with the write lock held); return
     how many landed.  Raises the database's error when it still cannot take them."""
     from hermes_lifecycle.machine import decide

@@ -109,7 +109,10 @@ class Shutdown:
             log.info("shutdown already under way (%s); ignoring %s", self.cause.reason, cause.reason)
             return
         if cause.request is None and cause.kind == "signal":
-            cause.request = find_request_for(self.journal, self.me, self.start_seq)
+            try:
+                cause.request = find_request_for(self.journal, self.me, self.start_seq)
+            except (HermesError, sqlite3.Error, OSError) as exc:  # unreadable now: still drain, as unplanned
+                log.error("could not look for a stop request (%s); draining for the signal alone", exc)
         self.cause = cause
         self.requested.set()
 

@@ -24,9 +24,10 @@ from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, is_alive
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.stop_request import request_stop
+from hermes_lifecycle.store import read_events
 from tests.conftest import run_hermes, start_detached
 from tests.faults import fill, small_disk  # noqa: F401 -- a fixture
-from tests.gateways import DEADLINE, ROOT, events, hermes_env, wait_for
+from tests.gateways import DEADLINE, ROOT, Client, events, hermes_env, wait_for
 
 
 @pytest.fixture
@@ -63,6 +64,8 @@ def test_a_full_disk_does_not_keep_the_gateway_running(small_disk: Path, how: tu
     pid, run_id = started["pid"], started["run_id"]
     reap.append(pid)
     before = last_seq(home_dir)
+    client = Client(started["port"])
+    session = client.call(op="open")["session"]  # held open across the stop: the drain marks it
     filler = fill(small_disk)
 
     began = time.monotonic()
@@ -88,9 +91,12 @@ def test_a_full_disk_does_not_keep_the_gateway_running(small_disk: Path, how: tu
     assert document["log_behind"]["why"] == "database or disk is full"
     assert document["log_behind"]["events"] >= len(waiting)
 
+    client.close()
     filler.unlink()
     assert run_hermes(home_dir, "status").returncode == 0  # the next writer (here: an opener) lands them
     assert_all_landed(home_dir, run_id, waiting, before)
+    marked = json.loads(run_hermes(home_dir, "sessions", "--json").stdout)
+    assert [s["id"] for s in marked["sessions"] if s["resume_pending"]] == [session]  # its rows landed too
 
 
 LOCK_HOLDER = """
@@ -144,8 +150,11 @@ def test_a_database_locked_by_another_process_does_not_keep_the_gateway_running(
         assert document["state"] == "stopped"
         assert document["log_behind"]["why"] in ("database is locked", "another writer held the write lock")
     wait_for(lambda: run_hermes(home_dir, "status").returncode == 0, what="status after the lock")
-    assert_all_landed(home_dir, run_id, waiting, before)
+    landed = [(e.trigger, e.at) for e in events(home_dir, run_id=run_id) if e.seq > before]
+    assert landed == waiting
     assert os.stat(home_dir / "state.db-spool").st_mode & 0o077 == 0
+    # a restart's new gateway may have got its `start` in once the lock was gone: stop it
+    assert run_hermes(home_dir, "stop").returncode == 0
 
 
 def _identity(home_dir: Path) -> ProcessIdentity:
@@ -180,7 +189,7 @@ def test_a_running_gateway_lands_the_spool_itself_once_the_lock_is_gone(home_dir
     def landed() -> bool:  # read without Journal, which would land the spool itself on opening
         conn = sqlite3.connect(f"file:{home_dir / 'state.db'}?mode=ro", uri=True)
         try:
-            return bool(conn.execute("SELECT count(*) FROM events WHERE trigger = 'stop_requested'").fetchone()[0])
+            return bool(read_events(conn, triggers=("stop_requested",)))
         finally:
             conn.close()
 
