@@ -73,6 +73,18 @@ def test_the_output_log_is_never_appended_through_a_link(tmp_path: Path) -> None
     assert target.read_text() == "theirs\n"
 
 
+def test_the_instance_lock_is_never_opened_through_a_link(tmp_path: Path) -> None:
+    home_dir = tmp_path / "home"
+    (home_dir / "locks").mkdir(parents=True, mode=0o700)
+    home_dir.chmod(0o700)
+    target = tmp_path / "someone-elses-file"
+    target.write_text("theirs\n")
+    (home_dir / "locks" / "default.lock").symlink_to(target)
+    done = run_hermes(home_dir, "run")
+    _one_line_refusal(done, "default.lock", "symbolic link")
+    assert target.read_text() == "theirs\n"
+
+
 def test_the_output_log_is_created_owner_only(home_dir: Path) -> None:
     os.umask(old := os.umask(0o022))
     start_detached(home_dir)
