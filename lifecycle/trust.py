@@ -15,9 +15,9 @@ import stat
 from pathlib import Path
 
 from hermes_lifecycle.errors import UntrustedPath
+from hermes_lifecycle.store.filelock import NOFOLLOW
 
-#: Opens without following a final symbolic link where the OS can (not on Windows).
-NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+__all__ = ["NOFOLLOW", "check_database_files", "check_owned_and_private", "refuse_link"]
 
 
 def _user(uid: int) -> str:

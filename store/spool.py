@@ -7,14 +7,15 @@ disk accepts no new file and no new block, but a block that already exists can b
 rewritten).  It is owner-only, opened without following symlinks, and every record is
 written with ``pwrite`` and ``fsync`` before the writer goes on.
 
-Layout: a header (magic, generation) and then records, each ``length, crc32, generation``
-and a JSON body.  A reader stops at the first record whose length, checksum or generation
+Layout: a header (magic, generation, how many records already reached the log), then
+records, each ``length, crc32, generation`` and a JSON body.  A reader stops at the first record whose length, checksum or generation
 is wrong, so a torn write or a record of an earlier generation is never read.  Emptying
 the spool after its records reached the log only bumps the generation: one small rewrite.
 
-The spool file is also the home's **write lock** (``flock``): every writer takes it
-before ``BEGIN IMMEDIATE``, so writers queue in the kernel instead of SQLite's sleeping
-busy handler, and "replay the spool, then append" is one step no other writer can split.
+Beside it, ``state.db-writelock`` is the home's write lock (:mod:`.filelock`): every
+writer takes it before ``BEGIN IMMEDIATE``, so writers queue in the kernel instead of
+SQLite's sleeping busy handler, and "replay the spool, then append" is one step no
+other writer can split.  Short operations on the spool itself hold an ``flock`` on it.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from __future__ import annotations
 import json
 import os
 import struct
-import threading
-import time
 import zlib
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from hermes_lifecycle.errors import StoreError
+from hermes_lifecycle.store.filelock import BINARY, NOFOLLOW, FileLock, LockTimeout, open_nofollow
+
+__all__ = ["LockTimeout", "Spool", "SpoolFull", "spool_path"]
 
 MAGIC = b"HRMSPOOL"
 HEADER = struct.Struct("<8sQQ")  # magic, generation, records of it already in the log
@@ -37,46 +38,6 @@ RECORD = struct.Struct("<IIQ")  # body length, crc32 of the body, generation
 DATA_START = 4096
 #: Room for a few hundred events: a stop under a full disk needs about ten.
 SIZE = 512 * 1024
-#: Polling step while another process holds the write lock (it holds it for one commit).
-LOCK_STEP = 0.0005
-
-try:  # POSIX
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _lock_blocking(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-
-    KERNEL_QUEUE = True
-except ImportError:  # Windows: a byte-range lock on the header's first byte
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-    def _lock_blocking(fd: int) -> None:
-        raise NotImplementedError
-
-    KERNEL_QUEUE = False
-
 def _pread(fd: int, size: int, offset: int) -> bytes:
     if hasattr(os, "pread"):
         return os.pread(fd, size, offset)
@@ -92,8 +53,6 @@ def _pwrite(fd: int, data: bytes, offset: int) -> None:
     os.write(fd, data)
 
 
-NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-BINARY = getattr(os, "O_BINARY", 0)
 
 
 class SpoolFull(StoreError):
@@ -142,93 +101,6 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-class FileLock:
-    """An exclusive ``flock`` on one file, waited for with a deadline (re-entrant per object).
-
-    A contended lock is waited for in the kernel (a blocking ``flock`` on a fresh descriptor,
-    in a helper thread), so the next writer is woken the moment the holder lets go, instead
-    of sleeping in steps as SQLite's busy handler does; the caller gives up at its deadline
-    and the helper lets go of a lock it gets too late.  Windows polls.
-    """
-
-    def __init__(self, fd: int, path: Path) -> None:
-        self.fd = fd
-        self.path = path
-        self._depth = 0
-        self._holding = -1
-
-    @contextmanager
-    def held(self, timeout: float, what: str) -> Iterator[None]:
-        """Raises :class:`LockTimeout` after ``timeout`` seconds."""
-        if self._depth == 0:
-            self._holding = self._acquire(timeout, what)
-        self._depth += 1
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if self._depth == 0:
-                fd, self._holding = self._holding, -1
-                _unlock(fd)
-                if fd != self.fd:
-                    os.close(fd)
-
-    def _acquire(self, timeout: float, what: str) -> int:
-        if _try_lock(self.fd):
-            return self.fd
-        if KERNEL_QUEUE:
-            fd = _wait_in_kernel(self.path, timeout)
-            if fd >= 0:
-                return fd
-        else:
-            deadline = time.monotonic() + timeout
-            step = LOCK_STEP
-            while time.monotonic() < deadline:
-                time.sleep(step)
-                step = min(step * 1.5, 0.002)
-                if _try_lock(self.fd):
-                    return self.fd
-        raise LockTimeout(f"{what} {self.path} was held by another process for {timeout:g} s; "
-                          "nothing was written: look for a stuck hermes process")
-
-
-def _wait_in_kernel(path: Path, timeout: float) -> int:
-    """A descriptor of ``path`` holding its lock, or -1 after ``timeout`` seconds."""
-    got = threading.Event()
-    mutex = threading.Lock()
-    state = {"fd": -1, "abandoned": False}
-
-    def wait() -> None:
-        try:
-            fd = _open_nofollow(path, os.O_RDWR)
-        except OSError:
-            got.set()
-            return
-        _lock_blocking(fd)
-        with mutex:
-            if state["abandoned"]:
-                _unlock(fd)
-                os.close(fd)
-                return
-            state["fd"] = fd
-        got.set()
-
-    threading.Thread(target=wait, name="hermes-write-lock", daemon=True).start()
-    got.wait(timeout)
-    with mutex:
-        if state["fd"] < 0:
-            state["abandoned"] = True
-        return state["fd"]
-
-
-class LockTimeout(StoreError):
-    """Another process held a lock of the home past the deadline."""
-
-
-def _open_nofollow(path: Path, flags: int, mode: int = 0o600) -> int:
-    return os.open(path, flags | NOFOLLOW | BINARY, mode)
-
-
 class Spool:
     """One home's spool file and write lock, open for the life of a Journal's connection."""
 
@@ -246,15 +118,15 @@ class Spool:
         full, a read-only home) or are not plain files of ours (a symlink: ``O_NOFOLLOW``)."""
         path = spool_path(db_path)
         try:
-            fd = _open_nofollow(path, os.O_RDWR)
+            fd = open_nofollow(path, os.O_RDWR)
         except FileNotFoundError:
             _create(path)
-            fd = _open_nofollow(path, os.O_RDWR)
+            fd = open_nofollow(path, os.O_RDWR)
         try:
             if os.fstat(fd).st_size < SIZE:
                 raise OSError(f"{path} is shorter than a spool ({SIZE} bytes)")
             lock_path = db_path.with_name(db_path.name + "-writelock")
-            lock_fd = _open_nofollow(lock_path, os.O_RDWR | os.O_CREAT)
+            lock_fd = open_nofollow(lock_path, os.O_RDWR | os.O_CREAT)
         except BaseException:
             os.close(fd)
             raise

@@ -102,19 +102,22 @@ def open_log(path: "str | os.PathLike[str]") -> IO[bytes]:
     from hermes_lifecycle.trust import NOFOLLOW, refuse_link
 
     refuse_link(Path(path), "the gateway's output log")
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_BINARY", 0), 0o600)
-    except OSError as exc:
-        raise UntrustedPath(f"cannot open the gateway's output log {path}: {exc.strerror}; "
-                            "it must be a plain file (not a link, FIFO or device)") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise UntrustedPath(f"the gateway's output log {path} is not a plain file; remove it")
-    if hasattr(os, "fchmod") and stat.S_IMODE(info.st_mode) & 0o077:
+
+    def opener(name: str, flags: int) -> int:
         try:
-            os.fchmod(fd, 0o600)
-        except OSError:
-            pass  # not ours to change: it is still appended to, as before
-    return open(fd, "ab", buffering=0)  # handed to the child; the caller closes its copy
+            fd = os.open(name, flags | NOFOLLOW | getattr(os, "O_NONBLOCK", 0), 0o600)
+        except OSError as exc:
+            raise UntrustedPath(f"cannot open the gateway's output log {name}: {exc.strerror}; "
+                                "it must be a plain file (not a link, FIFO or device)") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise UntrustedPath(f"the gateway's output log {name} is not a plain file; remove it")
+        if hasattr(os, "fchmod") and stat.S_IMODE(info.st_mode) & 0o077:
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError:
+                pass  # not ours to change: it is still appended to, as before
+        return fd
+
+    return open(path, "ab", buffering=0, opener=opener)  # handed to the child; the caller closes its copy
