@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import sqlite3
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from hermes_lifecycle import store
@@ -142,12 +144,30 @@ def replay(journal: "Journal", wait: float | None) -> int:
                 store.append(journal.conn, record["stream"], record["trigger"], decide, actor=record["actor"],
                              run_id=record["run_id"], pid=record["pid"], reason=record["reason"],
                              data=record["data"], idempotency_key=record["key"], extra=extra, at=record["at"])
-            except IllegalTransition as exc:  # the log moved on meanwhile; say so, keep the rest in order
-                log.warning("spooled %r of %s (at %s) no longer applies and was not appended: %s",
-                            record["trigger"], record["stream"], record["at"], exc)
+            except IllegalTransition as exc:  # the log moved on meanwhile: kept aside, never forced in
+                path = _set_aside(journal, record, str(exc))
+                log.warning("spooled %r of %s (at %s) no longer applies (%s); kept in %s",
+                            record["trigger"], record["stream"], record["at"], exc, path)
             spool.consumed(consumed + offset)
             landed += 1
     return landed
+
+
+def _set_aside(journal: "Journal", record: dict[str, Any], why: str) -> Path:
+    """Append a record the machine refused at replay to ``logs/spool-rejected.jsonl``
+    (owner-only, never through a link), fsynced: refused is not lost."""
+    from hermes_lifecycle.store.filelock import NOFOLLOW
+
+    folder = journal.home.ensure_private_dir(journal.home.logs_dir)
+    path = folder / "spool-rejected.jsonl"
+    line = json.dumps({**record, "rejected": why}, sort_keys=True) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | NOFOLLOW, 0o600)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
 
 
 def behind(journal: "Journal") -> dict[str, Any] | None:
