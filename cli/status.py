@@ -136,9 +136,11 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         pending = _resume_pending_sessions(conn, home.profile)
         found_warnings = warnings(conn, home.profile, current)
         window_counts = counts(conn, home.profile) if as_json else None
-        from hermes_lifecycle.spooled import behind
+        log_behind = None
+        if journal.spool is not None and journal.spool.fingerprint()[2]:  # events wait in the spool
+            from hermes_lifecycle.spooled import behind
 
-        log_behind = behind(journal)
+            log_behind = behind(journal)
     runs = group_by_run(transitions)
     strays = _strays(home, current)
 
