@@ -40,19 +40,21 @@ try:  # POSIX
         fcntl.flock(fd, fcntl.LOCK_EX)
 
     KERNEL_QUEUE = True
-except ImportError:  # Windows: a byte-range lock on the file's first byte
+except ImportError:  # Windows: a byte-range lock far past the data, so that readers of the file never meet it
     import msvcrt
+
+    LOCK_OFFSET = 0x7FFFFFFF
 
     def _try_lock(fd: int) -> bool:
         try:
-            os.lseek(fd, 0, os.SEEK_SET)
+            os.lseek(fd, LOCK_OFFSET, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             return True
         except OSError:
             return False
 
     def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, LOCK_OFFSET, os.SEEK_SET)
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
     def _lock_blocking(fd: int) -> None:
