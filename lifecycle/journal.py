@@ -19,6 +19,8 @@ from hermes_lifecycle.store.spool import LockTimeout, Spool, spool_path
 
 #: How long a writer waits for the home's write lock: longer than any holder's busy wait.
 WRITE_LOCK_TIMEOUT = 15.0
+#: The spool's own lock is held for one scan and one fsynced write.
+SPOOL_LOCK_TIMEOUT = 5.0
 #: How long opening a store, or a stop-path writer, waits to land the spool in the log.
 REPLAY_PATIENCE = 0.05
 
@@ -152,9 +154,10 @@ class Journal:
             if spool_after is None:
                 raise
             why = "another writer held the write lock"
-        return spool_event(self, trigger, why, actor=actor, run_id=run_id, pid=pid, reason=reason, data=data,
-                           idempotency_key=idempotency_key, expect_version=expect_version,
-                           replay_extra=replay_extra)
+        with spool.spool_lock.held(SPOOL_LOCK_TIMEOUT, "the spool"):  # decide and keep: one step
+            return spool_event(self, trigger, why, actor=actor, run_id=run_id, pid=pid, reason=reason, data=data,
+                               idempotency_key=idempotency_key, expect_version=expect_version,
+                               replay_extra=replay_extra)
 
     def _append(self, trigger: str, actor: str, run_id: str | None, pid: int | None, reason: str | None,
                 data: dict[str, Any] | None, idempotency_key: str | None, expect_version: int | None,
