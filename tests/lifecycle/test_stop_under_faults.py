@@ -25,7 +25,7 @@ from hermes_lifecycle.identity import ProcessIdentity, is_alive
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.stop_request import request_stop
 from hermes_lifecycle.store import read_events
-from tests.conftest import run_hermes, start_detached
+from tests.conftest import hermes_argv, run_hermes, start_detached
 from tests.faults import fill, small_disk  # noqa: F401 -- a fixture
 from tests.gateways import DEADLINE, ROOT, Client, events, hermes_env, wait_for
 
@@ -196,3 +196,17 @@ def test_a_running_gateway_lands_the_spool_itself_once_the_lock_is_gone(home_dir
     wait_for(landed, what="the gateway's watcher to land the spooled request")
     assert is_alive(started["pid"], None)  # addressed to another pid: left alone
     assert run_hermes(home_dir, "stop").returncode == 0
+
+
+def test_two_stops_under_a_locked_database_keep_one_request_and_both_see_the_drain(home_dir: Path, reap) -> None:
+    started = start_detached(home_dir)
+    reap.append(started["pid"])
+    with database_locked(home_dir):
+        stops = [subprocess.Popen(hermes_argv(home_dir, "stop", "--timeout", "10"), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=hermes_env(), cwd=ROOT) for _ in range(2)]
+        outputs = [stop.communicate(timeout=DEADLINE) for stop in stops]
+        assert [stop.returncode for stop in stops] == [0, 0], outputs
+        assert all(f"gateway pid {started['pid']} stopped after a drain" in out for out, _ in outputs)
+        assert [t for t, _ in spooled(home_dir)].count("stop_requested") == 1
+    wait_for(lambda: run_hermes(home_dir, "status").returncode == 0, what="status after the lock")
+    assert len(events(home_dir, "stop_requested", run_id=started["run_id"])) == 1
