@@ -13,6 +13,7 @@ from hermes_lifecycle.identity import is_alive, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.projection import StreamState
+from hermes_lifecycle.stop_request import SPOOL_AFTER
 
 
 def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamState:
@@ -33,6 +34,7 @@ def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamStat
                     "last_seq": current.last_seq,
                 },
                 expect_version=current.version,
+                spool_after=SPOOL_AFTER,
             )
         except (VersionConflict, IllegalTransition):
             continue

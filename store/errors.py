@@ -32,3 +32,8 @@ class SchemaTooNew(StoreError):
 
 class VersionConflict(StoreError):
     """Another writer appended to the stream between our read and our write."""
+
+
+class UntrustedPath(StoreError):
+    """A file or folder of the home that is not what it seems: a symbolic link, owned by
+    another user, or writable by group or others.  Refused, never "fixed" behind the owner's back."""

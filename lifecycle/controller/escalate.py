@@ -19,6 +19,7 @@ from hermes_lifecycle.identity import who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.stop_request import SPOOL_AFTER
 
 #: How long a killed tree may take to vanish from the process table before we give up.
 KILL_CONFIRM = 5.0
@@ -78,7 +79,8 @@ def _record(journal: Journal, target: Target, step: str, tree: ProcessTree, done
     data = {"step": step, "pids": tree.pids, "spared": tree.spared, "whole_tree": tree.whole,
             "done": done, "target": target.identity.to_json()}
     try:
-        journal.fire("escalated", actor=who("controller"), run_id=target.run_id, reason=reason, data=data)
+        journal.fire("escalated", actor=who("controller"), run_id=target.run_id, reason=reason, data=data,
+                     spool_after=SPOOL_AFTER)
     except IllegalTransition:
         pass  # the gateway reached a rest state meanwhile; the process still had to go
     return data
@@ -93,7 +95,7 @@ def _record_kill(journal: Journal, target: Target, steps: list[dict], after: flo
         try:
             journal.fire("kill", actor=who("controller"), run_id=target.run_id, pid=target.pid,
                          reason=reason, data={"steps": [s["step"] for s in steps], "after_s": after},
-                         expect_version=current.version)
+                         expect_version=current.version, spool_after=SPOOL_AFTER)
         except (IllegalTransition, VersionConflict):
             continue  # someone appended meanwhile: read again and decide again
         return "killed"
