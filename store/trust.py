@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from pathlib import Path
 
 from hermes_lifecycle.store.errors import UntrustedPath
@@ -25,11 +26,13 @@ __all__ = ["NOFOLLOW", "check_database_files", "check_owned_and_private", "refus
 
 
 def _user(uid: int) -> str:
-    try:
-        import pwd
+    if sys.platform == "win32":  # no uids there (only called where os.geteuid exists)
+        return f"uid {uid}"
+    import pwd
 
+    try:
         return f"uid {uid} ({pwd.getpwuid(uid).pw_name})"
-    except (ImportError, KeyError):
+    except KeyError:
         return f"uid {uid}"
 
 
