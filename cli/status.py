@@ -122,6 +122,11 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         pending = count_resume_pending(conn, home.profile)
         found_warnings = warnings(conn, home.profile, current)
         window_counts = counts(conn, home.profile) if as_json else None
+        log_behind = None
+        if journal.spool is not None and journal.spool.fingerprint()[2]:  # events wait in the spool
+            from hermes_lifecycle import spool_behind
+
+            log_behind = spool_behind(journal)
     runs = group_by_run(transitions)
     strays = _strays(home, current)
 
@@ -140,6 +145,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             "warnings": found_warnings,
             "strays": [s.to_json() for s in strays],
             "service": service_status_json(home),
+            "log_behind": log_behind,
         }
         if history:
             document["history"] = [_transition_json(e) for e in transitions]
@@ -163,6 +169,10 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
                    f"{last_shutdown['ended_at']})")
     if pending:
         click.echo(f"sessions waiting for resume: {pending}")
+    if log_behind:
+        click.echo(f"log behind: {log_behind['events']} event(s) since {log_behind['since']} wait in "
+                   f"{log_behind['spool']} ({log_behind['why']}); they land in state.db, in order and with "
+                   "their times, at its next write")
     for stray in strays:
         click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `hermes gateway stop --all` takes it)")
     for warning in found_warnings:

@@ -19,6 +19,7 @@ _EXPORTS = {
     # the core: home, journal, machine, projection, identity, configuration, durations
     "Home": "home", "validate_profile": "home",
     "Journal": "journal",
+    "spool_behind": "spooled:behind",  # `status`: the events waiting in the spool (log_behind)
     "StreamState": "projection",
     "decide": "machine", "STATES": "machine", "STATE_NAMES": "machine", "TRANSITIONS": "machine",
     "SIDE_STEPS": "machine", "ALIVE_STATES": "machine", "REST_STATES": "machine",
@@ -30,7 +31,7 @@ _EXPORTS = {
     **dict.fromkeys((
         "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
         "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "RunChanged",
-        "SchemaTooNew", "ServiceError", "ServiceLocationError", "StoreError", "UsageError",
+        "SchemaTooNew", "ServiceError", "ServiceLocationError", "StoreError", "UntrustedPath", "UsageError",
         "VersionConflict"), "errors"),
     # the exit codes of the commands and of the gateway process
     "CommandExit": "exit_codes", "GatewayExit": "exit_codes", "worst": "exit_codes",

@@ -20,6 +20,55 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 0  # 0: the OS picks a free port; `ready` and `status --json` say which
 DEFAULT_DRAIN_TIMEOUT = 30.0
 MAX_DRAIN_TIMEOUT = 24 * 3600.0
+#: The file is one flat object; anything nested deeper is refused before the parser recurses.
+MAX_DEPTH = 32
+#: A number longer than this is kept as its text (Python refuses to convert > 4300 digits).
+MAX_DIGITS = 100
+
+
+class LongNumber(str):
+    """A JSON number too long to be any setting, kept as text so its key can be named."""
+
+    def __repr__(self) -> str:
+        return f"a {len(self)}-character number"
+
+
+def _parse_int(text: str) -> int | LongNumber:
+    return LongNumber(text) if len(text) > MAX_DIGITS else int(text)
+
+
+def _parse_float(text: str) -> float | LongNumber:
+    return LongNumber(text) if len(text) > MAX_DIGITS else float(text)
+
+
+def _too_deep(text: str) -> tuple[str | None, int, int] | None:
+    """Where ``text`` nests deeper than :data:`MAX_DEPTH`: (top-level key, line, column), else None.
+    A scan of brackets outside strings, so that json's recursive parser never sees such a file."""
+    depth, in_string, escaped, key, last_string, start = 0, False, False, None, None, 0
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+                if depth == 1:
+                    last_string = text[start + 1:index]
+        elif char == '"':
+            in_string, start = True, index
+        elif char == ":" and depth == 1:
+            key = last_string
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, index) + 1
+                return key if depth > 1 and key is not None else None, line, index - text.rfind("\n", 0, index)
+        elif char in "]}":
+            depth -= 1
+            if depth == 1:
+                key = None
+    return None
 
 
 @dataclass(frozen=True)
@@ -30,7 +79,7 @@ class GatewayConfig:
 
 
 def _check_port(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+    if isinstance(value, (bool, LongNumber)) or not isinstance(value, int) or not 0 <= value <= 65535:
         raise ValueError("must be an integer from 0 to 65535")
     return value
 
@@ -43,7 +92,7 @@ def _check_host(value: Any) -> str:
 
 def check_drain_timeout(value: Any) -> float:
     """A drain timeout in seconds: a finite number above 0 and at most a day."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+    if isinstance(value, (bool, LongNumber)) or not isinstance(value, (int, float)) or not math.isfinite(value) \
             or not 0 < value <= MAX_DRAIN_TIMEOUT:
         raise ValueError(f"must be a number of seconds above 0 and at most {MAX_DRAIN_TIMEOUT:g}")
     return float(value)
@@ -62,10 +111,18 @@ def load_config(home: Home) -> GatewayConfig:
         return GatewayConfig()
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
+    deep = _too_deep(text)
+    if deep is not None:
+        key, line, column = deep
+        where = f"{key} is" if key is not None else "it is"
+        raise ConfigError(f"{path}: {where} nested deeper than {MAX_DEPTH} levels (line {line}, column {column}); "
+                          "settings are plain values such as {\"port\": 8080}")
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_parse_int, parse_float=_parse_float)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ConfigError(f"{path} is not usable JSON ({exc})") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path} must hold one JSON object, e.g. {{\"restart_drain_timeout\": 30}}")
     values: dict[str, Any] = {}

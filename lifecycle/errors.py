@@ -10,7 +10,14 @@ from hermes_lifecycle.exit_codes import CommandExit, GatewayExit
 
 # The recorder's errors are its own (the store imports nothing from the lifecycle);
 # they are re-exported here so that every error a user can meet has one home.
-from hermes_lifecycle.store.errors import CorruptStore, RunChanged, SchemaTooNew, StoreError, VersionConflict
+from hermes_lifecycle.store.errors import (
+    CorruptStore,
+    RunChanged,
+    SchemaTooNew,
+    StoreError,
+    UntrustedPath,
+    VersionConflict,
+)
 
 
 class HermesError(Exception):
@@ -53,7 +60,7 @@ USER_ERRORS: tuple[type[HermesError], type[StoreError]] = (HermesError, StoreErr
 __all__ = [
     "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
     "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "RunChanged", "SchemaTooNew",
-    "ServiceError", "ServiceLocationError", "StoreError", "UsageError", "VersionConflict",
+    "ServiceError", "ServiceLocationError", "StoreError", "UntrustedPath", "UsageError", "VersionConflict",
 ]
 
 

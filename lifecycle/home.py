@@ -119,6 +119,10 @@ class Home:
         if existed and not target.is_dir():
             raise HermesError(f"cannot use {target} as {role}: it is a file, not a folder; "
                               "pass --home DIR or set HERMES_HOME to a folder you own")
+        if existed:  # one we did not create: another user's, or writable by others, is refused
+            from hermes_lifecycle.store.trust import check_owned_and_private
+
+            check_owned_and_private(target, role, target.stat())
         try:
             target.mkdir(parents=True, exist_ok=True, mode=0o700)
             mode = stat.S_IMODE(target.stat().st_mode)

@@ -17,6 +17,7 @@ from hermes_lifecycle.identity import is_alive, recorded_cmdline, run_is_alive, 
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.projection import StreamState
+from hermes_lifecycle.stop_request import SPOOL_AFTER
 
 
 def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamState:
@@ -27,7 +28,8 @@ def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamStat
             return current
         reason, data = _why_lost(current)
         try:
-            journal.fire("lost", actor=who(actor_role), reason=reason, data=data, expect_run=current.run_id)
+            journal.fire("lost", actor=who(actor_role), reason=reason, data=data, expect_run=current.run_id,
+                         spool_after=SPOOL_AFTER)
         except (RunChanged, IllegalTransition):
             continue  # someone else recorded the end (or a new run began): read again
     return journal.state()

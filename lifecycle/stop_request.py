@@ -31,6 +31,10 @@ EXIT_CODES: dict[str, int] = {"stop": GatewayExit.STOPPED, "restart": GatewayExi
 
 MINE, OTHER, REFUSE = "mine", "other", "refuse"
 
+#: How long a writer on the stop path waits for a locked database before it keeps its event
+#: in the spool and goes on (see lifecycle/spooled.py): a stop must not wait on the log.
+SPOOL_AFTER = 1.0
+
 #: The restart id handed to the gateway a restart starts; the gateway records it in its
 #: ``start`` event, so the restart's stop request and the new run's start name the same id.
 RESTART_ID_ENV = "HERMES_RESTART_ID"
@@ -148,6 +152,7 @@ def request_stop(
         data=data,
         idempotency_key=idempotency_key,
         expect_run=expect_run,
+        spool_after=SPOOL_AFTER,
     )
 
 

@@ -100,6 +100,9 @@ def connect(path: Path, *, sync: str = "durable", create: bool = True) -> sqlite
     :func:`hermes_lifecycle.store.migrate.migrate`.
     """
     path = Path(path)
+    from hermes_lifecycle.store.trust import check_database_files
+
+    check_database_files(path)
     _check_header(path)
     if not path.exists():
         if not create:

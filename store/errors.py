@@ -40,3 +40,8 @@ class RunChanged(StoreError):
     def __init__(self, stream: str, expected: str | None, current: str | None, state: str) -> None:
         self.expected, self.current, self.state = expected, current, state
         super().__init__(f"stream {stream!r} is on run {current!r} ({state}), not {expected!r}; nothing was written")
+
+
+class UntrustedPath(StoreError):
+    """A file or folder of the home that is not what it seems: a symbolic link, owned by
+    another user, or writable by group or others.  Refused, never "fixed" behind the owner's back."""

@@ -144,6 +144,7 @@ def append(
     expect_version: int | None = None,
     extra: Callable[[sqlite3.Connection], None] | None = None,
     expect_run: str | None = None,
+    at: str | None = None,
 ) -> Event:
     """Compare-and-append one event and update the projection, in one transaction.
 
@@ -159,6 +160,8 @@ def append(
     allowed the trigger, so a caller's own rows (e.g. sessions marked for resume) commit
     or roll back together with the event.  ``expect_run``, when given, is compared with the
     stream's current run read in the same transaction: another run is :class:`RunChanged`.
+    ``at`` keeps an event's original time when it is replayed from the spool
+    (:mod:`hermes_lifecycle.spooled`); otherwise it is now.
     """
     payload = json.dumps(data or {}, sort_keys=True, default=str)
     with write_transaction(conn):
@@ -190,7 +193,7 @@ def append(
             stream=stream,
             version=version + 1,
             run_id=run_id if run_id is not None else current_run,
-            at=utc_now(),
+            at=at or utc_now(),
             kind="transition" if after_state != state else "step",
             trigger=trigger,
             from_state=state,

@@ -22,6 +22,7 @@ from hermes_lifecycle.errors import IllegalTransition, RunChanged
 from hermes_lifecycle.identity import who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.platforms import Platform
+from hermes_lifecycle.stop_request import SPOOL_AFTER
 
 #: How long a killed tree may take to vanish from the process table before we give up.
 KILL_CONFIRM = 5.0
@@ -84,7 +85,7 @@ def _record(journal: Journal, target: Target, step: str, tree: ProcessTree, done
             "done": done, "target": target.identity.to_json()}
     try:
         journal.fire("escalated", actor=who("controller"), run_id=target.run_id, reason=reason, data=data,
-                     expect_run=target.run_id)
+                     expect_run=target.run_id, spool_after=SPOOL_AFTER)
     except RunChanged as exc:  # a new run began: the old one is long gone, never log on the new one
         log.warning("escalation step %s not recorded: %s", step, exc)
     return data
@@ -97,7 +98,7 @@ def _record_kill(journal: Journal, target: Target, steps: list[dict], after: flo
     try:
         journal.fire("kill", actor=who("controller"), run_id=target.run_id, pid=target.pid,
                      reason=reason, data={"steps": [s["step"] for s in steps], "after_s": after},
-                     expect_run=target.run_id)
+                     expect_run=target.run_id, spool_after=SPOOL_AFTER)
     except (IllegalTransition, RunChanged):
         return journal.state().state
     return "killed"

@@ -181,5 +181,9 @@ class Platform(ABC):
         return ServiceNotifier.from_environment()
 
     def _open_lock_file(self, path: Path) -> int:
+        """The instance lock file, owner-only, never opened through a symbolic link."""
+        from hermes_lifecycle.store.trust import NOFOLLOW, refuse_link
+
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        refuse_link(path, "the gateway's instance lock")
+        return os.open(path, os.O_RDWR | os.O_CREAT | NOFOLLOW, 0o600)

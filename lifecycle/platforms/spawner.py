@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any, Protocol, Sequence
 
 #: Windows creation flags, spelled out because ``subprocess`` defines them only on Windows.
@@ -91,5 +92,32 @@ def _describe(stream: Any) -> Any:
 
 
 def open_log(path: "str | os.PathLike[str]") -> IO[bytes]:
-    """The sidecar log, opened for appending (shared by every run of the profile)."""
-    return open(path, "ab", buffering=0)  # handed to the child; the caller closes its copy
+    """The sidecar log, opened for appending (shared by every run of the profile).
+
+    It may hold chat text: created owner-only (0600), an older one tightened (it is ours),
+    never written through a symbolic link, and a FIFO or device in its place is refused."""
+    import stat
+
+    from hermes_lifecycle.errors import UntrustedPath
+    from hermes_lifecycle.store.trust import NOFOLLOW, refuse_link
+
+    refuse_link(Path(path), "the gateway's output log")
+
+    def opener(name: str, flags: int) -> int:
+        try:
+            fd = os.open(name, flags | NOFOLLOW | getattr(os, "O_NONBLOCK", 0), 0o600)
+        except OSError as exc:
+            raise UntrustedPath(f"cannot open the gateway's output log {name}: {exc.strerror}; "
+                                "it must be a plain file (not a link, FIFO or device)") from None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise UntrustedPath(f"the gateway's output log {name} is not a plain file; remove it")
+        if hasattr(os, "fchmod") and stat.S_IMODE(info.st_mode) & 0o077:
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError:
+                pass  # not ours to change: it is still appended to, as before
+        return fd
+
+    return open(path, "ab", buffering=0, opener=opener)  # handed to the child; the caller closes its copy

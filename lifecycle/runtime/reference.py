@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
 from typing import Any
 
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext
 
 MAX_LINE = 64 * 1024
 MAX_WORK_MS = 3_600_000
+
+
+log = logging.getLogger("hermes.reference")
 
 
 class ProtocolError(Exception):
@@ -75,14 +80,25 @@ class ReferenceGateway(GatewayApp):
                     break
                 if not line:
                     break
-                try:
-                    answer = await self._handle(writer, line)
-                except ProtocolError as exc:
-                    answer = {"ok": False, "error": str(exc)}
-                await self._reply(writer, answer)
+                await self._reply(writer, await self._answer(writer, line))
         finally:
             self._held.pop(writer, None)
             writer.close()
+
+    async def _answer(self, writer: asyncio.StreamWriter, line: bytes) -> dict[str, Any]:
+        """The answer to one line: whatever goes wrong, an ``{"ok": false}`` on a connection that
+        stays open (the store that cannot take a write now is the client's to retry)."""
+        try:
+            return await self._handle(writer, line)
+        except ProtocolError as exc:
+            return {"ok": False, "error": str(exc)}
+        except sqlite3.Error as exc:
+            log.warning("request not served, the store cannot take it now: %s", exc)
+            return {"ok": False, "error": f"the gateway cannot store this now ({exc}); nothing was changed, "
+                                          "retry later"}
+        except Exception as exc:  # a bug must cost one request, never the connection or a traceback in the log
+            log.error("request failed: %s: %s", type(exc).__name__, exc)
+            return {"ok": False, "error": f"the request failed ({type(exc).__name__}); nothing was changed"}
 
     @staticmethod
     async def _reply(writer: asyncio.StreamWriter, answer: dict[str, Any]) -> None:
@@ -97,6 +113,10 @@ class ReferenceGateway(GatewayApp):
             request = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ProtocolError("not a JSON object on one line") from None
+        except RecursionError:
+            raise ProtocolError("nested too deeply: a request is one flat JSON object") from None
+        except ValueError as exc:  # an integer past Python's digit limit (4300)
+            raise ProtocolError(f"not a usable JSON object: {exc}") from None
         if not isinstance(request, dict):
             raise ProtocolError("not a JSON object on one line")
         op = request.get("op")
@@ -124,7 +144,7 @@ class ReferenceGateway(GatewayApp):
 
     def _known(self, request: dict[str, Any]) -> str:
         sid = request.get("session")
-        if not isinstance(sid, str) or self._context.sessions.get(sid) is None:
+        if not isinstance(sid, str) or not _is_unicode(sid) or self._context.sessions.get(sid) is None:
             raise ProtocolError(f"unknown session {sid!r}")
         return sid
 
@@ -133,7 +153,7 @@ class ReferenceGateway(GatewayApp):
         if sid is None:
             session, created = store.create(), True
         else:
-            found = store.get(sid) if isinstance(sid, str) else None
+            found = store.get(sid) if isinstance(sid, str) and _is_unicode(sid) else None
             if found is None:
                 raise ProtocolError(f"unknown session {sid!r}")
             session, created = found, False
@@ -146,6 +166,8 @@ class ReferenceGateway(GatewayApp):
         text, work_ms = request.get("text"), request.get("work_ms", 0)
         if not isinstance(text, str):
             raise ProtocolError("send needs a string 'text'")
+        if not _is_unicode(text):
+            raise ProtocolError("text must be valid Unicode (it holds a lone surrogate such as \\ud800)")
         if isinstance(work_ms, bool) or not isinstance(work_ms, int) or not 0 <= work_ms <= MAX_WORK_MS:
             raise ProtocolError(f"work_ms must be an integer from 0 to {MAX_WORK_MS}")
         store, run_id = self._context.sessions, self._context.run_id
@@ -158,6 +180,15 @@ class ReferenceGateway(GatewayApp):
 
     def _history(self, sid: str) -> dict[str, Any]:
         return {"ok": True, "session": sid, "messages": [m.to_json() for m in self._context.sessions.history(sid)]}
+
+
+def _is_unicode(text: str) -> bool:
+    """JSON may carry a lone surrogate (``"\\ud800"``) that no UTF-8 store can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def create() -> ReferenceGateway:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from hermes_lifecycle.journal import Journal
+from hermes_lifecycle.spooled import register_extra
 from hermes_lifecycle.store import sessions as rows
 from hermes_lifecycle.store import utc_now
 
@@ -110,19 +111,17 @@ class SessionStore:
         rows.unpark(self._conn, self.stream, session_id)
 
     def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str,
-                            app_facts: dict[str, Any] | None = None) -> None:
-        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction;
+                            app_facts: dict[str, Any] | None = None, spool_after: float | None = None) -> None:
+        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction
+        (kept together in the spool when the log cannot take them now: ``spool_after``);
         ``app_facts`` (what the app's own store did) go into the event's data as ``app``."""
         ids = sorted(set(session_ids))
-        now = utc_now()
-
-        def mark(conn: sqlite3.Connection) -> None:
-            rows.mark_resume_pending(conn, self.stream, ids, run_id, now)
-
+        args = {"stream": self.stream, "ids": ids, "run_id": run_id, "now": utc_now()}
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
                           reason=f"{len(ids)} active session(s) marked for resume before the wait",
                           data={"sessions": ids, "count": len(ids), **({"app": app_facts} if app_facts else {})},
-                          extra=mark)
+                          extra=lambda conn: _mark_resume_pending(conn, args),
+                          spool_after=spool_after, replay_extra=(MARK_RESUME_PENDING, args))
 
     async def resume_on_boot(
         self, *, run_id: str, actor: str, hand_over: Callable[[str], Awaitable[None]],
@@ -163,3 +162,15 @@ class SessionStore:
             reason=f"session {session.id} {why}{f' ({error})' if error else ''}; parked instead of resumed",
             data=data,
             extra=lambda conn: rows.park(conn, self.stream, session.id, utc_now()))
+
+
+MARK_RESUME_PENDING = "sessions.mark_resume_pending"
+
+
+def _mark_resume_pending(conn: sqlite3.Connection, args: dict) -> None:
+    """The rows of :meth:`SessionStore.mark_resume_pending`, from plain data (so a spooled event
+    can apply them when it lands); the SQL is the store's (:func:`store.sessions.mark_resume_pending`)."""
+    rows.mark_resume_pending(conn, args["stream"], args["ids"], args["run_id"], args["now"])
+
+
+register_extra(MARK_RESUME_PENDING, _mark_resume_pending)

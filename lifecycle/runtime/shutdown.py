@@ -34,7 +34,7 @@ from hermes_lifecycle.identity import ProcessIdentity, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.runtime.app import GatewayApp
 from hermes_lifecycle.runtime.sessions import SessionStore
-from hermes_lifecycle.stop_request import MINE, StopRequest, judge
+from hermes_lifecycle.stop_request import MINE, SPOOL_AFTER, StopRequest, judge
 
 if TYPE_CHECKING:
     from hermes_lifecycle.runtime.service_link import ServiceLink
@@ -70,7 +70,8 @@ class Cause:
     def reason(self) -> str:
         if self.request is not None:
             via = f" (with {self.name})" if self.kind == "signal" else ""
-            return f"stop request seq {self.request.seq}, intent {self.request.intent}{via}"
+            which = f"seq {self.request.seq}" if self.request.seq else "kept in the spool"
+            return f"stop request {which}, intent {self.request.intent}{via}"
         return f"{'console event' if self.kind == 'console' else 'signal'} {self.name}"
 
     @property
@@ -80,7 +81,8 @@ class Cause:
 
 def find_request_for(journal: Journal, me: ProcessIdentity, after_seq: int) -> StopRequest | None:
     """The first stop request in the log addressed to ``me`` (after ``after_seq``), if any."""
-    for event in journal.events(after_seq=after_seq, triggers=("stop_requested",)):
+    spooled = [e for e in journal.pending() if e.trigger == "stop_requested"]
+    for event in journal.events(after_seq=after_seq, triggers=("stop_requested",)) + spooled:
         try:
             request = StopRequest.from_event(event)
         except HermesError:
@@ -116,21 +118,35 @@ class Shutdown:
             log.info("shutdown already under way (%s); ignoring %s", self.cause.reason, cause.reason)
             return
         if cause.request is None and cause.kind == "signal":
-            cause.request = find_request_for(self.journal, self.me, self.start_seq)
+            cause.request = self._find_request()
             if cause.request is None and self.app is not None:
                 try:
                     self.app.stop_asked_by_signal(cause.name)
                 except Exception as exc:  # a stop must drain whatever the app's records say
                     log.warning("app could not say who asked for %s: %s", cause.name, exc)
-                cause.request = find_request_for(self.journal, self.me, self.start_seq)
+                cause.request = self._find_request()
         self.cause = cause
         self.requested.set()
 
-    def _fire(self, trigger: str, **kwargs: Any) -> None:
+    def _find_request(self) -> StopRequest | None:
+        """The stop request naming this process, or None; a log unreadable now is None too
+        (logged): the signal alone still drains, as unplanned."""
         try:
-            self.journal.fire(trigger, actor=who("gateway"), run_id=self.run_id, pid=self.me.pid, **kwargs)
+            return find_request_for(self.journal, self.me, self.start_seq)
+        except (sqlite3.Error, OSError, *USER_ERRORS) as exc:
+            log.error("could not look for a stop request (%s); draining for the signal alone", exc)
+            return None
+
+    def _fire(self, trigger: str, **kwargs: Any) -> None:
+        """Record one step of the drain; a log that cannot take it (even in the spool) is
+        logged and the drain goes on: stopping matters more than its record."""
+        try:
+            self.journal.fire(trigger, actor=who("gateway"), run_id=self.run_id, pid=self.me.pid,
+                              spool_after=SPOOL_AFTER, **kwargs)
         except IllegalTransition as exc:
             log.warning("not recorded: %s", exc)
+        except (sqlite3.Error, OSError, *USER_ERRORS) as exc:
+            log.error("%s not recorded, the drain goes on: %s", trigger, exc)
 
     async def drain(self, app: GatewayApp | None, sessions: SessionStore) -> int:
         """Run the shutdown path for the recorded cause; return the exit code."""
@@ -147,7 +163,11 @@ class Shutdown:
             active = await _call_app(app_errors, "active_sessions", app.active_sessions) or set()
             ids = sorted(active)
             facts = await _call_app(app_errors, "mark_resume_pending", lambda: app.mark_resume_pending(ids))
-            sessions.mark_resume_pending(ids, run_id=self.run_id, actor=who("gateway"), app_facts=facts or None)
+            try:
+                sessions.mark_resume_pending(ids, run_id=self.run_id, actor=who("gateway"), app_facts=facts or None,
+                                             spool_after=SPOOL_AFTER)
+            except (sqlite3.Error, OSError, *USER_ERRORS) as exc:
+                log.error("sessions not marked for resume, the drain goes on: %s", exc)
             console = cause.kind == "console"
             budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if console else self.drain_timeout
             close_grace = CONSOLE_CLOSE_GRACE if console else CLOSE_GRACE
@@ -201,9 +221,18 @@ def exit_now_if_nothing_holds(code: int) -> None:
     if others:
         return
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _flush_stdio()
     os._exit(code)
+
+
+def _flush_stdio() -> None:
+    """Flush stdout and stderr; a full disk under the log file must not change the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def force_exit_after(home: Home, me: ProcessIdentity, run_id: str, code: int,
@@ -219,12 +248,12 @@ def force_exit_after(home: Home, me: ProcessIdentity, run_id: str, code: int,
             with Journal(home) as journal:
                 journal.fire("exit_forced", actor=who("gateway"), run_id=run_id, pid=me.pid,
                              reason=f"still alive {grace:g} s after drained; exit {code} forced",
-                             data={"grace_s": grace, "exit_code": code, "stuck_threads": stuck})
+                             data={"grace_s": grace, "exit_code": code, "stuck_threads": stuck},
+                             spool_after=SPOOL_AFTER)
         except (OSError, sqlite3.Error, *USER_ERRORS) as exc:
             log.warning("exit_forced not recorded: %s", exc)
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            _flush_stdio()
             os._exit(code)
 
     timer = threading.Thread(target=expire, name="hermes-exit-guard", daemon=True)

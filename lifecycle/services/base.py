@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -96,12 +97,28 @@ class InstallPlan:
 
     @classmethod
     def load(cls, path: Path) -> "InstallPlan":
+        """A saved plan: a regular file of at most :data:`MAX_PLAN_BYTES` (``/dev/zero``, a FIFO or
+        a huge file is refused in one line before anything is read without bound)."""
         try:
-            return cls.from_json(json.loads(Path(path).read_text("utf-8")))
-        except (OSError, ValueError) as exc:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+            with open(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    raise UsageError(f"install plan {path} is not a regular file; pass the plan file "
+                                     "`hermes gateway install` saved")
+                data = f.read(MAX_PLAN_BYTES + 1)
+            if len(data) > MAX_PLAN_BYTES:
+                raise UsageError(f"install plan {path} is larger than {MAX_PLAN_BYTES // 1024} KiB; "
+                                 "a saved plan is a few hundred bytes")
+            return cls.from_json(json.loads(data.decode("utf-8")))
+        except (OSError, ValueError, RecursionError) as exc:
             if isinstance(exc, UsageError):
                 raise
             raise UsageError(f"cannot read install plan {path}: {exc}") from None
+
+
+#: A saved plan is a few hundred bytes; anything far larger is not one.
+MAX_PLAN_BYTES = 64 * 1024
 
 
 @dataclass

@@ -123,7 +123,8 @@ def test_home_is_0700_and_the_database_files_0600_whatever_the_umask(tmp_path: P
     finally:
         os.umask(old)
     assert root_mode == 0o700
-    assert files == {"state.db": 0o600, "state.db-wal": 0o600, "state.db-shm": 0o600}
+    assert files == {"state.db": 0o600, "state.db-wal": 0o600, "state.db-shm": 0o600,
+                     "state.db-spool": 0o600, "state.db-writelock": 0o600}
 
 
 @pytest.mark.parametrize("message", ["attempt to write a readonly database", "unable to open database file"])
