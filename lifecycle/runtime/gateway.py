@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from hermes_lifecycle.config import GatewayConfig, drain_timeout, load_config
 from hermes_lifecycle.errors import ConfigError, GatewayError, HermesError, IllegalTransition
+from hermes_lifecycle.heartbeat import Heartbeat
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, own_identity, who
 from hermes_lifecycle.journal import Journal
@@ -126,6 +127,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
     watcher = StopRequestWatcher(home, me, run_id=run_id, after_seq=start_seq, dispatch=dispatch,
                                  is_draining=lambda: shutdown.cause is not None).start()
     sessions = SessionStore(journal)
+    heartbeat = Heartbeat(home, me, run_id).start()
     app: GatewayApp | None = None
     try:
         try:
@@ -148,6 +150,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
         await shutdown.requested.wait()
         return await shutdown.drain(app, sessions)
     finally:
+        heartbeat.stop()
         watcher.stop()
         signals.release(ignore=ignore_late_signals)  # drained: a late SIGTERM must not turn 0/75 into a kill
 
