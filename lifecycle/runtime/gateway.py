@@ -20,8 +20,9 @@ from hermes_lifecycle.platforms import Platform, current_platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
+from hermes_lifecycle.runtime.fatal_exit import exit_quietly_under_manager, fatal_config_exit
 from hermes_lifecycle.runtime.sessions import SessionStore
-from hermes_lifecycle.runtime.shutdown import (EXIT_CONFIG, Cause, Shutdown, exit_now_if_nothing_holds,
+from hermes_lifecycle.runtime.shutdown import (Cause, Shutdown, exit_now_if_nothing_holds,
                                          force_exit_after)
 from hermes_lifecycle.runtime.signals import SignalRoute
 from hermes_lifecycle.runtime.watcher import StopRequestWatcher
@@ -72,8 +73,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
             "app": options.app, "profile": home.profile, "platform": platform.name,
             "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene})
         if config_error is not None:
-            _start_failed(journal, me, run_id, config_error, EXIT_CONFIG)
-            raise config_error
+            raise _fatal_config(journal, me, run_id, config_error)
         config = GatewayConfig(options.host or config.host,
                                config.port if options.port is None else options.port, timeout)
         code = asyncio.run(_serve(home, journal, platform, signals, me, run_id, start.seq, config,
@@ -93,10 +93,18 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
     return code
 
 
-def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseException, code: int) -> None:
+def _fatal_config(journal: Journal, me: ProcessIdentity, run_id: str, exc: ConfigError) -> ConfigError:
+    """Record a fatal configuration; return the error to raise, with the exit code this manager needs."""
+    code, extra = fatal_config_exit()
+    _start_failed(journal, me, run_id, exc, code, extra)
+    return exit_quietly_under_manager(exc, code, extra)
+
+
+def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseException, code: int,
+                  extra: dict | None = None) -> None:
     try:
         journal.fire("start_failed", actor=who("gateway"), run_id=run_id, pid=me.pid, reason=str(exc),
-                     data={"error": str(exc), "type": type(exc).__name__, "exit_code": code})
+                     data={"error": str(exc), "type": type(exc).__name__, "exit_code": code, **(extra or {})})
     except IllegalTransition:
         pass  # a stop request already moved the run on; its drain is the record
 
@@ -136,8 +144,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
                                                    who("gateway")))
             await sessions.resume_on_boot(run_id=run_id, actor=who("gateway"), hand_over=app.resume)
         except ConfigError as exc:
-            _start_failed(journal, me, run_id, exc, EXIT_CONFIG)
-            raise
+            raise _fatal_config(journal, me, run_id, exc) from None
         except Exception as exc:  # whatever the app raised, the run records how its start failed
             _start_failed(journal, me, run_id, exc, 1)
             detail = exc if isinstance(exc, (OSError, HermesError)) else f"{type(exc).__name__}: {exc}"
