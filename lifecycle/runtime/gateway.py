@@ -20,6 +20,7 @@ from hermes_lifecycle.platforms import Platform, current_platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
+from hermes_lifecycle.runtime.health import HealthServer
 from hermes_lifecycle.runtime.fatal_exit import exit_quietly_under_manager, fatal_config_exit
 from hermes_lifecycle.runtime.sessions import SessionStore
 from hermes_lifecycle.runtime.shutdown import (Cause, Shutdown, exit_now_if_nothing_holds,
@@ -40,6 +41,8 @@ class RunOptions:
     drain_timeout: float | None = None
     app: str = DEFAULT_APP
     replace: bool = False
+    #: ``(addr, port)`` for ``/livez`` and ``/readyz`` (``run --health``), or None
+    health: tuple[str, int] | None = None
 
 
 def _stdin_is_tty() -> bool:
@@ -77,7 +80,7 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
         config = GatewayConfig(options.host or config.host,
                                config.port if options.port is None else options.port, timeout)
         code = asyncio.run(_serve(home, journal, platform, signals, me, run_id, start.seq, config,
-                                  options.app, ignore_late_signals=force_exit))
+                                  options.app, ignore_late_signals=force_exit, health=options.health))
     except BaseException:  # an embedder's process lives on: give back the lock and the handlers
         signals.release(ignore=False)
         lock.release()
@@ -111,7 +114,7 @@ def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseE
 
 async def _serve(home: Home, journal: Journal, platform: Platform, signals: SignalRoute, me: ProcessIdentity,
                  run_id: str, start_seq: int, config: GatewayConfig, app_spec: str, *,
-                 ignore_late_signals: bool) -> int:
+                 ignore_late_signals: bool, health: tuple[str, int] | None = None) -> int:
     loop = asyncio.get_running_loop()
     shutdown = Shutdown(journal, me, run_id=run_id, start_seq=start_seq,
                         drain_timeout=config.restart_drain_timeout)
@@ -136,9 +139,12 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
                                  is_draining=lambda: shutdown.cause is not None).start()
     sessions = SessionStore(journal)
     heartbeat = Heartbeat(home, me, run_id).start()
+    accepting = False  # /readyz: from `ready` until a drain begins
+    probes = HealthServer(heartbeat.is_fresh, lambda: accepting and shutdown.cause is None)
     app: GatewayApp | None = None
     try:
         try:
+            probed = await probes.start(*health) if health is not None else None
             app = load_app(app_spec)
             ready = await app.start(RuntimeContext(home, journal, sessions, run_id, config.host, config.port,
                                                    who("gateway")))
@@ -150,13 +156,18 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
             detail = exc if isinstance(exc, (OSError, HermesError)) else f"{type(exc).__name__}: {exc}"
             raise GatewayError(f"the gateway could not start: {detail}") from None
         if shutdown.cause is None:
+            if probed is not None:
+                ready = {**ready, "health": f"{probed[0]}:{probed[1]}"}
             journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,
                          reason="accepting work", data=ready)
+            accepting = True
             print(f"gateway {home.profile}: running on {ready.get('host')}:{ready.get('port')} "
-                  f"(pid {me.pid}, run {run_id})", flush=True)
+                  f"(pid {me.pid}, run {run_id})" + (f"; probes on {ready['health']}" if probed else ""),
+                  flush=True)
         await shutdown.requested.wait()
         return await shutdown.drain(app, sessions)
     finally:
+        await probes.close()
         heartbeat.stop()
         watcher.stop()
         signals.release(ignore=ignore_late_signals)  # drained: a late SIGTERM must not turn 0/75 into a kill
