@@ -6,8 +6,9 @@ and how big it was.  It is a small JSON file beside the instance lock,
 ``locks/<profile>.heartbeat.json``, replaced atomically (write a temporary file, then
 rename) by a task *in the gateway's event loop* every :data:`INTERVAL` seconds, so a
 wedged loop stops beating.  Why a file and not a row in ``state.db``: a beat must not
-grow the log, must not wake every reader that watches the database for changes, and
-costs one small write every 15 s instead of a transaction.  Durability is honest but
+grow the log, must not wake every reader that watches the database for changes, and must
+not take the database's write lock from a stop request.  It is not faster: a beat costs
+about what a durable append does (``bench/heartbeat.py``), once every 15 s.  Durability is honest but
 limited: the rename survives the process being killed (the kernel holds the page),
 not a power cut before the kernel writes it back; no ``fsync`` is paid per beat.
 """

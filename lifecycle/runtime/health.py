@@ -32,7 +32,7 @@ class HealthServer:
 
     def __init__(self, is_live: Callable[[], bool], is_ready: Callable[[], bool]) -> None:
         self.is_live, self.is_ready = is_live, is_ready
-        self._server: asyncio.base_events.Server | None = None
+        self._server: asyncio.AbstractServer | None = None
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen on ``host:port``; return the address bound (port 0 picks a free one)."""
