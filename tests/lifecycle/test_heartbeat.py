@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hermes_lifecycle.heartbeat import Beat, read_beat
+from hermes_lifecycle.heartbeat import Beat, Heartbeat, read_beat
 from hermes_lifecycle.history.verdict import _heartbeat_phrase
 from hermes_lifecycle.identity import own_identity
-from hermes_lifecycle.heartbeat import Heartbeat
 from hermes_lifecycle.platforms.cgroup import _cgroup_lines, oom_counter_file, read_oom_kills
 
 

@@ -8,9 +8,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import run_hermes
+from tests.conftest import ROOT, run_hermes
 from tests.gateways import events, hermes_argv, hermes_env, hold_a_turn_in_flight, spawn_gateway, wait_for
-from tests.conftest import ROOT
 
 DEADLINE = 60
 
