@@ -15,17 +15,19 @@ not a power cut before the kernel writes it back; no ``fsync`` is paid per beat.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity
 from hermes_lifecycle.platforms.cgroup import oom_counter_file, read_oom_kills
+
+if TYPE_CHECKING:  # asyncio costs tens of ms to import: reconcile (every `stop`) imports this module
+    import asyncio
 
 #: Seconds between beats: rare enough to keep the idle gateway asleep, often enough that
 #: "its last heartbeat was N s before" narrows a silent death to a quarter of a minute.
@@ -111,11 +113,15 @@ class Heartbeat:
             time.monotonic() - self.last_tick <= self.interval * STALE_AFTER_BEATS
 
     async def _run(self) -> None:
+        import asyncio
+
         while True:
             self.beat()
             await asyncio.sleep(self.interval)
 
     def start(self) -> "Heartbeat":
+        import asyncio
+
         self._task = asyncio.get_running_loop().create_task(self._run(), name="hermes-heartbeat")
         return self
 
