@@ -75,6 +75,29 @@ def read_beat(home: Home) -> Beat | None:
         return None
 
 
+def stalled_loop_warning(home: Home, current: Any, now: float | None = None) -> dict[str, str] | None:
+    """A ``status`` warning when the recorded live gateway's heartbeat is stale (a wedged loop).
+
+    systemd's watchdog restarts such a gateway; launchd, the Task Scheduler and a detached
+    start do not, so ``status`` at least says so.  ``current`` is the stream's state after
+    reconciliation: its pid is alive.
+    """
+    from hermes_lifecycle.durations import human
+
+    if current.state not in ("running", "draining"):
+        return None
+    beat = read_beat(home)
+    if beat is None or not beat.belongs_to(current.pid, current.create_time):
+        return None
+    age = (time.time() if now is None else now) - beat.at
+    if age <= INTERVAL * STALE_AFTER_BEATS:
+        return None
+    return {"kind": "loop_stalled",
+            "message": f"the gateway's event loop last ticked {human(age)} ago although pid {current.pid} is alive: "
+                       "it may be wedged",
+            "command": "hermes gateway restart"}
+
+
 def _rss(pid: int) -> int | None:
     import psutil
 

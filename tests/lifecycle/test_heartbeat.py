@@ -55,3 +55,54 @@ def test_a_beat_is_written_atomically_and_read_back(home):
     assert read_beat(home) == written and written.belongs_to(me.pid, me.create_time)
     assert not written.belongs_to(me.pid + 1, me.create_time)
     assert [p.name for p in Path(home.locks_dir).iterdir()] == ["default.heartbeat.json"]
+
+
+def _running_as_me(home) -> "StreamState":
+    from hermes_lifecycle.store import StreamState
+
+    me = own_identity()
+    return StreamState(home.profile, "running", run_id="r-3", pid=me.pid, create_time=me.create_time)
+
+
+def test_status_warns_when_a_live_gateways_loop_stopped_ticking(home):
+    """No watchdog outside systemd: a wedged loop (alive process, stale heartbeat) is at least told."""
+    from hermes_lifecycle.heartbeat import INTERVAL, STALE_AFTER_BEATS, stalled_loop_warning
+
+    current = _running_as_me(home)
+    beat = Heartbeat(home, own_identity(), "r-3").beat()
+    assert stalled_loop_warning(home, current, now=beat.at + INTERVAL) is None
+    warning = stalled_loop_warning(home, current, now=beat.at + INTERVAL * STALE_AFTER_BEATS + 75)
+    assert warning == {
+        "kind": "loop_stalled",
+        "message": f"the gateway's event loop last ticked 2 min ago although pid {current.pid} is alive: "
+                   "it may be wedged",
+        "command": "hermes gateway restart"}
+    assert stalled_loop_warning(home, stopped(home), now=beat.at + 1000) is None
+
+
+def stopped(home):
+    from hermes_lifecycle.store import StreamState
+
+    return StreamState(home.profile, "stopped")
+
+
+def test_status_prints_the_stalled_loop_warning_for_a_live_process_with_a_stale_beat(home):
+    import json
+
+    from hermes_lifecycle.heartbeat import heartbeat_path
+    from hermes_lifecycle.journal import Journal
+    from tests.conftest import run_hermes
+
+    me = own_identity()  # this test process stands in for a gateway whose loop is wedged
+    with Journal(home) as journal:
+        journal.fire("start", actor="test", run_id="r-4", pid=me.pid, data={"create_time": me.create_time})
+        journal.fire("ready", actor="test", run_id="r-4", pid=me.pid, data={"port": 1})
+    beat = json.loads(heartbeat_path(home).read_text()) if heartbeat_path(home).exists() else None
+    assert beat is None
+    written = Heartbeat(home, me, "r-4").beat()
+    stale = {**json.loads(heartbeat_path(home).read_text()), "at": written.at - 600}
+    heartbeat_path(home).write_text(json.dumps(stale))
+    done = run_hermes(home.root, "status")
+    assert done.returncode == 0, done.stderr
+    assert (f"warning: the gateway's event loop last ticked 10 min ago although pid {me.pid} is alive: "
+            "it may be wedged; see `hermes gateway restart`") in done.stdout
