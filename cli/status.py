@@ -136,10 +136,10 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         last_shutdown = _last_shutdown(conn, home.profile)
         pending = _resume_pending_sessions(conn, home.profile)
         found_warnings = warnings(conn, home.profile, current)
+        window_counts = counts(conn, home.profile) if as_json else None
     stalled = stalled_loop_warning(home, current)
     if stalled is not None:
         found_warnings.append(stalled)
-        window_counts = counts(conn, home.profile) if as_json else None
     runs = group_by_run(transitions)
     strays = _strays(home, current)
 
