@@ -106,7 +106,6 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     the last run ended, sessions waiting for resume, and warnings about patterns
     (crash loops, restarts that never came back, runs with no shutdown).
     """
-    from hermes_lifecycle.heartbeat import stalled_loop_warning
     from hermes_lifecycle.journal import Journal
     from hermes_lifecycle.history.patterns import counts, warnings
     from hermes_lifecycle.history.runs import group_by_run
@@ -137,9 +136,12 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         pending = _resume_pending_sessions(conn, home.profile)
         found_warnings = warnings(conn, home.profile, current)
         window_counts = counts(conn, home.profile) if as_json else None
-    stalled = stalled_loop_warning(home, current)
-    if stalled is not None:
-        found_warnings.append(stalled)
+    if current.state in ("running", "draining"):  # only a live gateway beats
+        from hermes_lifecycle.heartbeat import stalled_loop_warning
+
+        stalled = stalled_loop_warning(home, current)
+        if stalled is not None:
+            found_warnings.append(stalled)
     runs = group_by_run(transitions)
     strays = _strays(home, current)
 
