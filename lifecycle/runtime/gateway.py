@@ -20,8 +20,8 @@ from hermes_lifecycle.platforms import Platform, current_platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
-from hermes_lifecycle.runtime.health import HealthServer
 from hermes_lifecycle.runtime.fatal_exit import exit_quietly_under_manager, fatal_config_exit
+from hermes_lifecycle.runtime.health import HealthServer
 from hermes_lifecycle.runtime.sessions import SessionStore
 from hermes_lifecycle.runtime.shutdown import (Cause, Shutdown, exit_now_if_nothing_holds,
                                          force_exit_after)
