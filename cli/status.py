@@ -122,6 +122,12 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         pending = count_resume_pending(conn, home.profile)
         found_warnings = warnings(conn, home.profile, current)
         window_counts = counts(conn, home.profile) if as_json else None
+    if current.state in ("running", "draining"):  # only a live gateway beats
+        from hermes_lifecycle import stalled_loop_warning
+
+        stalled = stalled_loop_warning(home, current)
+        if stalled is not None:
+            found_warnings.append(stalled)
     runs = group_by_run(transitions)
     strays = _strays(home, current)
 

@@ -2,13 +2,17 @@
 
 When the log says a process is alive (``starting``, ``running``, ``draining``) but no
 process with that pid *and* create time exists, append ``lost`` (-> ``crashed``)
-with what is known.  The append is guarded by the version that was read, so two
+with what is known, including the process's last heartbeat (:mod:`heartbeat`: its
+age, RSS and the OOM kills in its cgroup since).  The append is guarded by the version that was read, so two
 readers noticing at once append it once.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from hermes_lifecycle.errors import IllegalTransition, VersionConflict
+from hermes_lifecycle.heartbeat import read_beat
 from hermes_lifecycle.identity import is_alive, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
@@ -21,17 +25,21 @@ def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamStat
         current = journal.state()
         if current.state not in ALIVE_STATES or is_alive(current.pid, current.create_time):
             return current
+        data: dict[str, Any] = {
+            "pid": current.pid,
+            "create_time": current.create_time,
+            "last_state": current.state,
+            "last_seq": current.last_seq,
+        }
+        beat = read_beat(journal.home)
+        if beat is not None and beat.belongs_to(current.pid, current.create_time):
+            data["heartbeat"] = beat.describe_after_death()
         try:
             journal.fire(
                 "lost",
                 actor=who(actor_role),
                 reason=f"process {current.pid} is gone; no shutdown was recorded",
-                data={
-                    "pid": current.pid,
-                    "create_time": current.create_time,
-                    "last_state": current.state,
-                    "last_seq": current.last_seq,
-                },
+                data=data,
                 expect_version=current.version,
             )
         except (VersionConflict, IllegalTransition):

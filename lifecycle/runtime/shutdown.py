@@ -32,7 +32,7 @@ from hermes_lifecycle.runtime.app import GatewayApp
 from hermes_lifecycle.runtime.sessions import SessionStore
 from hermes_lifecycle.stop_request import MINE, StopRequest, judge
 
-EXIT_UNPLANNED, EXIT_CONFIG = 1, 78  # a request's own codes (0, 75) live in lifecycle.stop_request
+EXIT_UNPLANNED = 1  # a request's own codes (0, 75) live in lifecycle.stop_request
 #: How long a drained process may take to end by itself before exit is forced.
 EXIT_GRACE = 2.0
 #: How long an app's ``close`` may take after the wait before the drain goes on without it.
