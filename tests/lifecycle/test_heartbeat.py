@@ -58,7 +58,7 @@ def test_a_beat_is_written_atomically_and_read_back(home):
 
 
 def _running_as_me(home) -> "StreamState":
-    from hermes_lifecycle.store import StreamState
+    from hermes_lifecycle import StreamState
 
     me = own_identity()
     return StreamState(home.profile, "running", run_id="r-3", pid=me.pid, create_time=me.create_time)
@@ -81,7 +81,7 @@ def test_status_warns_when_a_live_gateways_loop_stopped_ticking(home):
 
 
 def stopped(home):
-    from hermes_lifecycle.store import StreamState
+    from hermes_lifecycle import StreamState
 
     return StreamState(home.profile, "stopped")
 
@@ -106,3 +106,15 @@ def test_status_prints_the_stalled_loop_warning_for_a_live_process_with_a_stale_
     assert done.returncode == 0, done.stderr
     assert (f"warning: the gateway's event loop last ticked 10 min ago although pid {me.pid} is alive: "
             "it may be wedged; see `hermes gateway restart`") in done.stdout
+
+
+def test_a_profiles_beat_lives_in_its_own_home(home):
+    """i9a's layout: profile NAME's home is ``<root>/profiles/NAME``, its locks (and beat) there."""
+    from hermes_lifecycle import Home
+    from hermes_lifecycle.heartbeat import heartbeat_path
+
+    work = Home(home.root, "work")
+    written = Heartbeat(work, own_identity(), "r-5").beat()
+    assert heartbeat_path(work) == home.root / "profiles" / "work" / "locks" / "work.heartbeat.json"
+    assert heartbeat_path(work).exists() and read_beat(work) == written
+    assert read_beat(home) is None  # the default profile's beat is another file
