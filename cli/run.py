@@ -20,17 +20,24 @@ from hermes_lifecycle import Home
               help="Run another asyncio app through the runtime (default: the reference gateway).")
 @click.option("--replace", is_flag=True,
               help="Ask the running gateway of this profile to stop (drain), wait for it, then start.")
+@click.option("--health", "health", default=None, metavar="ADDR:PORT",
+              help="Serve HTTP /livez and /readyz on ADDR:PORT for orchestrators (off by default).")
 @click.pass_obj
 def run(home: Home, port: int | None, host: str | None, drain_timeout: float | None,
-        app_spec: str | None, replace: bool) -> None:
+        app_spec: str | None, replace: bool, health: str | None) -> None:
     """Run the gateway in the foreground until a signal or a stop request drains it.
 
     Exit codes: 0 planned stop, 75 planned restart, 1 unplanned signal or failure,
     78 fatal configuration error (see README: exit codes).
     """
-    from hermes_lifecycle import DEFAULT_APP, RunOptions, run_gateway
+    from hermes_lifecycle import DEFAULT_APP, RunOptions, parse_health_address, run_gateway
 
+    try:
+        probes = parse_health_address(health) if health is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--health") from None
     logging.basicConfig(level=logging.WARNING, format="hermes gateway: %(message)s")
     code = run_gateway(home, RunOptions(port=port, host=host, drain_timeout=drain_timeout,
-                                        app=app_spec or DEFAULT_APP, replace=replace))
+                                        app=app_spec or DEFAULT_APP, replace=replace,
+                                        health=probes))
     click.get_current_context().exit(code)

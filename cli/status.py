@@ -127,6 +127,12 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             from hermes_lifecycle import spool_behind
 
             log_behind = spool_behind(journal)
+    if current.state in ("running", "draining"):  # only a live gateway beats
+        from hermes_lifecycle import stalled_loop_warning
+
+        stalled = stalled_loop_warning(home, current)
+        if stalled is not None:
+            found_warnings.append(stalled)
     runs = group_by_run(transitions)
     strays = _strays(home, current)
 

@@ -59,6 +59,8 @@ _EXPORTS = {
     # the runtime
     "run_gateway": "runtime.gateway", "RunOptions": "runtime.gateway", "DEFAULT_APP": "runtime.gateway",
     "SessionStore": "runtime.sessions",
+    "parse_health_address": "runtime.health:parse_address",  # run --health ADDR:PORT
+    "stalled_loop_warning": "heartbeat",  # status: a live gateway whose loop stopped beating
     # history: reading the log for people
     "build_story": "history.forensics",
     "ending": "history.verdict", "verdict": "history.verdict",

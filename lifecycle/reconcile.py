@@ -3,9 +3,11 @@
 When the log says a process is alive (``starting``, ``running``, ``draining``) but no
 process is it by the one identity rule (:func:`hermes_lifecycle.identity.run_is_alive`:
 pid, create time, and the command line the run recorded), append ``lost`` (-> ``crashed``)
-with what is known: a pid now running another command line is a lost gateway, as the
-README says.  The append names the run it means (``expect_run``, checked inside the write
-transaction), so two readers noticing at once append it once and a new run is never lost.
+with what is known, including the process's last heartbeat (:mod:`heartbeat`: its age, RSS
+and the OOM kills in its cgroup since): a pid now running another command line is a lost
+gateway, as the README says.  The append names the run it means (``expect_run``, checked
+inside the write transaction), so two readers noticing at once append it once and a new run
+is never lost.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from hermes_lifecycle.errors import IllegalTransition, RunChanged
+from hermes_lifecycle.heartbeat import read_beat
 from hermes_lifecycle.identity import is_alive, recorded_cmdline, run_is_alive, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
@@ -27,6 +30,9 @@ def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamStat
         if current.state not in ALIVE_STATES or run_is_alive(current):
             return current
         reason, data = _why_lost(current)
+        beat = read_beat(journal.home)
+        if beat is not None and beat.belongs_to(current.pid, current.create_time):
+            data["heartbeat"] = beat.describe_after_death()
         try:
             journal.fire("lost", actor=who(actor_role), reason=reason, data=data, expect_run=current.run_id,
                          spool_after=SPOOL_AFTER)

@@ -251,6 +251,13 @@ class Story:
         return {"at": last.at, "trigger": last.trigger, "noticed_at": end.at,
                 "seconds_before_noticed": _seconds(last.at, end.at), "noticed_by": end.actor}
 
+    def heartbeat(self) -> dict[str, Any] | None:
+        """For a crash: the last heartbeat ``lost`` found (age, RSS, OOM kills in its cgroup since)."""
+        end = self.end
+        if end is None or end.trigger != "lost":
+            return None
+        return end.data.get("heartbeat")
+
     def timeline(self) -> list[dict[str, Any]]:
         return [{"seq": e.seq, "at": e.at, "t_s": self.t(e), "trigger": e.trigger, "kind": e.kind,
                  "from": e.from_state, "to": e.to_state, "actor": e.actor, "reason": e.reason,
@@ -279,6 +286,7 @@ class Story:
             "escalation": self.escalation(),
             "exit": self.exit(),
             "last_sign_of_life": self.last_sign_of_life(),
+            "heartbeat": self.heartbeat(),
             "timeline": self.timeline(),
         }
 

@@ -122,6 +122,26 @@ def _crashed(story: "Story", end: Event) -> str:
         text = f"watchdog: the loop stopped answering; systemd ended it ({how}), no shutdown recorded"
     if life is not None:
         text += f", last sign of life {human(life['seconds_before_noticed'])} before it was noticed"
+    return text + _heartbeat_phrase(story.heartbeat())
+
+
+def _size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def _heartbeat_phrase(beat: dict | None) -> str:
+    """"; its last heartbeat was 12 s before it was found gone, RSS 1.9 GB; the kernel's OOM killer..."."""
+    if not beat or not isinstance(beat.get("age_s"), (int, float)):
+        return ""
+    text = f"; its last heartbeat was {human(beat['age_s'])} before it was found gone"
+    if isinstance(beat.get("rss"), int):
+        text += f", RSS {_size(beat['rss'])}"
+    if isinstance(beat.get("oom_kills_since"), int) and beat["oom_kills_since"] > 0:
+        text += "; the kernel's OOM killer ended a process in its cgroup"
     return text
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from hermes_lifecycle.config import GatewayConfig, drain_timeout, load_config
 from hermes_lifecycle.errors import USER_ERRORS, ConfigError, GatewayError, IllegalTransition
 from hermes_lifecycle.exit_codes import GatewayExit
+from hermes_lifecycle.heartbeat import Heartbeat
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity, own_identity, who
 from hermes_lifecycle.journal import Journal
@@ -21,6 +22,8 @@ from hermes_lifecycle.platforms import Platform, current_platform
 from hermes_lifecycle.reconcile import reconcile
 from hermes_lifecycle.runtime.app import GatewayApp, RuntimeContext, load_app
 from hermes_lifecycle.runtime.boot import acquire_instance, fire_start, new_run_id
+from hermes_lifecycle.runtime.fatal_exit import exit_quietly_under_manager, fatal_config_exit
+from hermes_lifecycle.runtime.health import HealthServer
 from hermes_lifecycle.runtime.pulse import LoopPulse
 from hermes_lifecycle.runtime.service_link import ServiceLink
 from hermes_lifecycle.runtime.sessions import SessionStore
@@ -41,6 +44,8 @@ class RunOptions:
     drain_timeout: float | None = None
     app: str = DEFAULT_APP
     replace: bool = False
+    #: ``(addr, port)`` for ``/livez`` and ``/readyz`` (``run --health``), or None
+    health: tuple[str, int] | None = None
 
 
 def service_invocation() -> dict[str, str]:
@@ -83,13 +88,12 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
             "host": options.host or config.host, "drain_timeout": timeout, "console_hygiene": hygiene,
             **service_invocation()})
         if config_error is not None:
-            _start_failed(journal, me, run_id, config_error, GatewayExit.CONFIG)
-            raise config_error
+            raise _fatal_config(journal, me, run_id, config_error)
         assert timeout is not None  # read with the configuration, which raised above if it could not be
         config = GatewayConfig(options.host or config.host,
                                config.port if options.port is None else options.port, timeout)
         code = asyncio.run(_serve(home, journal, platform, signals, me, run_id, start.seq, config,
-                                  options.app, ignore_late_signals=force_exit))
+                                  options.app, ignore_late_signals=force_exit, health=options.health))
     except BaseException:  # an embedder's process lives on: give back the lock and the handlers
         signals.release(ignore=False)
         lock.release()
@@ -105,17 +109,25 @@ def run_gateway(home: Home, options: RunOptions, *, platform: Platform | None = 
     return code
 
 
-def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseException, code: int) -> None:
+def _fatal_config(journal: Journal, me: ProcessIdentity, run_id: str, exc: ConfigError) -> ConfigError:
+    """Record a fatal configuration; return the error to raise, with the exit code this manager needs."""
+    code, extra = fatal_config_exit()
+    _start_failed(journal, me, run_id, exc, code, extra)
+    return exit_quietly_under_manager(exc, code, extra)
+
+
+def _start_failed(journal: Journal, me: ProcessIdentity, run_id: str, exc: BaseException, code: int,
+                  extra: dict | None = None) -> None:
     try:
         journal.fire("start_failed", actor=who("gateway"), run_id=run_id, pid=me.pid, reason=str(exc),
-                     data={"error": str(exc), "type": type(exc).__name__, "exit_code": int(code)})
+                     data={"error": str(exc), "type": type(exc).__name__, "exit_code": int(code), **(extra or {})})
     except IllegalTransition:
         pass  # a stop request already moved the run on; its drain is the record
 
 
 async def _serve(home: Home, journal: Journal, platform: Platform, signals: SignalRoute, me: ProcessIdentity,
                  run_id: str, start_seq: int, config: GatewayConfig, app_spec: str, *,
-                 ignore_late_signals: bool) -> int:
+                 ignore_late_signals: bool, health: tuple[str, int] | None = None) -> int:
     loop = asyncio.get_running_loop()
     link = ServiceLink(platform.service_notifier(), LoopPulse())
     link.begin(run_id)  # the watchdog beats from here on, from this loop
@@ -141,30 +153,39 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
     watcher = StopRequestWatcher(home, me, run_id=run_id, after_seq=start_seq, dispatch=dispatch,
                                  is_draining=lambda: shutdown.cause is not None).start()
     sessions = SessionStore(journal)
+    heartbeat = Heartbeat(home, me, run_id).start(link.pulse)  # one timer on the loop: the link's pulse
+    accepting = False  # /readyz: from `ready` until a drain begins
+    probes = HealthServer(heartbeat.is_fresh, lambda: accepting and shutdown.cause is None)
     app: GatewayApp | None = None
     try:
         try:
+            probed = await probes.start(*health) if health is not None else None
             app = load_app(app_spec)
             shutdown.app = app
             ready = await app.start(RuntimeContext(home, journal, sessions, run_id, config.host, config.port,
                                                    who("gateway"), config.restart_drain_timeout))
             await sessions.resume_on_boot(run_id=run_id, actor=who("gateway"), hand_over=app.resume)
         except ConfigError as exc:
-            _start_failed(journal, me, run_id, exc, GatewayExit.CONFIG)
-            raise
+            raise _fatal_config(journal, me, run_id, exc) from None
         except Exception as exc:  # whatever the app raised, the run records how its start failed
             _start_failed(journal, me, run_id, exc, GatewayExit.UNPLANNED)
             detail = exc if isinstance(exc, (OSError, *USER_ERRORS)) else f"{type(exc).__name__}: {exc}"
             raise GatewayError(f"the gateway could not start: {detail}") from None
         if shutdown.cause is None:
+            if probed is not None:
+                ready = {**ready, "health": f"{probed[0]}:{probed[1]}"}
             journal.fire("ready", actor=who("gateway"), run_id=run_id, pid=me.pid,
                          reason="accepting work", data=ready)
             link.ready(ready, run_id)
+            accepting = True
             where = ready.get("host") if ready.get("port") is None else f"{ready.get('host')}:{ready.get('port')}"
-            print(f"gateway {home.profile}: running on {where} (pid {me.pid}, run {run_id})", flush=True)
+            print(f"gateway {home.profile}: running on {where} (pid {me.pid}, run {run_id})"
+                  + (f"; probes on {ready['health']}" if probed else ""), flush=True)
         await shutdown.requested.wait()
         return await shutdown.drain(app, sessions)
     finally:
+        await probes.close()
+        heartbeat.stop()
         watcher.stop()
         link.close()
         signals.release(ignore=ignore_late_signals)  # drained: a late SIGTERM must not turn 0/75 into a kill

@@ -1,7 +1,8 @@
 """Beats sent from inside the gateway's event loop, each at its own interval.
 
-Anything that must prove the *loop* is alive (the service manager's watchdog ping today; a
-heartbeat kept for forensics or a health endpoint can sit beside it) subscribes here.  A
+Anything that must prove the *loop* is alive (the service manager's watchdog ping, and the
+heartbeat file of :mod:`hermes_lifecycle.heartbeat` that forensics, ``status`` and ``/livez``
+read) subscribes here.  A
 beat runs as a loop callback, never on a thread: a wedged loop (alive process, no progress)
 stops every beat, which is exactly what a watchdog must see.  Intervals are long (tens of
 seconds for the watchdog), so an idle gateway wakes rarely.

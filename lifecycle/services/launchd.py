@@ -1,7 +1,10 @@
 """macOS: a launchd agent, ``~/Library/LaunchAgents/<label>.plist``, in the ``gui/<uid>`` domain.
 
 ``KeepAlive = {SuccessfulExit: false}`` revives the gateway after an unplanned exit and
-leaves a planned stop (exit 0) down; ``ExitTimeOut`` exceeds the drain timeout so launchd
+leaves a planned stop (exit 0) down.  launchd cannot be told to leave one non-zero code down
+(systemd's ``RestartPreventExitStatus``), so the agent sets ``HERMES_SERVICE_MANAGER=launchd``
+and the gateway ends a fatal configuration with exit 0 there (:mod:`runtime.fatal_exit`), the
+reason recorded in ``start_failed``.  ``ExitTimeOut`` exceeds the drain timeout so launchd
 never kills it mid-drain.  ``stop`` signals the job and never boots it out, so ``start``
 (``kickstart``) works after ``stop``.
 
@@ -22,6 +25,7 @@ from hermes_lifecycle.errors import ServiceError
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.platforms.posix import user_id
 from hermes_lifecycle.platforms.runner import Runner
+from hermes_lifecycle.runtime.fatal_exit import SERVICE_MANAGER_ENV
 from hermes_lifecycle.services.base import (
     InstallOutcome,
     InstallPlan,
@@ -36,6 +40,15 @@ from hermes_lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "launchd-agent"
 LABEL_PREFIX = "org.hermes.gateway."
+#: launchd(8) spawns a job at most once per ThrottleInterval (default 10 s) when it exits
+#: sooner than that after its start.  A gateway that ran for hours and crashed comes back at
+#: once; one that dies at boot (a broken venv, a full disk) is retried every 30 s, 2,880 times
+#: a day instead of 8,640, and its log stays readable.
+THROTTLE_INTERVAL = 30
+#: ``Standard`` (launchd's default, set explicitly): no resource limits.  ``Background``
+#: throttles CPU and I/O like a backup job; a gateway answers people.  ``Interactive`` is
+#: meant for a job an app's UI waits on.
+PROCESS_TYPE = "Standard"
 
 
 class LaunchdAgentManager(ServiceManager):
@@ -73,11 +86,13 @@ class LaunchdAgentManager(ServiceManager):
             "Label": self.label,
             "ProgramArguments": list(plan.command),
             "WorkingDirectory": plan.home,
-            "EnvironmentVariables": {"PYTHONUNBUFFERED": "1"},
+            # the gateway exits 0 on a fatal configuration under launchd (runtime.fatal_exit)
+            "EnvironmentVariables": {"PYTHONUNBUFFERED": "1", SERVICE_MANAGER_ENV: self.name},
             "RunAtLoad": plan.autostart,
             "KeepAlive": {"SuccessfulExit": False},
             "ExitTimeOut": plan.stop_timeout,
-            "ProcessType": "Background",
+            "ThrottleInterval": THROTTLE_INTERVAL,
+            "ProcessType": PROCESS_TYPE,
             "StandardOutPath": log,
             "StandardErrorPath": log,
         }
@@ -192,5 +207,9 @@ class LaunchdAgentManager(ServiceManager):
             status.warnings.append(
                 f"ExitTimeOut={exit_timeout}s is not longer than the drain timeout ({drain_timeout:g}s): "
                 "launchd would kill the gateway mid-drain; run `hermes gateway install` to rewrite the agent")
+        if (found.get("EnvironmentVariables") or {}).get(SERVICE_MANAGER_ENV) != self.name:
+            status.warnings.append(
+                "the agent predates the fatal-configuration exit: launchd would revive a misconfigured "
+                "gateway forever; run `hermes gateway install` to rewrite the agent")
         status.hints.append(f"inspect: launchctl print {self.target}; logs: {self.home.stdio_log}")
         return status

@@ -15,10 +15,22 @@ import xml.etree.ElementTree as ET
 TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 #: Starts a task's description, followed by JSON naming the home and profile it runs.
 MARKER = "hermes-gateway "
+#: RestartOnFailure: one attempt a minute (the schema's floor, PT1M), ten times (Count is an
+#: unsignedByte >= 1): a crash is retried for ten minutes, a boot loop ends after ten tries.
+RESTART_INTERVAL, RESTART_COUNT = "PT1M", 10
+#: After logon, wait this long: the desktop settles, the network is usually up.
+LOGON_DELAY = "PT30S"
 
 
-def task_xml(*, user: str, command: str, arguments: str, description: str, autostart: bool) -> str:
-    """The task definition: logon trigger, least privilege, no time limit, battery-proof."""
+def task_xml(*, user: str, command: str, arguments: str, working_directory: str, description: str,
+             autostart: bool) -> str:
+    """The task definition: logon trigger, least privilege, no time limit, battery-proof,
+    restarted on failure, run in the home.
+
+    Element order follows the Task Scheduler schema: ``logonTriggerType`` is a sequence
+    (the base trigger's ``Enabled``, then ``UserId``, then ``Delay``); ``settingsType``,
+    ``restartType`` and ``execType`` are ``xs:all``, written in the documented order anyway.
+    """
     ET.register_namespace("", TASK_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -33,18 +45,24 @@ def task_xml(*, user: str, command: str, arguments: str, description: str, autos
     trigger = sub(sub(task, "Triggers"), "LogonTrigger")
     sub(trigger, "Enabled", "true" if autostart else "false")
     sub(trigger, "UserId", user)
+    sub(trigger, "Delay", LOGON_DELAY)
     principal = sub(sub(task, "Principals"), "Principal", id="Author")
     sub(principal, "UserId", user)
     sub(principal, "LogonType", "InteractiveToken")
     sub(principal, "RunLevel", "LeastPrivilege")
     settings = sub(task, "Settings")
+    sub(settings, "AllowStartOnDemand", "true")
+    restart = sub(settings, "RestartOnFailure")
+    sub(restart, "Interval", RESTART_INTERVAL)
+    sub(restart, "Count", str(RESTART_COUNT))
     for tag, value in (("MultipleInstancesPolicy", "IgnoreNew"), ("DisallowStartIfOnBatteries", "false"),
                        ("StopIfGoingOnBatteries", "false"), ("AllowHardTerminate", "true"),
-                       ("AllowStartOnDemand", "true"), ("Enabled", "true"), ("ExecutionTimeLimit", "PT0S")):
+                       ("StartWhenAvailable", "true"), ("Enabled", "true"), ("ExecutionTimeLimit", "PT0S")):
         sub(settings, tag, value)
     action = sub(sub(task, "Actions", Context="Author"), "Exec")
     sub(action, "Command", command)
     sub(action, "Arguments", arguments)
+    sub(action, "WorkingDirectory", working_directory)
     body = ET.tostring(task, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-16"?>\n' + body + "\n"
 
@@ -55,6 +73,9 @@ _FACTS = {
     "instances": "Settings/MultipleInstancesPolicy", "time_limit": "Settings/ExecutionTimeLimit",
     "battery_start": "Settings/DisallowStartIfOnBatteries", "battery_stop": "Settings/StopIfGoingOnBatteries",
     "logon_type": "Principals/Principal/LogonType", "run_level": "Principals/Principal/RunLevel",
+    "restart_interval": "Settings/RestartOnFailure/Interval", "restart_count": "Settings/RestartOnFailure/Count",
+    "start_when_available": "Settings/StartWhenAvailable", "logon_delay": "Triggers/LogonTrigger/Delay",
+    "working_directory": "Actions/Exec/WorkingDirectory",
 }
 
 

@@ -39,6 +39,9 @@ _DENIED = ("access is denied", "0x80070005")
 #: Task Scheduler's answers are quick; a prompt for a password would wait forever.
 CREATE_TIMEOUT = 30.0
 CREATE_IDLE_TIMEOUT = 15.0
+#: Nothing supervises a gateway the Startup folder started (no engine-side supervisor either).
+STARTUP_NOT_REVIVED = ("the Startup-folder fallback has no manager: a gateway that crashes stays down until "
+                       "the next logon or `hermes gateway start`")
 
 
 def pythonw_for(interpreter: str) -> str:
@@ -91,7 +94,8 @@ class WindowsTaskManager(ServiceManager):
     def render_task(self, plan: InstallPlan) -> str:
         program, *args = self.launch_command(plan)
         return task_xml(user=self.user, command=task_program(program), arguments=task_arguments(args),
-                        description=self.owner_description(), autostart=plan.autostart)
+                        working_directory=plan.home, description=self.owner_description(),
+                        autostart=plan.autostart)
 
     def render_cmd(self, plan: InstallPlan) -> str:
         owner = str(self.home.root).encode("utf-8").hex()
@@ -258,6 +262,7 @@ class WindowsTaskManager(ServiceManager):
         elif self._cmd_is_ours():
             status.track, status.definition, status.installed = STARTUP_TRACK, str(self.startup_cmd), True
             status.autostart = True
+            status.warnings.append(STARTUP_NOT_REVIVED)
             status.hints.append("the Startup-folder fallback has no manager to ask: the state above "
                                 "says whether the gateway runs")
         else:

@@ -11,7 +11,7 @@ from tests.journal_runs import boot, crash, drain, planned_stop, request
 
 STORY_KEYS = {"schema_version", "profile", "run_id", "pid", "state", "started_at", "started_by_restart",
               "ended_at", "duration_s", "end", "ending", "verdict", "stop_cause", "drain", "resume", "restart",
-              "escalation", "exit", "last_sign_of_life", "timeline"}
+              "escalation", "exit", "last_sign_of_life", "heartbeat", "timeline"}
 
 
 def test_forensics_json_has_the_documented_fields(journal, home_dir):

@@ -151,3 +151,43 @@ def test_status_describes_the_agent_and_flags_a_short_exit_timeout(gateway_home,
     agent = plistlib.loads(manager.plist_path.read_bytes())
     manager.plist_path.write_bytes(plistlib.dumps({**agent, "ExitTimeOut": 20}))
     assert "ExitTimeOut=20s" in manager.describe(drain_timeout=30.0).warnings[0]
+
+
+def test_the_agent_tells_the_gateway_it_runs_under_launchd_and_is_not_throttled_as_background(
+        gateway_home, user_env):
+    """exit 78 would be revived forever (no RestartPreventExitStatus): the env var makes the gateway
+    exit 0 on a fatal configuration; ProcessType Standard (not Background) keeps CPU and I/O
+    unthrottled for a gateway that answers people; ThrottleInterval is chosen, not defaulted."""
+    manager, _, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home, start_now=False))
+    agent = plistlib.loads(manager.plist_path.read_bytes())
+    assert agent["EnvironmentVariables"] == {"PYTHONUNBUFFERED": "1", "HERMES_SERVICE_MANAGER": "launchd"}
+    assert agent["ProcessType"] == "Standard"
+    assert agent["ThrottleInterval"] == 30
+    assert sorted(agent) == sorted([
+        "Label", "ProgramArguments", "WorkingDirectory", "EnvironmentVariables", "RunAtLoad", "KeepAlive",
+        "ExitTimeOut", "ThrottleInterval", "ProcessType", "StandardOutPath", "StandardErrorPath"])
+
+
+def test_an_agent_written_before_the_fatal_exit_design_is_replaced_on_install(gateway_home, user_env):
+    manager, runner, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home, start_now=False))
+    old = plistlib.loads(manager.plist_path.read_bytes())
+    old["EnvironmentVariables"] = {"PYTHONUNBUFFERED": "1"}
+    old["ProcessType"] = "Background"
+    del old["ThrottleInterval"]
+    manager.plist_path.write_bytes(plistlib.dumps(old))
+    outcome = manager.install(plan_for(gateway_home, start_now=False))
+    assert outcome.changed
+    assert plistlib.loads(manager.plist_path.read_bytes())["ProcessType"] == "Standard"
+
+
+def test_status_warns_when_the_agent_would_revive_a_fatal_configuration(gateway_home, user_env):
+    manager, _, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home, start_now=False))
+    old = plistlib.loads(manager.plist_path.read_bytes())
+    old["EnvironmentVariables"] = {"PYTHONUNBUFFERED": "1"}
+    manager.plist_path.write_bytes(plistlib.dumps(old))
+    warnings = manager.describe(drain_timeout=30.0).warnings
+    assert warnings == ["the agent predates the fatal-configuration exit: launchd would revive a misconfigured "
+                        "gateway forever; run `hermes gateway install` to rewrite the agent"]

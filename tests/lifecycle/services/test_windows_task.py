@@ -297,3 +297,38 @@ def test_the_startup_track_still_answers_while_task_scheduler_hangs(gateway_home
     outcome = manager.install(plan_for(gateway_home, start_now=False))
     assert outcome.track == "startup-folder" and manager.is_installed()
 
+
+
+def _children(root, path: str) -> list[str]:
+    from hermes_lifecycle.services.task_xml import TASK_NS
+
+    element = root.find("/".join(f"{{{TASK_NS}}}{part}" for part in path.split("/")))
+    return [child.tag.split("}")[1] for child in element]
+
+
+def test_the_task_restarts_a_crashed_gateway_after_a_short_logon_delay_in_the_home(gateway_home, user_env):
+    """RestartOnFailure (Interval within PT1M..P31D, Count an unsignedByte >= 1), StartWhenAvailable,
+    a logon Delay after UserId (logonTriggerType is a sequence), and the home as WorkingDirectory."""
+    import xml.etree.ElementTree as ET
+
+    manager, _, _ = make(gateway_home, user_env)
+    manager.install(plan_for(gateway_home, start_now=False))
+    text = (gateway_home.root / "services" / "default.task.xml").read_bytes().decode("utf-16")
+    facts = task_facts(text)
+    assert (facts["restart_interval"], facts["restart_count"]) == ("PT1M", "10")
+    assert facts["start_when_available"] == "true" and facts["logon_delay"] == "PT30S"
+    assert facts["working_directory"] == str(gateway_home.root)
+    root = ET.fromstring(text.split("?>", 1)[1])
+    assert _children(root, "Triggers/LogonTrigger") == ["Enabled", "UserId", "Delay"]
+    assert _children(root, "Actions/Exec") == ["Command", "Arguments", "WorkingDirectory"]
+    assert _children(root, "Settings/RestartOnFailure") == ["Interval", "Count"]
+    assert 1 <= int(facts["restart_count"]) <= 255
+
+
+def test_the_startup_fallback_says_plainly_that_a_crash_is_not_revived(gateway_home, user_env):
+    manager, _, _ = make(gateway_home, user_env, FakeSchtasks(create_result=DENIED))
+    manager.install(plan_for(gateway_home, start_now=False))
+    status = manager.describe(30.0)
+    assert status.track == "startup-folder"
+    assert ("the Startup-folder fallback has no manager: a gateway that crashes stays down until the next "
+            "logon or `hermes gateway start`") in status.warnings
