@@ -37,5 +37,5 @@ def exit_quietly_under_manager(exc: ConfigError, code: int, extra: Mapping[str, 
     manager = extra.get("service_manager")
     quiet = ConfigError(f"{exc} (exit 0 instead of 78 so {manager} leaves it down; "
                         "fix it, then `hermes gateway start`)")
-    quiet.exit_code = code
+    quiet.exit_code = GatewayExit(code)
     return quiet
