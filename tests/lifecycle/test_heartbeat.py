@@ -118,3 +118,31 @@ def test_a_profiles_beat_lives_in_its_own_home(home):
     assert heartbeat_path(work) == home.root / "profiles" / "work" / "locks" / "work.heartbeat.json"
     assert heartbeat_path(work).exists() and read_beat(work) == written
     assert read_beat(home) is None  # the default profile's beat is another file
+
+
+def test_the_heartbeat_is_a_beat_of_the_loops_pulse_beside_the_watchdog(tmp_path):
+    """One timer on the loop: the heartbeat subscribes to the same LoopPulse as the watchdog ping,
+    beats at once, and leaves the pulse when stopped (the watchdog's beat stays)."""
+    import asyncio
+
+    from hermes_lifecycle.home import Home
+    from hermes_lifecycle.runtime.pulse import LoopPulse
+
+    home = Home.resolve(tmp_path / "home")
+    pulse = LoopPulse()
+
+    async def scenario() -> tuple[list[str], Beat | None, list[str]]:
+        pulse.every("watchdog", 60.0, lambda: None)
+        heartbeat = Heartbeat(home, own_identity(), "r-pulse").start(pulse)
+        while heartbeat.last_tick is None:
+            await asyncio.sleep(0.01)
+        names, beat = pulse.names, read_beat(home)
+        heartbeat.stop()
+        after = pulse.names
+        pulse.stop()
+        return names, beat, after
+
+    names, beat, after = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert names == ["heartbeat", "watchdog"]
+    assert beat is not None and beat.run_id == "r-pulse"
+    assert after == ["watchdog"]

@@ -71,6 +71,8 @@ def test_exec_stop_post_after_a_watchdog_abort_names_the_watchdog(tmp_path):
     assert story.exit()["signal"] == "SIGABRT" and story.exit()["service_result"] == "watchdog"
     assert verdict(story).startswith("watchdog: the loop stopped answering; systemd ended it "
                                      "(the process ended by SIGABRT while running)")
+    # the loop's heartbeat (one pulse with the watchdog ping) says when it last ticked
+    assert story.heartbeat() is not None and "; its last heartbeat was " in verdict(story)
 
 
 def test_an_end_of_another_invocation_is_not_pinned_on_this_run(tmp_path):

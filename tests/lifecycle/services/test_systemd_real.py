@@ -241,6 +241,7 @@ def test_a_wedged_loop_is_restarted_by_the_watchdog(tier):
         story = tier.forensics(wedged["run_id"])
         assert story["exit"]["service_result"] == "watchdog" and story["exit"]["signal"] == "SIGABRT"
         assert story["verdict"].startswith("watchdog: the loop stopped answering")
+        assert "; its last heartbeat was " in story["verdict"]  # when the wedged loop last ticked
     finally:
         tier.clear_drop_ins()
     assert tier.manager.systemctl("restart", UNIT).returncode == 0
