@@ -61,7 +61,7 @@ def _refuse_usage(exc: click.UsageError) -> NoReturn:
     raise click.exceptions.Exit(exc.exit_code)
 
 
-def _os_error_line(exc: OSError) -> str:
+def os_error_line(exc: OSError) -> str:
     """One line for an OS error; the home's hint only where a file or the disk is the cause."""
     import errno
 
@@ -95,7 +95,7 @@ class HermesGroup(click.Group):
         except OSError as exc:
             # A folder or file this user may not write (a read-only home, a full disk) is
             # the user's to fix, not a traceback.
-            click.echo(f"hermes: {_os_error_line(exc)}", err=True)
+            click.echo(f"hermes: {os_error_line(exc)}", err=True)
             ctx.exit(1)
         except Exception as exc:
             # A database that fails mid-read (a corrupt page, a full disk) is a user's

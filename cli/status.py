@@ -30,7 +30,7 @@ def _transition_json(event) -> dict:
     }
 
 
-def _paint(text: str, state: str, colour: bool) -> str:
+def paint(text: str, state: str, colour: bool) -> str:
     return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed")) if colour else text
 
 
@@ -73,12 +73,12 @@ def _print_history(runs, colour: bool) -> None:
         end = f"ended by {run.end.trigger}" if run.end else "not ended"
         end += f", started by restart {run.started_by_restart}" if run.started_by_restart else ""
         end += f", stopped by restart {run.ended_by_restart}" if run.ended_by_restart else ""
-        click.echo(_paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour))
+        click.echo(paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour))
         for e in run.transitions:
             who = e.actor.split(" ")[0]
             why = f"  {e.reason}" if e.reason else ""
             click.echo(f"    {e.seq:>6}  {e.at}  {e.from_state:>8} -> "
-                       f"{_paint(f'{e.to_state:<8}', e.to_state, colour)}  {e.trigger:<12} {who}{why}")
+                       f"{paint(f'{e.to_state:<8}', e.to_state, colour)}  {e.trigger:<12} {who}{why}")
 
 
 def _strays(home: Home, current) -> list:
@@ -96,16 +96,41 @@ def _strays(home: Home, current) -> list:
               help="With --history: only transitions since WHEN (a duration back from now such as "
                    "2h or 7d, or a UTC time such as 2026-11-26T12:00:00Z), still at most -n of them: "
                    "raise -n to see a busy day whole.")
+@click.option("--all", "every_profile", is_flag=True,
+              help="Every profile of the home, one line each (with --json: one object per profile).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
 @click.pass_obj
-def status(home: Home, history: bool, limit: int, since: str | None, as_json: bool) -> None:
+def status(home: Home, history: bool, limit: int, since: str | None, every_profile: bool, as_json: bool) -> None:
     """Show the gateway's state: stopped, starting, running, draining, killed or crashed.
 
     A state that says a process is alive is checked against the process table first;
     a gateway that vanished is recorded as `lost` and shown as crashed.  Also shows how
     the last run ended, sessions waiting for resume, and warnings about patterns
     (crash loops, restarts that never came back, runs with no shutdown).
+
+    Exit codes (as systemctl and LSB): 0 running (or starting, draining); 1 crashed;
+    3 not running (stopped, killed); 4 cannot tell (the state database is unreadable).
+    With --all: the worst of the profiles' codes (4, then 1, then 3, then 0).
     """
+    from hermes_lifecycle.cli.status_codes import reading_state, status_exit
+
+    if every_profile:
+        if history or since is not None:
+            from hermes_lifecycle.errors import UsageError
+
+            raise UsageError("--all shows one line per profile; --history and --since show one profile's runs")
+        from hermes_lifecycle.cli.status_all import status_all
+
+        with reading_state():
+            code = status_all(home, as_json)
+        click.get_current_context().exit(code)
+    with reading_state():
+        state = _status(home, history, limit, since, as_json)
+    click.get_current_context().exit(status_exit(state))
+
+
+def _status(home: Home, history: bool, limit: int, since: str | None, as_json: bool) -> str:
+    """Print one profile's status; return its state."""
     from hermes_lifecycle.journal import Journal
     from hermes_lifecycle.history.patterns import counts, warnings
     from hermes_lifecycle.history.runs import group_by_run
@@ -159,7 +184,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             document["history"] = [_transition_json(e) for e in transitions]
             document["runs"] = [r.to_json() for r in runs]
         emit_json(document)
-        return
+        return current.state
 
     colour = use_colour()
     facts = []
@@ -169,7 +194,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         facts.append(f"port {current.port}")
     detail = f" ({', '.join(facts)})" if facts else ""
     since_text = f" since {current.since}" if current.since else ""
-    click.echo(f"gateway {home.profile}: {_paint(current.state, current.state, colour)}{detail}{since_text}")
+    click.echo(f"gateway {home.profile}: {paint(current.state, current.state, colour)}{detail}{since_text}")
     if current.run_id:
         click.echo(f"run: {current.run_id}")
     if last_shutdown:
@@ -186,3 +211,4 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         click.echo(line)
     if history:
         _print_history(runs, colour)
+    return current.state

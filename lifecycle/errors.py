@@ -92,3 +92,9 @@ class GatewayAlreadyRunning(GatewayError):
 
 class InvalidStopRequest(HermesError):
     """A stop request is malformed (bad intent, target or deadline); nothing was written."""
+
+
+class StatusUnknown(HermesError):
+    """``status`` could not read the state: LSB's "status unknown" (exit 4), not a crash."""
+
+    exit_code = 4

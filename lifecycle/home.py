@@ -107,3 +107,17 @@ class Home:
             raise HermesError(f"cannot use {target} as {role}: {exc.strerror or exc}; "
                               "pass --home DIR or set HERMES_HOME to a folder you own") from None
         return target
+
+    def profiles(self) -> list["Home"]:
+        """Every profile of this home that has recorded an event, by name: the one place that
+        knows how profiles are laid out in a home (``status --all`` and ``stop --all`` ask here)."""
+        if not self.state_db.exists():
+            return []
+        from hermes_lifecycle.store import open_store
+
+        conn = open_store(self.state_db)
+        try:
+            names = [row[0] for row in conn.execute("SELECT stream FROM streams ORDER BY stream")]
+        finally:
+            conn.close()
+        return [Home(self.root, name) for name in names if PROFILE_PATTERN.fullmatch(name)]

@@ -128,7 +128,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     status = subprocess.run([str(env_dir / "bin" / "hermes-lifecycle"), "gateway", "--home", str(home), "status", "--json"],
                             capture_output=True, text=True, timeout=TIMEOUT, cwd=outside,
                             env={"PATH": str(env_dir / "bin"), "HOME": str(tmp_path)})
-    assert status.returncode == 0, status.stderr
+    assert status.returncode == 3, status.stderr  # not running
     assert json.loads(status.stdout)["state"] == "stopped"
 
     probe = ("import importlib, json, sqlite3, sys\nfrom hermes_lifecycle import store\n"

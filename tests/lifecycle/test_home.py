@@ -35,20 +35,20 @@ def _homes_with_a_store(places: dict[str, Path]) -> list[str]:
 
 def test_home_flag_wins_over_hermes_home(places):
     result = _hermes("--home", str(places["flag"]), "status", env=_env(places, with_hermes_home=True))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
     assert _homes_with_a_store(places) == ["flag"]
 
 
 def test_hermes_home_wins_over_the_user_data_dir(places):
     result = _hermes("status", env=_env(places, with_hermes_home=True))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
     assert _homes_with_a_store(places) == ["env"]
     assert (places["env"] / "state.db").is_file()
 
 
 def test_without_flag_or_variable_the_platform_user_data_dir_is_used(places):
     result = _hermes("status", env=_env(places, with_hermes_home=False))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
     assert (places["xdg"] / "hermes" / "state.db").is_file()
     assert _homes_with_a_store(places) == ["xdg"]
 
@@ -77,14 +77,14 @@ def test_an_invalid_profile_from_the_environment_is_refused_too(places):
 def test_the_longest_legal_profile_name_is_accepted(places):
     result = _hermes("--home", str(places["flag"]), "--profile", "a" + "-_0" * 21, "status",
                      env=_env(places, with_hermes_home=False))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
 
 
-def test_a_home_that_cannot_be_created_is_one_line_and_exit_1(tmp_path: Path):
+def test_a_home_that_cannot_be_created_is_one_line_and_status_cannot_tell(tmp_path: Path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder\n")
     result = _hermes("--home", str(blocker / "home"), "status", env=hermes_env())
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert result.stderr.startswith("hermes: cannot use ") and result.stderr.count("\n") == 1
     assert blocker.read_text() == "not a folder\n"
 
