@@ -15,6 +15,9 @@ import click
 
 from hermes_lifecycle.errors import HermesError
 
+#: ``ctx.meta`` key set when the command was given ``--json``.
+JSON_ASKED = "hermes.json"
+
 #: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
 GATEWAY_COMMANDS: dict[str, str] = {
     "status": "hermes_lifecycle.cli.status:status",
@@ -47,16 +50,56 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy_commands:
             module_name, attribute = self.lazy_commands[name].split(":")
-            return getattr(importlib.import_module(module_name), attribute)
+            return _json_errors(getattr(importlib.import_module(module_name), attribute))
         return super().get_command(ctx, name)
 
 
-def _refuse_usage(exc: click.UsageError) -> NoReturn:
+def _remember_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """Note in the shared ``ctx.meta`` that this command was asked for JSON: its errors are JSON too."""
+    if value:
+        ctx.meta[JSON_ASKED] = True
+    return value
+
+
+def _json_errors(command: click.Command) -> click.Command:
+    """A command's ``--json`` flag also makes its errors a JSON document (see :func:`_fail`)."""
+    for param in command.params:
+        if param.name == "as_json" and param.callback is None:
+            param.callback = _remember_json
+    return command
+
+
+def _fail(ctx: click.Context, message: str, code: int, kind: str) -> None:
+    """One line on stderr; with ``--json`` also ``{"schema_version": 1, "error": {...}}`` on stdout."""
+    click.echo(f"hermes: {message}", err=True)
+    if ctx.meta.get(JSON_ASKED):
+        from hermes_lifecycle.cli.output import emit_json
+
+        emit_json({"error": {"kind": kind, "message": message, "exit_code": code}})
+    ctx.exit(code)
+
+
+def _reader_gone() -> NoReturn:
+    """The reader closed the pipe (`| head -1`): end quietly with exit 0, so `set -o pipefail`
+    scripts do not fail on a reader that had read enough; nothing more can reach it."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush goes nowhere, quietly
+    except (OSError, ValueError):
+        pass
+    raise click.exceptions.Exit(0)
+
+
+def _refuse_usage(exc: click.UsageError, ctx: click.Context | None = None) -> NoReturn:
     """Click's usage error as one line (click's own is usage, hint and error over 3+ lines)."""
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
         raise exc  # a bare `hermes` or `hermes gateway` asks for the help text
     hint = f"`{exc.ctx.command_path} --help`" if exc.ctx is not None else "--help"
     message = " ".join(exc.format_message().split())
+    if ctx is not None:
+        _fail(ctx, f"{message} (see {hint})", exc.exit_code, "usage")
     click.echo(f"hermes: {message} (see {hint})", err=True)
     raise click.exceptions.Exit(exc.exit_code)
 
@@ -84,19 +127,20 @@ class HermesGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            _refuse_usage(exc)
-        except HermesError as exc:
-            click.echo(f"hermes: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
         except BrokenPipeError:
-            raise  # the reader went away: click ends quietly
+            _reader_gone()
+        except click.UsageError as exc:
+            _refuse_usage(exc, ctx)
+        except HermesError as exc:
+            _fail(ctx, str(exc), exc.exit_code, _error_kind(exc))
         except OSError as exc:
             # A folder or file this user may not write (a read-only home, a full disk) is
             # the user's to fix, not a traceback.
-            click.echo(f"hermes: {os_error_line(exc)}", err=True)
-            ctx.exit(1)
+            _fail(ctx, os_error_line(exc), 1, "os")
         except Exception as exc:
             # A database that fails mid-read (a corrupt page, a full disk) is a user's
             # problem to fix, not a traceback; sqlite3 is only imported when it happened.
@@ -107,8 +151,19 @@ class HermesGroup(click.Group):
 
             advice = ("this user needs write access to state.db and its folder" if is_denied(exc)
                       else "if it persists, move state.db aside or restore a backup")
-            click.echo(f"hermes: state database error: {exc}; the log was not changed ({advice})", err=True)
-            ctx.exit(1)
+            _fail(ctx, f"state database error: {exc}; the log was not changed ({advice})", 1, "database")
+
+
+def _error_kind(exc: HermesError) -> str:
+    """A stable word for the JSON error's ``kind``: which of our error families it is."""
+    from hermes_lifecycle import errors
+
+    for kind, family in (("usage", errors.UsageError), ("status_unknown", errors.StatusUnknown),
+                         ("store", errors.StoreError), ("gateway", errors.GatewayError),
+                         ("service", errors.ServiceError)):
+        if isinstance(exc, family):
+            return kind
+    return "error"
 
 
 @click.group(cls=HermesGroup)
@@ -122,15 +177,19 @@ def hermes() -> None:
               help="Hermes home holding state.db (default: $HERMES_HOME, else the user data dir).")
 @click.option("--profile", metavar="NAME", default="default", envvar="HERMES_PROFILE", show_default=True,
               help="Gateway profile: one event stream and one gateway per profile ([a-z0-9][a-z0-9_-]{0,63}).")
+@click.option("--color", "--colour", "colour", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.")
 @click.pass_context
-def gateway(ctx: click.Context, home: str | None, profile: str) -> None:
+def gateway(ctx: click.Context, home: str | None, profile: str, colour: str) -> None:
     """Start, stop, restart, install and inspect the gateway of one profile.
 
     Every step is recorded in the event log in HOME/state.db; `status --history`,
     `events` and `forensics` read it back.
     """
+    from hermes_lifecycle.cli.terminal import COLOR_CHOICE
     from hermes_lifecycle.home import Home
 
+    ctx.meta[COLOR_CHOICE] = colour
     ctx.obj = Home.resolve(home, profile)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle.cli.options import Count
 from hermes_lifecycle.cli.output import emit_json
 from hermes_lifecycle.home import Home
 
 
 @click.command()
-@click.option("--keep-runs", "keep_runs", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--keep-runs", "keep_runs", type=Count(), default=None, metavar="N",
               help="Keep the newest N runs (the current run counts as one) and remove the older ones.")
 @click.option("--older-than", "older_than", metavar="DURATION", default=None,
               help="Remove the runs whose last event is older than DURATION (e.g. 30d, 12h).")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from hermes_lifecycle.cli.options import Count
 from hermes_lifecycle.cli.output import emit_json, use_colour
 from hermes_lifecycle.home import Home
 
@@ -90,7 +91,7 @@ def _strays(home: Home, current) -> list:
 
 @click.command()
 @click.option("--history", is_flag=True, help="Also show the transitions that led here, grouped by run.")
-@click.option("-n", "limit", type=click.IntRange(min=1, max=2**63 - 1), default=DEFAULT_HISTORY, show_default=True,
+@click.option("-n", "limit", type=Count(), default=DEFAULT_HISTORY, show_default=True,
               help="How many transitions --history shows (the newest).")
 @click.option("--since", "since", metavar="WHEN", default=None,
               help="With --history: only transitions since WHEN (a duration back from now such as "

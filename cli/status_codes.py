@@ -37,7 +37,7 @@ def reading_state() -> Iterator[None]:
 
     try:
         yield
-    except UsageError:
+    except (UsageError, BrokenPipeError):  # a usage error stays 2; a closed pipe ends quietly
         raise
     except (HermesError, sqlite3.DatabaseError) as exc:
         raise StatusUnknown(str(exc)) from exc

@@ -21,11 +21,11 @@ BAD_USAGE = [
     ("stop", "--timeout", "soon"),
     ("run", "--port", "99999"),
     ("prune", "--keep-runs", "0"),
-    ("timeline", "--last", "0"),
+    ("timeline", "-n", "0"),
     ("bogus",),
     ("status", "-n"),
     ("status", "--history", "-n", str(2**64)),  # past SQLite's INTEGER: was an OverflowError traceback
-    ("events", "--since", str(2**64)),
+    ("events", "--after-seq", str(2**64)),
 ]
 
 

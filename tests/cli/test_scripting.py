@@ -51,3 +51,40 @@ def test_status_all_shows_every_profile_one_line_each(home_dir):
     assert [(p["profile"], p["state"], p["exit_code"]) for p in doc["profiles"]] == [
         ("default", "stopped", 3), ("web", "crashed", 1), ("zz-bot", "running", 0)]
     assert doc["exit_code"] == 1
+
+
+@pytest.fixture
+def long_log(home_dir):
+    """Enough events that every listing overflows a pipe's buffer (64 KiB)."""
+    with Journal(Home.resolve(home_dir), sync="fast") as journal:
+        for n in range(150):
+            ended_run(journal, f"r-{n:03}", "stop")
+    return home_dir
+
+
+@pytest.mark.parametrize("args", [("events",), ("events", "--json"), ("status", "--history", "-n", "400"),
+                                  ("forensics",), ("timeline", "-n", "150")], ids=" ".join)
+def test_a_closed_pipe_ends_the_command_quietly_with_exit_0(long_log, args):
+    """`set -o pipefail` scripts do not break on `| head -1`: no traceback, no error line, exit 0."""
+    command = " ".join(f"'{a}'" for a in hermes_argv(long_log, *args))
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", f"{command} | head -c 10 >/dev/null"],
+                          capture_output=True, text=True, timeout=60, env=hermes_env(), cwd=ROOT)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("args, code", [(("forensics", "--run", "zzz", "--json"), 1),
+                                        (("events", "--json", "--after-seq", "-1"), 2),
+                                        (("status", "--json", "--since", "1h"), 2)], ids=lambda a: str(a))
+def test_with_json_an_error_is_a_json_document_with_the_same_exit_code(journal, home_dir, args, code):
+    ended_run(journal, "r-1", "stop")
+    done = run_hermes(home_dir, *args)
+    assert done.returncode == code
+    document = json.loads(done.stdout)
+    assert document["schema_version"] == 1 and document["error"]["exit_code"] == code
+    assert document["error"]["message"] in done.stderr and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["status", "events", "prune", "timeline"])
+def test_help_shows_no_integer_ceiling(home_dir, command):
+    done = run_hermes(home_dir, command, "--help")
+    assert done.returncode == 0 and "9223372036854775807" not in done.stdout
