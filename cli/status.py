@@ -204,7 +204,7 @@ def _status(home: Home, history: bool, limit: int, since: str | None, as_json: b
     if pending:
         click.echo(f"sessions waiting for resume: {pending}")
     for stray in strays:
-        click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `hermes gateway stop --all` takes it)")
+        click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `hermes gateway stop --strays` takes it)")
     for warning in found_warnings:
         text = f"warning: {warning['message']}; see `{warning['command']}`"
         click.echo(click.style(text, fg="yellow") if colour else text)

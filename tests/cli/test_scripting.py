@@ -88,3 +88,20 @@ def test_with_json_an_error_is_a_json_document_with_the_same_exit_code(journal, 
 def test_help_shows_no_integer_ceiling(home_dir, command):
     done = run_hermes(home_dir, command, "--help")
     assert done.returncode == 0 and "9223372036854775807" not in done.stdout
+
+
+def test_stop_all_stops_every_profile_and_strays_is_its_own_option(home_dir, reaper):
+    from tests.conftest import start_detached
+
+    first = start_detached(home_dir)
+    second = start_detached(home_dir, profile="other")
+    done = run_hermes(home_dir, "stop", "--all", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert [(p["profile"], p["result"], p["run_id"]) for p in document["profiles"]] == [
+        ("default", "stopped", first["run_id"]), ("other", "stopped", second["run_id"])]
+    states = json.loads(run_hermes(home_dir, "status", "--all", "--json").stdout)
+    assert [p["state"] for p in states["profiles"]] == ["stopped", "stopped"]
+    human = run_hermes(home_dir, "stop", "--all")
+    assert human.stdout.splitlines() == ["gateway default is not running (stopped)", "gateway other is not running (stopped)"]
+    assert "--strays" in run_hermes(home_dir, "stop", "--help").stdout
