@@ -105,3 +105,12 @@ def test_stop_all_stops_every_profile_and_strays_is_its_own_option(home_dir, rea
     human = run_hermes(home_dir, "stop", "--all")
     assert human.stdout.splitlines() == ["gateway default is not running (stopped)", "gateway other is not running (stopped)"]
     assert "--strays" in run_hermes(home_dir, "stop", "--help").stdout
+
+
+@pytest.mark.parametrize("run_options", [("--bogus",), ("--port", "99999"), ("--help",)], ids=" ".join)
+def test_start_checks_the_run_options_before_spawning_anything(home_dir, run_options):
+    done = run_hermes(home_dir, "start", "--", *run_options)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("hermes: ") and "hermes gateway run --help" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert not home_dir.exists()  # nothing spawned, nothing recorded
