@@ -110,6 +110,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     sql_files = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
     assert {n.split("/")[0] for n in shipped if not n.split("/")[0].endswith(".dist-info")} == {"hermes_lifecycle"}
     assert sorted(Path(n).name for n in shipped if n.startswith("hermes_lifecycle/migrations/") and n.endswith(".sql")) == sql_files
+    schemas = sorted(p.name for p in (ROOT / "cli" / "schemas").glob("*.json"))
+    assert schemas and sorted(Path(n).name for n in shipped if n.startswith("hermes_lifecycle/cli/schemas/")) == schemas
 
     for dist in _dependency_closure("hermes-lifecycle"):
         _repack(dist, tmp_path / "wheelhouse")
