@@ -77,7 +77,7 @@ def events(home: Home, as_json: bool, lines: int | None, run_id: str | None, tri
     commit (PRAGMA data_version change detection; the log is never re-read): feed it to a log
     shipper, or watch a restart live.
     """
-    from hermes_lifecycle.cli.terminal import width_for
+    from hermes_lifecycle.cli.terminal import end_on_sigterm, quiet_stdout, width_for
     from hermes_lifecycle.journal import Journal
 
     keep = _Filter(run_id, triggers, since, until)
@@ -96,32 +96,10 @@ def events(home: Home, as_json: bool, lines: int | None, run_id: str | None, tri
             return
         from hermes_lifecycle.history.follow import follow as follow_log
 
-        _end_on_sigterm()
+        end_on_sigterm()
         try:
             for event in follow_log(journal.conn, home.profile, last_seen):
                 if keep.keeps(event):
                     _print(event, as_json, width)
         except (KeyboardInterrupt, BrokenPipeError):
-            _quiet_stdout()
-
-
-def _end_on_sigterm() -> None:
-    """SIGTERM (a container or a supervisor stopping the shipper) ends the follow like Ctrl+C."""
-    import signal
-
-    def _interrupt(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _interrupt)
-
-
-def _quiet_stdout() -> None:
-    """After the reader went away, make the interpreter's final flush a no-op, not a traceback."""
-    import os
-    import sys
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+            quiet_stdout()

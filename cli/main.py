@@ -34,6 +34,7 @@ GATEWAY_COMMANDS: dict[str, str] = {
     "forensics": "hermes_lifecycle.cli.forensics:forensics",
     "prune": "hermes_lifecycle.cli.prune:prune",
     "timeline": "hermes_lifecycle.cli.timeline:timeline",
+    "logs": "hermes_lifecycle.cli.logs:logs",
 }
 
 
@@ -82,13 +83,9 @@ def _fail(ctx: click.Context, message: str, code: int, kind: str) -> None:
 def _reader_gone() -> NoReturn:
     """The reader closed the pipe (`| head -1`): end quietly with exit 0, so `set -o pipefail`
     scripts do not fail on a reader that had read enough; nothing more can reach it."""
-    import os
+    from hermes_lifecycle.cli.terminal import quiet_stdout
 
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush goes nowhere, quietly
-    except (OSError, ValueError):
-        pass
+    quiet_stdout()
     raise click.exceptions.Exit(0)
 
 

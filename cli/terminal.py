@@ -47,3 +47,22 @@ def use_colour(stream=None) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def end_on_sigterm() -> None:
+    """SIGTERM (a container or a supervisor stopping a follower) ends a follow like Ctrl+C."""
+    import signal
+
+    def _interrupt(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def quiet_stdout() -> None:
+    """After the reader went away, make the interpreter's final flush a no-op, not a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
