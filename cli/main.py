@@ -187,6 +187,8 @@ def gateway(ctx: click.Context, home: str | None, profile: str, colour: str) -> 
     from hermes_lifecycle.home import Home
 
     ctx.meta[COLOR_CHOICE] = colour
+    if colour != "auto":
+        ctx.color = colour == "always"  # click.echo keeps (or strips) escapes as told, even into a pipe
     ctx.obj = Home.resolve(home, profile)
 
 

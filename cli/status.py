@@ -31,8 +31,19 @@ def _transition_json(event) -> dict:
     }
 
 
-def paint(text: str, state: str, colour: bool) -> str:
-    return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed")) if colour else text
+#: Ends that are failures whatever state they leave: a failed start rests in `stopped`, but is not green.
+FAILED_ENDS = frozenset({"start_failed", "kill", "lost"})
+#: Ways a run ended (verdict.ending) that were planned: the rest are painted as failures.
+PLANNED_ENDINGS = frozenset({"planned_stop", "planned_restart", "alive"})
+
+
+def paint(text: str, state: str, colour: bool, trigger: str | None = None) -> str:
+    """``text`` in the colour of ``state``; red when ``trigger`` is a failure (start_failed, kill, lost)."""
+    if not colour:
+        return text
+    if trigger in FAILED_ENDS:
+        return click.style(text, fg="red", bold=True)
+    return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed"))
 
 
 def _resume_pending_sessions(conn, stream: str) -> int | None:
@@ -62,7 +73,7 @@ def _last_shutdown(conn, stream: str) -> dict | None:
 
 
 def _print_history(runs, colour: bool) -> None:
-    from hermes_lifecycle.durations import human
+    from hermes_lifecycle.durations import human, local_at
 
     if not runs:
         click.echo("history: no transitions recorded yet")
@@ -74,12 +85,13 @@ def _print_history(runs, colour: bool) -> None:
         end = f"ended by {run.end.trigger}" if run.end else "not ended"
         end += f", started by restart {run.started_by_restart}" if run.started_by_restart else ""
         end += f", stopped by restart {run.ended_by_restart}" if run.ended_by_restart else ""
-        click.echo(paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour))
+        click.echo(paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour,
+                         run.end.trigger if run.end else None))
         for e in run.transitions:
             who = e.actor.split(" ")[0]
             why = f"  {e.reason}" if e.reason else ""
-            click.echo(f"    {e.seq:>6}  {e.at}  {e.from_state:>8} -> "
-                       f"{paint(f'{e.to_state:<8}', e.to_state, colour)}  {e.trigger:<12} {who}{why}")
+            click.echo(f"    {e.seq:>6}  {local_at(e.at)}  {e.from_state:>8} -> "
+                       f"{paint(f'{e.to_state:<8}', e.to_state, colour, e.trigger)}  {e.trigger:<12} {who}{why}")
 
 
 def _strays(home: Home, current) -> list:
@@ -194,13 +206,17 @@ def _status(home: Home, history: bool, limit: int, since: str | None, as_json: b
     if current.port is not None:
         facts.append(f"port {current.port}")
     detail = f" ({', '.join(facts)})" if facts else ""
-    since_text = f" since {current.since}" if current.since else ""
+    from hermes_lifecycle.durations import local_at
+
+    since_text = f" since {local_at(current.since)}" if current.since else ""
     click.echo(f"gateway {home.profile}: {paint(current.state, current.state, colour)}{detail}{since_text}")
     if current.run_id:
         click.echo(f"run: {current.run_id}")
     if last_shutdown:
-        click.echo(f"last shutdown: {last_shutdown['verdict']} (run {last_shutdown['run_id']}, "
-                   f"{last_shutdown['ended_at']})")
+        line = (f"last shutdown: {last_shutdown['verdict']} (run {last_shutdown['run_id']}, "
+                f"{local_at(last_shutdown['ended_at'])})")
+        planned = last_shutdown["ending"] in PLANNED_ENDINGS
+        click.echo(click.style(line, fg="green" if planned else "red") if colour else line)
     if pending:
         click.echo(f"sessions waiting for resume: {pending}")
     for stray in strays:

@@ -36,6 +36,7 @@ def status_all(home: Home, as_json: bool) -> int:
     """Print every profile's state; return the worst exit code among them."""
     from hermes_lifecycle.cli.status import paint
     from hermes_lifecycle.cli.status_codes import worst
+    from hermes_lifecycle.durations import local_at
 
     rows = [_profile_row(profile) for profile in home.profiles()]
     code = worst([row["exit_code"] for row in rows])
@@ -51,7 +52,7 @@ def status_all(home: Home, as_json: bool) -> int:
         state = row["state"] or "unknown"
         facts = [f"pid {row['pid']}" if row["pid"] is not None else "",
                  f"port {row['port']}" if row["port"] is not None else "",
-                 f"since {row['since']}" if row["since"] else "",
+                 f"since {local_at(row['since'])}" if row["since"] else "",
                  f"run {row['run_id']}" if row["run_id"] else "", row["error"] or ""]
         click.echo(f"{row['profile']:<{width}}  {paint(f'{state:<8}', state, colour)}  "
                    + "  ".join(f for f in facts if f))

@@ -114,3 +114,43 @@ def test_start_checks_the_run_options_before_spawning_anything(home_dir, run_opt
     assert done.stderr.startswith("hermes: ") and "hermes gateway run --help" in done.stderr
     assert done.stderr.count("\n") == 1
     assert not home_dir.exists()  # nothing spawned, nothing recorded
+
+
+def test_a_failed_start_is_painted_as_a_failure_not_green(journal, home_dir):
+    ended_run(journal, "r-1", "start_failed")
+    done = run_hermes(home_dir, "--color", "always", "status", "--history")
+    [run_line] = [line for line in done.stdout.splitlines() if "run r-1:" in line]
+    assert "\x1b[31m" in run_line and "\x1b[32m" not in run_line
+    [shutdown] = [line for line in done.stdout.splitlines() if line.startswith("\x1b[31mlast shutdown: failed")]
+    assert shutdown
+
+
+def test_no_color_and_color_never_keep_escapes_off_a_terminal(journal, home_dir):
+    import os
+    import pty
+
+    ended_run(journal, "r-1", "crash")
+    for extra, env in (((), hermes_env(NO_COLOR="1")), (("--color", "never"), hermes_env())):
+        leader, follower = pty.openpty()
+        try:
+            done = subprocess.run(hermes_argv(home_dir, *extra, "status", "--history"), stdout=follower,
+                                  stderr=subprocess.PIPE, env=env, cwd=ROOT, timeout=60)
+            shown = os.read(leader, 65536).decode()
+        finally:
+            os.close(leader)
+            os.close(follower)
+        assert done.returncode == 1 and "crashed" in shown and "\x1b[" not in shown, extra
+    painted = run_hermes(home_dir, "--color", "always", "status", env=hermes_env(NO_COLOR="1"))
+    assert "\x1b[" in painted.stdout  # an explicit --color always wins over NO_COLOR
+
+
+def test_forensics_speaks_words_not_json_or_python_lists(journal, home_dir):
+    from tests.journal_runs import drain, request
+
+    boot(journal, "r-1", resumed=["s-6f01", "s-77aa"])
+    request(journal)
+    drain(journal, sessions=["s-1"], abandoned=[{"session": "s-1", "what": "reply", "age_s": 31.2}])
+    shown = run_hermes(home_dir, "forensics", "--run", "r-1").stdout
+    assert "abandoned 1: session s-1 (reply, 31 s)" in shown
+    assert "at boot: resumed s-6f01, s-77aa, parked none" in shown
+    assert not any(mark in shown for mark in ("[", "{", "'"))
