@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hermes_lifecycle import store
+from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES, REST_STATES, TRANSITION_TRIGGERS
 
@@ -50,9 +51,17 @@ def _restart_pending(journal: Journal, run_id: str | None) -> bool:
     return bool(requests) and requests[-1].data.get("intent") == "restart"
 
 
-def wait_for_state(journal: Journal, target: str, timeout: float | None) -> WaitOutcome:
+def wait_for_state(journal: Journal, target: str, timeout: float | None,
+                   countdown: Countdown | None = None) -> WaitOutcome:
     """Block until the stream is in ``target`` (or passes through it), the timeout passes,
-    or ``target`` can no longer come."""
+    or ``target`` can no longer come.  ``countdown`` shows the wait on a terminal."""
+    try:
+        return _wait(journal, target, timeout, countdown or Silent())
+    finally:
+        (countdown or Silent()).done()
+
+
+def _wait(journal: Journal, target: str, timeout: float | None, countdown: Countdown) -> WaitOutcome:
     from hermes_lifecycle.reconcile import reconcile
 
     began = time.monotonic()
@@ -76,6 +85,11 @@ def wait_for_state(journal: Journal, target: str, timeout: float | None) -> Wait
         now = time.monotonic()
         if until is not None and now >= until:
             return outcome(False, "timeout")
+        what = f"waiting for {target}, now {current.state}"
+        if until is None:
+            countdown.waited(what, now - began)
+        else:
+            countdown.show(what, until - now)
         time.sleep(POLL if until is None else max(min(POLL, until - now), 0))
         check_liveness = current.state in ALIVE_STATES and time.monotonic() >= next_liveness
         if not watch.changed() and not check_liveness:

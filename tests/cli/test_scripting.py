@@ -154,3 +154,25 @@ def test_forensics_speaks_words_not_json_or_python_lists(journal, home_dir):
     assert "abandoned 1: session s-1 (reply, 31 s)" in shown
     assert "at boot: resumed s-6f01, s-77aa, parked none" in shown
     assert not any(mark in shown for mark in ("[", "{", "'"))
+
+
+def test_wait_says_each_thing_once_and_shows_progress_only_on_a_terminal(journal, home_dir):
+    import os
+    import pty
+
+    ended_run(journal, "r-1", "stop")
+    piped = run_hermes(home_dir, "wait", "--state", "running", "--timeout", "0.6")
+    assert (piped.returncode, piped.stdout) == (1, "")
+    assert piped.stderr == "gateway default is stopped: still not running after 0.60 s\n"
+    assert run_hermes(home_dir, "wait", "--state", "stopped").stdout == "gateway default is stopped\n"
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(hermes_argv(home_dir, "wait", "--state", "running", "--timeout", "1.5"),
+                              stdout=subprocess.PIPE, stderr=follower, env=hermes_env(), cwd=ROOT, timeout=60)
+        shown = os.read(leader, 65536).decode()
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert done.returncode == 1
+    assert "\rwaiting for running, now stopped: " in shown and "s left" in shown
+    assert shown.rstrip().endswith("still not running after 1.50 s")
