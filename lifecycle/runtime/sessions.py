@@ -4,9 +4,11 @@ Marking sessions for resume and resuming them are recorded together with their
 lifecycle events, in one transaction each (``Journal.fire(..., extra=...)``): the log
 never says a session was marked while the table says otherwise.
 
-A session interrupted boot after boot without a completed turn is a poison pill that
-would wedge every restart: after :data:`PARK_AFTER_INTERRUPTIONS` consecutive
-interruptions the next boot parks it (``resume_abandoned``) instead of resuming it.
+A session is *interrupted* by a drain only when it had a turn in flight as the drain began;
+the other active sessions are marked for resume without counting.  A session interrupted
+boot after boot without a completed turn is a poison pill that would wedge every restart:
+after :data:`PARK_AFTER_INTERRUPTIONS` consecutive interruptions the next boot parks it
+(``resume_abandoned``) instead of resuming it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Iterable
 
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.store import utc_now, write_transaction
@@ -123,24 +125,35 @@ class SessionStore:
             conn.execute("UPDATE sessions SET parked = 0, parked_at = NULL, interruptions = 0, "
                          "interrupted_runs = '[]' WHERE stream = ? AND id = ?", (self.stream, session_id))
 
-    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str) -> None:
-        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
-        ids = sorted(set(session_ids))
+    def mark_resume_pending(self, session_ids: list[str], *, run_id: str, actor: str,
+                            interrupted: Iterable[str] | None = None) -> None:
+        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction.
+
+        Only the ids in ``interrupted`` (the sessions with a turn in flight as the drain began;
+        default: all) count toward parking: a session whose turn had finished loses nothing."""
+        ids = sorted(set(session_ids) | set(interrupted or ()))
+        hit = set(ids) if interrupted is None else set(interrupted)
         now = utc_now()
 
         def mark(conn: sqlite3.Connection) -> None:
             for sid in ids:
                 conn.execute("INSERT OR IGNORE INTO sessions (id, stream, created_at, updated_at) "
                              "VALUES (?, ?, ?, ?)", (sid, self.stream, now, now))
+                if sid not in hit:
+                    conn.execute("UPDATE sessions SET resume_pending = 1, updated_at = ? WHERE stream = ? AND id = ?",
+                                 (now, self.stream, sid))
+                    continue
                 runs = json.loads(conn.execute("SELECT interrupted_runs FROM sessions WHERE stream = ? AND id = ?",
                                                (self.stream, sid)).fetchone()[0])
                 conn.execute("UPDATE sessions SET resume_pending = 1, interruptions = interruptions + 1, "
                              "interrupted_runs = ?, updated_at = ? WHERE stream = ? AND id = ?",
                              (json.dumps(runs + [run_id]), now, self.stream, sid))
 
+        turns = sorted(hit & set(ids))
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
-                          reason=f"{len(ids)} active session(s) marked for resume before the wait",
-                          data={"sessions": ids, "count": len(ids)}, extra=mark)
+                          reason=f"{len(ids)} active session(s) marked for resume before the wait, "
+                                 f"{len(turns)} with a turn in flight",
+                          data={"sessions": ids, "count": len(ids), "interrupted": turns}, extra=mark)
 
     async def resume_on_boot(self, *, run_id: str, actor: str,
                              hand_over: Callable[[str], Awaitable[None]]) -> tuple[list[str], list[str]]:

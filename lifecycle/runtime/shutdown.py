@@ -121,14 +121,17 @@ class Shutdown:
         """Run the shutdown path for the recorded cause; return the exit code."""
         cause = self.cause
         assert cause is not None, "drain() before a cause was requested"
-        self._fire("drain", reason=cause.reason, data={**cause.describe(), **_in_flight(app)})
+        in_flight = _in_flight(app)
+        self._fire("drain", reason=cause.reason, data={**cause.describe(), **in_flight})
         app_errors: list[str] = []
         if app is not None:
             # An app's hook that raises must not cut the path short: the sessions are still
             # marked, the wait still bounded and ``drained`` still recorded, naming the failure.
             await _call_app(app_errors, "stop_accepting", app.stop_accepting)
             active = await _call_app(app_errors, "active_sessions", app.active_sessions) or set()
-            sessions.mark_resume_pending(sorted(active), run_id=self.run_id, actor=who("gateway"))
+            turns = {w["session"] for w in in_flight.get("in_flight", []) if w.get("session")}
+            sessions.mark_resume_pending(sorted(active), run_id=self.run_id, actor=who("gateway"),
+                                         interrupted=turns)
             console = cause.kind == "console"
             budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if console else self.drain_timeout
             close_grace = CONSOLE_CLOSE_GRACE if console else CLOSE_GRACE
