@@ -176,3 +176,15 @@ def test_wait_says_each_thing_once_and_shows_progress_only_on_a_terminal(journal
     assert done.returncode == 1
     assert "\rwaiting for running, now stopped: " in shown and "s left" in shown
     assert shown.rstrip().endswith("still not running after 1.50 s")
+
+
+def test_the_sessions_table_keeps_its_columns_for_long_session_ids(journal, home_dir):
+    from hermes_lifecycle.runtime.sessions import SessionStore
+
+    store = SessionStore(journal)
+    for sid in ("s-1", "telegram-chat-1234567890123-thread-42", "s-22"):
+        store.create(sid)
+    lines = run_hermes(home_dir, "sessions").stdout.splitlines()
+    assert len(lines) == 4
+    column = lines[0].index("state")
+    assert all(line[column - 1:column + 2] == " - " for line in lines[1:]), lines  # one column for all
