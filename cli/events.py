@@ -32,6 +32,13 @@ def _data_text(data: dict) -> str:
                     for key, value in sorted(data.items()))
 
 
+def _complete_runs(ctx, param, incomplete):
+    """Run ids for --run, imported only when the shell asks (events stays light)."""
+    from hermes_lifecycle.cli.completion import complete_run_ids
+
+    return complete_run_ids(ctx, param, incomplete)
+
+
 class _Filter:
     """What ``--run``, ``--trigger``, ``--since`` and ``--until`` keep, for the log and for --follow alike."""
 
@@ -54,7 +61,8 @@ class _Filter:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (JSON lines).")
 @click.option("-n", "--lines", "lines", type=Count(min=0), default=None, metavar="N",
               help="Only the newest N events (with --follow: the newest N, then new ones).")
-@click.option("--run", "run_id", metavar="RUN_ID", default=None, help="Only the events of this run.")
+@click.option("--run", "run_id", metavar="RUN_ID", default=None, help="Only the events of this run.",
+              shell_complete=lambda ctx, param, incomplete: _complete_runs(ctx, param, incomplete))
 @click.option("--trigger", "triggers", metavar="NAME", multiple=True,
               help="Only events with this trigger (repeat for several: --trigger drain --trigger kill).")
 @click.option("--since", "since", type=When(), default=None, metavar="WHEN",

@@ -117,8 +117,16 @@ def _print_story(doc: dict) -> None:
              f"{human(life['seconds_before_noticed'])} before {life['noticed_by']} noticed")
 
 
+def _complete_runs(ctx, param, incomplete):
+    """Run ids for --run, imported only when the shell asks."""
+    from hermes_lifecycle.cli.completion import complete_run_ids
+
+    return complete_run_ids(ctx, param, incomplete)
+
+
 @click.command()
-@click.option("--run", "run_id", metavar="RUN_ID", default=None, help="The run to explain.")
+@click.option("--run", "run_id", metavar="RUN_ID", default=None, help="The run to explain.",
+              shell_complete=lambda ctx, param, incomplete: _complete_runs(ctx, param, incomplete))
 @click.option("--last", "last", is_flag=True, help="The newest run (the default).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (see README: JSON shapes).")
 @click.pass_obj

@@ -15,6 +15,9 @@ import click
 
 from hermes_lifecycle.errors import HermesError
 
+#: The environment variable that asks for a shell completion script (click's protocol).
+COMPLETE_VAR = "_HERMES_LIFECYCLE_COMPLETE"
+
 #: ``ctx.meta`` key set when the command was given ``--json``.
 JSON_ASKED = "hermes.json"
 
@@ -173,6 +176,7 @@ def hermes() -> None:
 @click.option("--home", metavar="DIR", default=None,
               help="Hermes home holding state.db (default: $HERMES_HOME, else the user data dir).")
 @click.option("--profile", metavar="NAME", default="default", envvar="HERMES_PROFILE", show_default=True,
+              shell_complete=lambda ctx, param, incomplete: _complete("complete_profiles", ctx, param, incomplete),
               help="Gateway profile: one event stream and one gateway per profile ([a-z0-9][a-z0-9_-]{0,63}).")
 @click.option("--color", "--colour", "colour", type=click.Choice(["auto", "always", "never"]), default="auto",
               show_default=True, help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.")
@@ -192,8 +196,19 @@ def gateway(ctx: click.Context, home: str | None, profile: str, colour: str) -> 
     ctx.obj = Home.resolve(home, profile)
 
 
+def _complete(name: str, ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """A completer of cli/completion.py, imported only when the shell asks (never on a command)."""
+    from hermes_lifecycle.cli import completion
+
+    return getattr(completion, name)(ctx, param, incomplete)
+
+
 def main() -> None:
-    hermes(prog_name="hermes")
+    import os
+
+    # The completion script is bound to the name the shell runs (hermes-lifecycle); messages say `hermes`.
+    prog = os.path.basename(sys.argv[0]) if os.environ.get(COMPLETE_VAR) else "hermes"
+    hermes(prog_name=prog, complete_var=COMPLETE_VAR)
 
 
 if __name__ == "__main__":  # pragma: no cover
