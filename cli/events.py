@@ -26,10 +26,26 @@ def _print(event, as_json: bool, width: int | None) -> None:
                    f"{event.actor}{reason}{data}", width))
 
 
-def _data_text(data: dict) -> str:
-    """An event's data as ``key=value`` words, not a JSON blob (``--json`` has it whole)."""
-    return " ".join(f"{key}={json.dumps(value, separators=(',', ':'), default=str) if isinstance(value, (dict, list)) else value}"
-                    for key, value in sorted(data.items()))
+def _data_text(data: dict, prefix: str = "") -> str:
+    """An event's data as ``key=value`` words (nested keys dotted: ``requested_by.user=alice``),
+    never a JSON blob or a Python repr; ``--json`` has it whole."""
+    words = []
+    for key, value in sorted(data.items()):
+        if isinstance(value, dict) and value:
+            words.append(_data_text(value, f"{prefix}{key}."))
+        else:
+            words.append(f"{prefix}{key}={_value_text(value)}")
+    return " ".join(words)
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return "none" if not value else " ".join(f"{k}:{_value_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ",".join(_value_text(v) for v in value) if value else "none"
+    return str(value)
 
 
 def _complete_runs(ctx, param, incomplete):

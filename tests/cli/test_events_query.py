@@ -86,3 +86,10 @@ def test_long_lines_are_cut_to_the_terminal_and_whole_in_json(journal, home_dir)
     assert len(line) == 100 and line.endswith("…")
     whole = json.loads(run_hermes(home_dir, "events", "--json").stdout)
     assert whole["data"]["note"] == "x" * 1500
+
+
+def test_human_lines_show_data_as_words_not_json_or_reprs(journal, home_dir):
+    ended_run(journal, "r-1", "timeout")  # a stop request (nested requested_by) and an abandoned list
+    shown = run_hermes(home_dir, "events").stdout
+    assert "requested_by.user=alice" in shown and "abandoned=session:x" in shown
+    assert not any(mark in shown for mark in ("{", "[{", '["', "None", "'"))  # [state] marks a side step
