@@ -107,8 +107,8 @@ def _strays(home: Home, current) -> list:
               help="How many transitions --history shows (the newest).")
 @click.option("--since", "since", metavar="WHEN", default=None,
               help="With --history: only transitions since WHEN (a duration back from now such as "
-                   "2h or 7d, or a UTC time such as 2026-11-26T12:00:00Z), still at most -n of them: "
-                   "raise -n to see a busy day whole.")
+                   "2h, 1h30m or PT90M, or a time such as 2026-11-26T12:00:00Z; without a zone, local "
+                   "time), still at most -n of them: raise -n to see a busy day whole.")
 @click.option("--all", "every_profile", is_flag=True,
               help="Every profile of the home, one line each (with --json: one object per profile).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
