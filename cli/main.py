@@ -20,6 +20,8 @@ COMPLETE_VAR = "_HERMES_LIFECYCLE_COMPLETE"
 
 #: ``ctx.meta`` key set when the command was given ``--json``.
 JSON_ASKED = "hermes.json"
+#: ``ctx.meta`` key holding the arguments as typed (a usage error may come before ``--json`` is read).
+TYPED_ARGS = "hermes.typed_args"
 
 #: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
 GATEWAY_COMMANDS: dict[str, str] = {
@@ -99,6 +101,9 @@ def _refuse_usage(exc: click.UsageError, ctx: click.Context | None = None) -> No
     hint = f"`{exc.ctx.command_path} --help`" if exc.ctx is not None else "--help"
     message = " ".join(exc.format_message().split())
     if ctx is not None:
+        typed = ctx.meta.get(TYPED_ARGS, [])
+        if "--json" in typed[:typed.index("--") if "--" in typed else len(typed)]:
+            ctx.meta[JSON_ASKED] = True  # a bad value typed before --json: the error is JSON all the same
         _fail(ctx, f"{message} (see {hint})", exc.exit_code, "usage")
     click.echo(f"hermes: {message} (see {hint})", err=True)
     raise click.exceptions.Exit(exc.exit_code)
@@ -120,6 +125,7 @@ class HermesGroup(click.Group):
     """The root group: every error ends the process with one line on stderr and its exit code."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[TYPED_ARGS] = list(args)
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:

@@ -74,6 +74,8 @@ def test_a_closed_pipe_ends_the_command_quietly_with_exit_0(long_log, args):
 
 @pytest.mark.parametrize("args, code", [(("forensics", "--run", "zzz", "--json"), 1),
                                         (("events", "--json", "--after-seq", "-1"), 2),
+                                        (("events", "--after-seq", "-1", "--json"), 2),
+                                        (("status", "--bogus", "--json"), 2),
                                         (("status", "--json", "--since", "1h"), 2)], ids=lambda a: str(a))
 def test_with_json_an_error_is_a_json_document_with_the_same_exit_code(journal, home_dir, args, code):
     ended_run(journal, "r-1", "stop")
