@@ -26,14 +26,23 @@ _EXPORTS = {
     "ProcessIdentity": "identity", "who": "identity",
     "drain_timeout": "config",
     "human": "durations", "parse_duration": "durations", "format_at": "durations", "parse_since": "durations",
+    "local_at": "durations",
+    "StatusExit": "exit_codes",
     # the errors (the recorder's are re-exported by errors)
     **dict.fromkeys((
         "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
         "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "SchemaTooNew",
-        "ServiceError", "ServiceLocationError", "StoreError", "UsageError", "VersionConflict"), "errors"),
+        "ServiceError", "ServiceLocationError", "StatusUnknown", "StoreError", "UsageError", "VersionConflict"),
+        "errors"),
     # what the store tells about a database it could not use, and the sessions waiting for resume
     "is_denied": "store.connection",
     "count_resume_pending": "store.sessions",
+    "last_seq": "store.events",
+    # read-only looks that never create or migrate a state.db (shell completion)
+    "recent_run_ids": "store.peek",
+    # the gateway's own output (logs/gateway-stdio.log and its rotations)
+    "gateway_log_files": "gateway_log:log_files", "gateway_log_tail": "gateway_log:last_lines",
+    "follow_gateway_log": "gateway_log:follow",
     # the controller: one entry each for start, stop and restart (through a service or directly)
     "start_gateway": "controller.entry:start",
     "stop_gateway": "controller.entry:stop",

@@ -107,6 +107,8 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
     loop = asyncio.get_running_loop()
     shutdown = Shutdown(journal, me, run_id=run_id, start_seq=start_seq,
                         drain_timeout=config.restart_drain_timeout)
+    if sys.stderr is not None and sys.stderr.isatty():  # a person watches: say what the drain does
+        shutdown.say = lambda text: print(f"gateway {home.profile}: {text}", file=sys.stderr, flush=True)
     signals.attach(loop, lambda name: shutdown.request(Cause("signal", name)))
 
     def on_console_event(event: str) -> None:

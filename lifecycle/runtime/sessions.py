@@ -4,9 +4,11 @@ Marking sessions for resume and resuming them are recorded together with their
 lifecycle events, in one transaction each (``Journal.fire(..., extra=...)``): the log
 never says a session was marked while the table says otherwise.
 
-A session interrupted boot after boot without a completed turn is a poison pill that
-would wedge every restart: after :data:`PARK_AFTER_INTERRUPTIONS` consecutive
-interruptions the next boot parks it (``resume_abandoned``) instead of resuming it.
+A session is *interrupted* by a drain only when it had a turn in flight as the drain began;
+the other active sessions are marked for resume without counting.  A session interrupted
+boot after boot without a completed turn is a poison pill that would wedge every restart:
+after :data:`PARK_AFTER_INTERRUPTIONS` consecutive interruptions the next boot parks it
+(``resume_abandoned``) instead of resuming it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Iterable
 
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.store import sessions as rows
@@ -109,17 +111,24 @@ class SessionStore:
         """A client explicitly reopened a parked session: it is theirs to continue."""
         rows.unpark(self._conn, self.stream, session_id)
 
-    def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str) -> None:
-        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction."""
-        ids = sorted(set(session_ids))
+    def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str,
+                            interrupted: Iterable[str] | None = None) -> None:
+        """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction.
+
+        Only the ids in ``interrupted`` (the sessions with a turn in flight as the drain began;
+        default: all) count toward parking: a session whose turn had finished loses nothing."""
+        ids = sorted(set(session_ids) | set(interrupted or ()))
+        hit = set(ids) if interrupted is None else set(interrupted)
         now = utc_now()
 
         def mark(conn: sqlite3.Connection) -> None:
-            rows.mark_resume_pending(conn, self.stream, ids, run_id, now)
+            rows.mark_resume_pending(conn, self.stream, ids, run_id, now, interrupted=hit)
 
+        turns = sorted(hit & set(ids))
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
-                          reason=f"{len(ids)} active session(s) marked for resume before the wait",
-                          data={"sessions": ids, "count": len(ids)}, extra=mark)
+                          reason=f"{len(ids)} active session(s) marked for resume before the wait, "
+                                 f"{len(turns)} with a turn in flight",
+                          data={"sessions": ids, "count": len(ids), "interrupted": turns}, extra=mark)
 
     async def resume_on_boot(
         self, *, run_id: str, actor: str, hand_over: Callable[[str], Awaitable[None]],
