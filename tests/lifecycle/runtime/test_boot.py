@@ -219,7 +219,7 @@ def test_the_restart_id_is_taken_from_the_environment_once_so_children_cannot_cl
 def gateway_in_flight(home_dir, session: str) -> bool:
     """The user message is stored as the turn begins: from then on it is in flight."""
     with Journal(Home.resolve(home_dir)) as journal:
-        return journal.conn.execute("SELECT count(*) FROM messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
+        return journal.conn.execute("SELECT count(*) FROM lifecycle_messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
 
 
 def test_a_session_with_no_turn_in_flight_is_resumed_at_every_boot_and_never_parked(tmp_path, gateways):

@@ -39,7 +39,7 @@ def _wait_in_flight(gateway, session: str) -> None:
     """The user message is stored as the turn begins: then it is in flight."""
     def stored():
         with Journal(gateway.home) as journal:
-            return journal.conn.execute("SELECT count(*) FROM messages WHERE session_id = ?",
+            return journal.conn.execute("SELECT count(*) FROM lifecycle_messages WHERE session_id = ?",
                                         (session,)).fetchone()[0] >= 1
     wait_for(stored, what="message in flight")
 
@@ -251,4 +251,4 @@ def _stored(home_dir, session: str) -> bool:
     from hermes_lifecycle.home import Home
 
     with Journal(Home.resolve(home_dir)) as journal:
-        return journal.conn.execute("SELECT count(*) FROM messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
+        return journal.conn.execute("SELECT count(*) FROM lifecycle_messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
