@@ -38,6 +38,9 @@ def status_all(home: Home, as_json: bool) -> int:
 
     rows = [_profile_row(profile) for profile in home.profiles()]
     code = worst([row["exit_code"] for row in rows])
+    for row in rows:  # a state that cannot be read is a diagnostic: one line each on stderr
+        if row["error"]:
+            click.echo(f"hermes: {row['error']}", err=True)
     if as_json:
         emit_json({"home": str(home.root), "profiles": rows, "exit_code": code})
         return code
@@ -51,7 +54,7 @@ def status_all(home: Home, as_json: bool) -> int:
         facts = [f"pid {row['pid']}" if row["pid"] is not None else "",
                  f"port {row['port']}" if row["port"] is not None else "",
                  f"since {local_at(row['since'])}" if row["since"] else "",
-                 f"run {row['run_id']}" if row["run_id"] else "", row["error"] or ""]
+                 f"run {row['run_id']}" if row["run_id"] else "", "(cannot tell: see stderr)" if row["error"] else ""]
         click.echo(f"{row['profile']:<{width}}  {paint(f'{state:<8}', state, colour)}  "
                    + "  ".join(f for f in facts if f))
     return code
