@@ -115,7 +115,7 @@ class Ours:
             client.close()
 
     def close(self) -> None:
-        quiet(self.cmd("stop", "--force", "--all"), self.env, cwd=self.cwd)
+        quiet(self.cmd("stop", "--force", "--strays"), self.env, cwd=self.cwd)
 
 
 # --- supervisord ----------------------------------------------------------------------

@@ -64,8 +64,11 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def timed_once(argv: list[str]) -> float:
     began = time.perf_counter()
-    subprocess.run(argv, check=True, capture_output=True, cwd=ROOT, env=ENV)
-    return time.perf_counter() - began
+    done = subprocess.run(argv, capture_output=True, cwd=ROOT, env=ENV)
+    elapsed = time.perf_counter() - began
+    if done.returncode not in (0, 1, 3):  # status answers running, crashed or not running
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr.decode().strip()}")
+    return elapsed
 
 
 def main() -> None:

@@ -74,8 +74,10 @@ def timed(home: Path, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         began = time.perf_counter()
-        subprocess.run(argv, cwd=ROOT, check=True, capture_output=True)
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True)
         times.append(time.perf_counter() - began)
+        if done.returncode not in (0, 1, 3):  # status answers running, crashed or not running
+            raise RuntimeError(f"status exited {done.returncode}: {done.stderr.decode().strip()}")
     return times
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from hermes_lifecycle import Home, human
+from hermes_lifecycle import Home, human, local_at
 from hermes_lifecycle.cli.output import emit_json
 
 
@@ -24,7 +22,7 @@ def _who(requested_by: dict | None) -> str:
 def _cause_line(cause: dict) -> str:
     kind = cause["kind"]
     if kind == "stop_request":
-        line = f"{cause['intent']} requested by {_who(cause['requested_by'])} at {cause['requested_at']}"
+        line = f"{cause['intent']} requested by {_who(cause['requested_by'])} at {local_at(cause['requested_at'])}"
         if cause["drain_timeout_s"] is not None:
             line += f", drain allowed {human(cause['drain_timeout_s'])}"
         if cause["force"]:
@@ -55,10 +53,30 @@ def _drain_line(drain: dict | None) -> str:
     if drain["in_flight_count"] is not None:
         parts.append(f"{drain['in_flight_count']} in flight")
     if drain["timed_out"]:
-        parts.append(f"timed out, abandoned {drain['abandoned_count']}: {json.dumps(drain['abandoned'])}")
+        parts.append(f"timed out, abandoned {drain['abandoned_count']}"
+                     + (f": {_work_list(drain['abandoned'])}" if drain["abandoned"] else ""))
     if not drain["completed"]:
         parts.append("never completed")
     return ", ".join(parts)
+
+
+def _names(items: list) -> str:
+    """``s-1, s-2`` or ``none``: a list as words, not a Python list."""
+    return ", ".join(str(i) for i in items) if items else "none"
+
+
+def _work_list(abandoned: list) -> str:
+    """Abandoned work as ``session s-1 (reply, 31 s)``, not as the JSON the event carries."""
+    words = []
+    for work in abandoned:
+        if not isinstance(work, dict):
+            words.append(str(work))
+            continue
+        facts = [str(work[k]) for k in ("what",) if work.get(k)]
+        if isinstance(work.get("age_s"), (int, float)):
+            facts.append(human(work["age_s"]))
+        words.append(f"session {work.get('session', '?')}" + (f" ({', '.join(facts)})" if facts else ""))
+    return "; ".join(words)
 
 
 def _print_story(doc: dict) -> None:
@@ -66,7 +84,7 @@ def _print_story(doc: dict) -> None:
     echo(f"run {doc['run_id']} (pid {doc['pid']}) of profile {doc['profile']}: {doc['state']}")
     echo(f"verdict: {doc['verdict']}")
     lasted = f" after {human(doc['duration_s'])}" if doc["duration_s"] is not None else ""
-    echo(f"started {doc['started_at']}" + (f", ended {doc['ended_at']}{lasted} ({doc['end']})"
+    echo(f"started {local_at(doc['started_at'])}" + (f", ended {local_at(doc['ended_at'])}{lasted} ({doc['end']})"
                                           if doc["ended_at"] else ", not ended"))
     echo("timeline (seconds since start):")
     for e in doc["timeline"]:
@@ -84,9 +102,9 @@ def _print_story(doc: dict) -> None:
         outcomes = ", ".join(f"{s['session_id']} {s['outcome']}" for s in resume["sessions"])
         echo(f"sessions marked for resume: {outcomes}")
     if resume["resumed_at_boot"] or resume["abandoned_at_boot"]:
-        echo(f"at boot: resumed {resume['resumed_at_boot']}, parked {resume['abandoned_at_boot']}")
+        echo(f"at boot: resumed {_names(resume['resumed_at_boot'])}, parked {_names(resume['abandoned_at_boot'])}")
     for step in doc["escalation"]:
-        did = "; ".join(step["done"]) or f"{step['signal'] or ''} pids {step['pids']}"
+        did = "; ".join(step["done"]) or f"{step['signal'] or ''} pids {_names(step['pids'])}"
         echo(f"escalation +{step['t_s']:.3f} s: {step['step']}: {did}")
     exit_info = doc["exit"]
     if exit_info:
@@ -94,12 +112,20 @@ def _print_story(doc: dict) -> None:
         echo(f"exit: {how}" + (" (forced after drain)" if exit_info["forced"] else ""))
     life = doc["last_sign_of_life"]
     if life:
-        echo(f"last sign of life: {life['trigger']} at {life['at']}, "
+        echo(f"last sign of life: {life['trigger']} at {local_at(life['at'])}, "
              f"{human(life['seconds_before_noticed'])} before {life['noticed_by']} noticed")
 
 
+def _complete_runs(ctx, param, incomplete):
+    """Run ids for --run, imported only when the shell asks."""
+    from hermes_lifecycle.cli.completion import complete_run_ids
+
+    return complete_run_ids(ctx, param, incomplete)
+
+
 @click.command()
-@click.option("--run", "run_id", metavar="RUN_ID", default=None, help="The run to explain.")
+@click.option("--run", "run_id", metavar="RUN_ID", default=None, help="The run to explain.",
+              shell_complete=lambda ctx, param, incomplete: _complete_runs(ctx, param, incomplete))
 @click.option("--last", "last", is_flag=True, help="The newest run (the default).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (see README: JSON shapes).")
 @click.pass_obj

@@ -16,6 +16,14 @@ import click
 
 from hermes_lifecycle import USER_ERRORS
 
+#: The environment variable that asks for a shell completion script (click's protocol).
+COMPLETE_VAR = "_HERMES_LIFECYCLE_COMPLETE"
+
+#: ``ctx.meta`` key set when the command was given ``--json``.
+JSON_ASKED = "hermes.json"
+#: ``ctx.meta`` key holding the arguments as typed (a usage error may come before ``--json`` is read).
+TYPED_ARGS = "hermes.typed_args"
+
 #: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
 GATEWAY_COMMANDS: dict[str, str] = {
     "status": "hermes_lifecycle.cli.status:status",
@@ -32,6 +40,7 @@ GATEWAY_COMMANDS: dict[str, str] = {
     "forensics": "hermes_lifecycle.cli.forensics:forensics",
     "prune": "hermes_lifecycle.cli.prune:prune",
     "timeline": "hermes_lifecycle.cli.timeline:timeline",
+    "logs": "hermes_lifecycle.cli.logs:logs",
 }
 
 
@@ -48,21 +57,60 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy_commands:
             module_name, attribute = self.lazy_commands[name].split(":")
-            return getattr(importlib.import_module(module_name), attribute)
+            return _json_errors(getattr(importlib.import_module(module_name), attribute))
         return super().get_command(ctx, name)
 
 
-def _refuse_usage(exc: click.UsageError) -> NoReturn:
+def _remember_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """Note in the shared ``ctx.meta`` that this command was asked for JSON: its errors are JSON too."""
+    if value:
+        ctx.meta[JSON_ASKED] = True
+    return value
+
+
+def _json_errors(command: click.Command) -> click.Command:
+    """A command's ``--json`` flag also makes its errors a JSON document (see :func:`_fail`)."""
+    for param in command.params:
+        if param.name == "as_json" and param.callback is None:
+            param.callback = _remember_json
+    return command
+
+
+def _fail(ctx: click.Context, message: str, code: int, kind: str) -> None:
+    """One line on stderr; with ``--json`` also ``{"schema_version": 1, "error": {...}}`` on stdout."""
+    click.echo(f"hermes: {message}", err=True)
+    if ctx.meta.get(JSON_ASKED):
+        from hermes_lifecycle.cli.output import emit_json
+
+        emit_json({"error": {"kind": kind, "message": message, "exit_code": code}})
+    ctx.exit(code)
+
+
+def _reader_gone() -> NoReturn:
+    """The reader closed the pipe (`| head -1`): end quietly with exit 0, so `set -o pipefail`
+    scripts do not fail on a reader that had read enough; nothing more can reach it."""
+    from hermes_lifecycle.cli.terminal import quiet_stdout
+
+    quiet_stdout()
+    raise click.exceptions.Exit(0)
+
+
+def _refuse_usage(exc: click.UsageError, ctx: click.Context | None = None) -> NoReturn:
     """Click's usage error as one line (click's own is usage, hint and error over 3+ lines)."""
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
         raise exc  # a bare `hermes` or `hermes gateway` asks for the help text
     hint = f"`{exc.ctx.command_path} --help`" if exc.ctx is not None else "--help"
     message = " ".join(exc.format_message().split())
+    if ctx is not None:
+        typed = ctx.meta.get(TYPED_ARGS, [])
+        if "--json" in typed[:typed.index("--") if "--" in typed else len(typed)]:
+            ctx.meta[JSON_ASKED] = True  # a bad value typed before --json: the error is JSON all the same
+        _fail(ctx, f"{message} (see {hint})", exc.exit_code, "usage")
     click.echo(f"hermes: {message} (see {hint})", err=True)
     raise click.exceptions.Exit(exc.exit_code)
 
 
-def _os_error_line(exc: OSError) -> str:
+def os_error_line(exc: OSError) -> str:
     """One line for an OS error; the home's hint only where a file or the disk is the cause."""
     import errno
 
@@ -78,6 +126,7 @@ class HermesGroup(click.Group):
     """The root group: every error ends the process with one line on stderr and its exit code."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[TYPED_ARGS] = list(args)
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
@@ -85,19 +134,20 @@ class HermesGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
-        except click.UsageError as exc:
-            _refuse_usage(exc)
-        except USER_ERRORS as exc:
-            click.echo(f"hermes: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
         except BrokenPipeError:
-            raise  # the reader went away: click ends quietly
+            _reader_gone()
+        except click.UsageError as exc:
+            _refuse_usage(exc, ctx)
+        except USER_ERRORS as exc:
+            _fail(ctx, str(exc), exc.exit_code, _error_kind(exc))
         except OSError as exc:
             # A folder or file this user may not write (a read-only home, a full disk) is
             # the user's to fix, not a traceback.
-            click.echo(f"hermes: {_os_error_line(exc)}", err=True)
-            ctx.exit(1)
+            _fail(ctx, os_error_line(exc), 1, "os")
         except Exception as exc:
             # A database that fails mid-read (a corrupt page, a full disk) is a user's
             # problem to fix, not a traceback; sqlite3 is only imported when it happened.
@@ -108,8 +158,19 @@ class HermesGroup(click.Group):
 
             advice = ("this user needs write access to state.db and its folder" if is_denied(exc)
                       else "if it persists, move state.db aside or restore a backup")
-            click.echo(f"hermes: state database error: {exc}; the log was not changed ({advice})", err=True)
-            ctx.exit(1)
+            _fail(ctx, f"state database error: {exc}; the log was not changed ({advice})", 1, "database")
+
+
+def _error_kind(exc: Exception) -> str:
+    """A stable word for the JSON error's ``kind``: which of our error families (or the recorder's) it is."""
+    from hermes_lifecycle import GatewayError, ServiceError, StatusUnknown, StoreError, UsageError
+
+    for kind, family in (("usage", UsageError), ("status_unknown", StatusUnknown),
+                         ("store", StoreError), ("gateway", GatewayError),
+                         ("service", ServiceError)):
+        if isinstance(exc, family):
+            return kind
+    return "error"
 
 
 @click.group(cls=HermesGroup)
@@ -119,9 +180,14 @@ def hermes() -> None:
 
 
 def _home_options(command):
-    """``--home`` and ``--profile``: the options of whichever group is the root of the commands."""
+    """``--home``, ``--profile`` and ``--color``: the options of whichever group is the root of the commands."""
+    command = click.option(
+        "--color", "--colour", "colour", type=click.Choice(["auto", "always", "never"]), default="auto",
+        show_default=True,
+        help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.")(command)
     command = click.option(
         "--profile", metavar="NAME", default=None, envvar="HERMES_PROFILE",
+        shell_complete=lambda ctx, param, incomplete: _complete("complete_profiles", ctx, param, incomplete),
         help="Hermes profile: its home is HOME/profiles/NAME, `default` is HOME itself; one event "
              "stream and one gateway ([a-z0-9][a-z0-9_-]{0,63}). Default: the one HOME names "
              "(.../profiles/NAME), else default.")(command)
@@ -129,22 +195,26 @@ def _home_options(command):
                         help="Hermes home holding state.db (default: $HERMES_HOME, else ~/.hermes).")(command)
 
 
-def _resolve_home(ctx: click.Context, home: str | None, profile: str | None) -> None:
+def _resolve_home(ctx: click.Context, home: str | None, profile: str | None, colour: str) -> None:
     from hermes_lifecycle import Home
+    from hermes_lifecycle.cli.terminal import COLOR_CHOICE
 
+    ctx.meta[COLOR_CHOICE] = colour
+    if colour != "auto":
+        ctx.color = colour == "always"  # click.echo keeps (or strips) escapes as told, even into a pipe
     ctx.obj = Home.resolve(home, profile)
 
 
 @hermes.group(cls=LazyGroup, lazy_commands=GATEWAY_COMMANDS)
 @_home_options
 @click.pass_context
-def gateway(ctx: click.Context, home: str | None, profile: str | None) -> None:
+def gateway(ctx: click.Context, home: str | None, profile: str | None, colour: str) -> None:
     """Start, stop, restart, install and inspect the gateway of one profile.
 
     Every step is recorded in the event log in HOME/state.db; `status --history`,
     `events` and `forensics` read it back.
     """
-    _resolve_home(ctx, home, profile)
+    _resolve_home(ctx, home, profile, colour)
 
 
 #: The hidden ``gateway`` under the ``lifecycle`` root: ``hermes lifecycle gateway run`` is the
@@ -185,25 +255,36 @@ def _gateway_alias() -> click.Group:
 @click.version_option(package_name="hermes-lifecycle", prog_name="hermes-lifecycle")
 @_home_options
 @click.pass_context
-def lifecycle(ctx: click.Context, home: str | None, profile: str | None) -> None:
+def lifecycle(ctx: click.Context, home: str | None, profile: str | None, colour: str) -> None:
     """Start, stop, restart, install and inspect the Hermes gateway of one profile.
 
     The same commands as `python -m hermes_lifecycle.cli.main gateway ...`, and, inside a Hermes
     install with the plugin enabled, `hermes lifecycle ...`.  Every step is recorded in the event
     log in HOME/state.db; `status --history`, `events` and `forensics` read it back.
     """
-    _resolve_home(ctx, home, profile)
+    _resolve_home(ctx, home, profile, colour)
+
+
+def _complete(name: str, ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """A completer of cli/completion.py, imported only when the shell asks (never on a command)."""
+    from hermes_lifecycle.cli import completion
+
+    return getattr(completion, name)(ctx, param, incomplete)
 
 
 def main() -> None:
-    hermes(prog_name="hermes")
+    import os
+
+    # The completion script is bound to the name the shell runs (hermes-lifecycle); messages say `hermes`.
+    prog = os.path.basename(sys.argv[0]) if os.environ.get(COMPLETE_VAR) else "hermes"
+    hermes(prog_name=prog, complete_var=COMPLETE_VAR)
 
 
 def lifecycle_main(argv: list[str] | None = None, prog_name: str = "hermes-lifecycle") -> int:
     """The ``hermes-lifecycle`` console script (and the plugin's ``hermes lifecycle``): returns
     the exit code instead of leaving the process, so a host can forward to it."""
     try:
-        lifecycle.main(args=argv, prog_name=prog_name, standalone_mode=True)
+        lifecycle.main(args=argv, prog_name=prog_name, standalone_mode=True, complete_var=COMPLETE_VAR)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -21,4 +20,7 @@ def emit_json(document: dict[str, Any], *, compact: bool = False) -> None:
 
 
 def use_colour() -> bool:
-    return sys.stdout.isatty()
+    """See :func:`hermes_lifecycle.cli.terminal.use_colour`: ``--color``, ``NO_COLOR``, a terminal."""
+    from hermes_lifecycle.cli.terminal import use_colour as decide
+
+    return decide()

@@ -7,11 +7,12 @@ from typing import Any
 import click
 
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.options import Count
 from hermes_lifecycle.cli.output import emit_json
 
 
 @click.command()
-@click.option("--keep-runs", "keep_runs", type=click.IntRange(min=1), default=None, metavar="N",
+@click.option("--keep-runs", "keep_runs", type=Count(), default=None, metavar="N",
               help="Keep the newest N runs (the current run counts as one) and remove the older ones.")
 @click.option("--older-than", "older_than", metavar="DURATION", default=None,
               help="Remove the runs whose last event is older than DURATION (e.g. 30d, 12h).")

@@ -23,10 +23,13 @@ def sessions(home: Home, as_json: bool) -> None:
     if not found:
         click.echo(f"gateway {home.profile}: no sessions")
         return
-    click.echo(f"{'session':<16} {'messages':>8}  {'state':<15} updated")
+    from hermes_lifecycle import local_at
+
+    width = max(len("session"), *(len(s.id) for s in found))  # a long id widens the column, not the row
+    click.echo(f"{'session':<{width}} {'messages':>8}  {'state':<15} updated")
     for s in found:
         state = "parked" if s.parked else "resume_pending" if s.resume_pending else "-"
-        click.echo(f"{s.id:<16} {s.messages:>8}  {state:<15} {s.updated_at}")
+        click.echo(f"{s.id:<{width}} {s.messages:>8}  {state:<15} {local_at(s.updated_at)}")
         if s.parked:
-            click.echo(f"  parked at {s.parked_at}: interrupted {s.interruptions} times in a row "
+            click.echo(f"  parked at {local_at(s.parked_at)}: interrupted {s.interruptions} times in a row "
                        f"(runs {', '.join(s.interrupted_runs)}); reopen it to continue")

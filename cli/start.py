@@ -24,6 +24,7 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     dies while starting, the tail of its log is printed and the exit code is 1.
     Options after `--` go to `hermes gateway run` (e.g. `-- --port 8080 --drain-timeout 10`).
     """
+    _check_run_options(run_args)
     from hermes_lifecycle import CommandExit, Countdown, Journal, current_platform, hermes_agent_gateway, start_gateway
 
     foreign = hermes_agent_gateway(home, current_platform())
@@ -45,3 +46,16 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
             click.echo(f"last lines of {home.stdio_log}:", err=True)
             click.echo(outcome.log_tail, err=True)
     click.get_current_context().exit(outcome.exit_code)
+
+
+def _check_run_options(run_args: tuple[str, ...]) -> None:
+    """Parse the options meant for `run` here, before anything is spawned: a mistyped one is a
+    usage error (exit 2) now, not a gateway that dies while starting."""
+    if not run_args:
+        return
+    from hermes_lifecycle.cli.run import run as run_command
+
+    parent = click.get_current_context()
+    if any(arg in ("--help", "-h") for arg in run_args):
+        raise click.UsageError("`--help` after `--` would start nothing: see `hermes gateway run --help`", parent)
+    run_command.make_context("run", list(run_args), parent=parent.parent)  # errors name `hermes gateway run`

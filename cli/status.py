@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from hermes_lifecycle import Home
+from hermes_lifecycle.cli.options import Count
 from hermes_lifecycle.cli.output import emit_json, use_colour
 
 DEFAULT_HISTORY = 20
@@ -30,8 +31,19 @@ def _transition_json(event) -> dict:
     }
 
 
-def _paint(text: str, state: str, colour: bool) -> str:
-    return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed")) if colour else text
+#: Ends that are failures whatever state they leave: a failed start rests in `stopped`, but is not green.
+FAILED_ENDS = frozenset({"start_failed", "kill", "lost"})
+#: Ways a run ended (verdict.ending) that were planned: the rest are painted as failures.
+PLANNED_ENDINGS = frozenset({"planned_stop", "planned_restart", "alive"})
+
+
+def paint(text: str, state: str, colour: bool, trigger: str | None = None) -> str:
+    """``text`` in the colour of ``state``; red when ``trigger`` is a failure (start_failed, kill, lost)."""
+    if not colour:
+        return text
+    if trigger in FAILED_ENDS:
+        return click.style(text, fg="red", bold=True)
+    return click.style(text, fg=_COLOURS.get(state), bold=state in ("killed", "crashed"))
 
 
 def _last_shutdown(conn, stream: str) -> dict | None:
@@ -49,7 +61,7 @@ def _last_shutdown(conn, stream: str) -> dict | None:
 
 
 def _print_history(runs, colour: bool) -> None:
-    from hermes_lifecycle import human
+    from hermes_lifecycle import human, local_at
 
     if not runs:
         click.echo("history: no transitions recorded yet")
@@ -61,12 +73,13 @@ def _print_history(runs, colour: bool) -> None:
         end = f"ended by {run.end.trigger}" if run.end else "not ended"
         end += f", started by restart {run.started_by_restart}" if run.started_by_restart else ""
         end += f", stopped by restart {run.ended_by_restart}" if run.ended_by_restart else ""
-        click.echo(_paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour))
+        click.echo(paint(f"  run {run.run_id}: {run.state}, {lasted}, {end}", run.state, colour,
+                         run.end.trigger if run.end else None))
         for e in run.transitions:
             who = e.actor.split(" ")[0]
             why = f"  {e.reason}" if e.reason else ""
-            click.echo(f"    {e.seq:>6}  {e.at}  {e.from_state:>8} -> "
-                       f"{_paint(f'{e.to_state:<8}', e.to_state, colour)}  {e.trigger:<12} {who}{why}")
+            click.echo(f"    {e.seq:>6}  {local_at(e.at)}  {e.from_state:>8} -> "
+                       f"{paint(f'{e.to_state:<8}', e.to_state, colour, e.trigger)}  {e.trigger:<12} {who}{why}")
 
 
 def _strays(home: Home, current) -> list:
@@ -78,23 +91,55 @@ def _strays(home: Home, current) -> list:
 
 @click.command()
 @click.option("--history", is_flag=True, help="Also show the transitions that led here, grouped by run.")
-@click.option("-n", "limit", type=click.IntRange(min=1, max=2**63 - 1), default=DEFAULT_HISTORY, show_default=True,
+@click.option("-n", "limit", type=Count(), default=DEFAULT_HISTORY, show_default=True,
               help="How many transitions --history shows (the newest).")
 @click.option("--since", "since", metavar="WHEN", default=None,
               help="With --history: only transitions since WHEN (a duration back from now such as "
-                   "2h or 7d, or a UTC time such as 2026-11-26T12:00:00Z), still at most -n of them: "
-                   "raise -n to see a busy day whole.")
+                   "2h, 1h30m or PT90M, or a time such as 2026-11-26T12:00:00Z; without a zone, local "
+                   "time), still at most -n of them: raise -n to see a busy day whole.")
+@click.option("--all", "every_profile", is_flag=True,
+              help="Every profile of the home, one line each (with --json: one object per profile).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
 @click.pass_obj
-def status(home: Home, history: bool, limit: int, since: str | None, as_json: bool) -> None:
+def status(home: Home, history: bool, limit: int, since: str | None, every_profile: bool, as_json: bool) -> None:
     """Show the gateway's state: stopped, starting, running, draining, killed or crashed.
 
     A state that says a process is alive is checked against the process table first;
     a gateway that vanished is recorded as `lost` and shown as crashed.  Also shows how
     the last run ended, sessions waiting for resume, and warnings about patterns
     (crash loops, restarts that never came back, runs with no shutdown).
+
+    Exit codes (as systemctl and LSB): 0 running (or starting, draining); 1 crashed;
+    3 not running (stopped, killed); 4 cannot tell (the state database is unreadable).
+    With --all: the worst of the profiles' codes (4, then 1, then 3, then 0).
     """
-    from hermes_lifecycle import Journal, count_resume_pending, group_by_run, service_status_json, service_status_lines
+    from hermes_lifecycle.cli.status_codes import reading_state, status_exit
+
+    if every_profile:
+        if history or since is not None:
+            from hermes_lifecycle import UsageError
+
+            raise UsageError("--all shows one line per profile; --history and --since show one profile's runs")
+        from hermes_lifecycle.cli.status_all import status_all
+
+        with reading_state():
+            code = status_all(home, as_json)
+        click.get_current_context().exit(code)
+    with reading_state():
+        state = _status(home, history, limit, since, as_json)
+    click.get_current_context().exit(status_exit(state))
+
+
+def _status(home: Home, history: bool, limit: int, since: str | None, as_json: bool) -> str:
+    """Print one profile's status; return its state."""
+    from hermes_lifecycle import (
+        Journal,
+        count_resume_pending,
+        group_by_run,
+        local_at,
+        service_status_json,
+        service_status_lines,
+    )
     from hermes_lifecycle import pattern_counts as counts
     from hermes_lifecycle import pattern_warnings as warnings
 
@@ -157,7 +202,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
             document["history"] = [_transition_json(e) for e in transitions]
             document["runs"] = [r.to_json() for r in runs]
         emit_json(document)
-        return
+        return current.state
 
     colour = use_colour()
     facts = []
@@ -166,13 +211,15 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
     if current.port is not None:
         facts.append(f"port {current.port}")
     detail = f" ({', '.join(facts)})" if facts else ""
-    since_text = f" since {current.since}" if current.since else ""
-    click.echo(f"gateway {home.profile}: {_paint(current.state, current.state, colour)}{detail}{since_text}")
+    since_text = f" since {local_at(current.since)}" if current.since else ""
+    click.echo(f"gateway {home.profile}: {paint(current.state, current.state, colour)}{detail}{since_text}")
     if current.run_id:
         click.echo(f"run: {current.run_id}")
     if last_shutdown:
-        click.echo(f"last shutdown: {last_shutdown['verdict']} (run {last_shutdown['run_id']}, "
-                   f"{last_shutdown['ended_at']})")
+        line = (f"last shutdown: {last_shutdown['verdict']} (run {last_shutdown['run_id']}, "
+                f"{local_at(last_shutdown['ended_at'])})")
+        planned = last_shutdown["ending"] in PLANNED_ENDINGS
+        click.echo(click.style(line, fg="green" if planned else "red") if colour else line)
     if pending:
         click.echo(f"sessions waiting for resume: {pending}")
     if log_behind:
@@ -180,7 +227,7 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
                    f"{log_behind['spool']} ({log_behind['why']}); they land in state.db, in order and with "
                    "their times, at its next write")
     for stray in strays:
-        click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `hermes gateway stop --all` takes it)")
+        click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `hermes gateway stop --strays` takes it)")
     for warning in found_warnings:
         text = f"warning: {warning['message']}; see `{warning['command']}`"
         click.echo(click.style(text, fg="yellow") if colour else text)
@@ -188,3 +235,4 @@ def status(home: Home, history: bool, limit: int, since: str | None, as_json: bo
         click.echo(line)
     if history:
         _print_history(runs, colour)
+    return current.state

@@ -10,8 +10,8 @@ from hermes_lifecycle import Home
 
 
 @click.command()
-@click.option("--last", "last", type=click.IntRange(min=1, max=500), default=10, show_default=True,
-              metavar="N", help="How many of the newest runs to draw.")
+@click.option("-n", "--runs", "last", type=click.IntRange(min=1, max=500), default=10, show_default=True,
+              metavar="N", help="How many of the newest runs to draw (at most 500).")
 @click.option("--format", "fmt", type=click.Choice(["svg", "mermaid"]), default="svg", show_default=True,
               help="svg (a standalone picture) or mermaid (a gantt chart for Markdown).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -21,7 +21,7 @@ def timeline(home: Home, last: int, fmt: str, output: Path | None) -> None:
     """Draw each recent run's states over time, with kills and crashes marked.
 
     A run the log says is alive but whose process is gone is first recorded as `lost`
-    (as `status` does).  Example: hermes gateway timeline --last 20 -o runs.svg
+    (as `status` does).  Example: hermes gateway timeline -n 20 -o runs.svg
     """
     from hermes_lifecycle import Journal, UsageError, mermaid_gantt, recent_lanes
     from hermes_lifecycle import reconcile_journal as reconcile

@@ -18,15 +18,15 @@ from hermes_lifecycle.cli.output import emit_json
 def wait(home: Home, target: str, timeout: float | None, as_json: bool) -> None:
     """Wait until the gateway is in STATE (exit 0), or the timeout passes, or STATE can no
     longer come because the run ended in another rest state (exit 1)."""
-    from hermes_lifecycle import Journal, wait_for_state
+    from hermes_lifecycle import Countdown, Journal, human, wait_for_state
 
     with Journal(home) as journal:
-        outcome = wait_for_state(journal, target, timeout)
+        outcome = wait_for_state(journal, target, timeout, Countdown())
     if as_json:
         emit_json({"profile": home.profile, **outcome.to_json()})
     else:
-        verdicts = {"reached": "reached", "timeout": f"timed out after {outcome.waited_s:g}s",
-                    "unreachable": "cannot come: the run ended"}
-        click.echo(f"gateway {home.profile}: {outcome.state} ({target} {verdicts[outcome.reason]})",
-                   err=not outcome.reached)
+        said = {"reached": "",
+                "timeout": f": still not {target} after {human(outcome.waited_s)}",
+                "unreachable": f": its run ended, so it will not be {target}"}
+        click.echo(f"gateway {home.profile} is {outcome.state}{said[outcome.reason]}", err=not outcome.reached)
     click.get_current_context().exit(outcome.exit_code)

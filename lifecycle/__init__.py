@@ -27,17 +27,24 @@ _EXPORTS = {
     "ProcessIdentity": "identity", "who": "identity",
     "drain_timeout": "config",
     "human": "durations", "parse_duration": "durations", "format_at": "durations", "parse_since": "durations",
+    "local_at": "durations",
     # the errors (the recorder's are re-exported by errors)
     **dict.fromkeys((
         "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
         "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "RunChanged",
-        "SchemaTooNew", "ServiceError", "ServiceLocationError", "StoreError", "UntrustedPath", "UsageError",
-        "VersionConflict"), "errors"),
+        "SchemaTooNew", "ServiceError", "ServiceLocationError", "StatusUnknown", "StoreError", "UntrustedPath",
+        "UsageError", "VersionConflict"), "errors"),
     # the exit codes of the commands and of the gateway process
-    "CommandExit": "exit_codes", "GatewayExit": "exit_codes", "worst": "exit_codes",
+    "CommandExit": "exit_codes", "GatewayExit": "exit_codes", "StatusExit": "exit_codes", "worst": "exit_codes",
     # what the store tells about a database it could not use, and the sessions waiting for resume
     "is_denied": "store.connection",
     "count_resume_pending": "store.sessions",
+    "last_seq": "store.events",
+    # read-only looks that never create or migrate a state.db (shell completion)
+    "recent_run_ids": "store.peek",
+    # the gateway's own output (logs/gateway-stdio.log and its rotations)
+    "gateway_log_files": "gateway_log:log_files", "gateway_log_tail": "gateway_log:last_lines",
+    "follow_gateway_log": "gateway_log:follow",
     # the controller: one entry each for start, stop and restart (through a service or directly)
     "start_gateway": "controller.entry:start",
     "stop_gateway": "controller.entry:stop",

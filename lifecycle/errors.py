@@ -60,7 +60,8 @@ USER_ERRORS: tuple[type[HermesError], type[StoreError]] = (HermesError, StoreErr
 __all__ = [
     "USER_ERRORS", "ConfigError", "CorruptStore", "GatewayAlreadyRunning", "GatewayError", "HermesError",
     "IllegalTransition", "InvalidProfileName", "InvalidStopRequest", "QuotingError", "RunChanged", "SchemaTooNew",
-    "ServiceError", "ServiceLocationError", "StoreError", "UntrustedPath", "UsageError", "VersionConflict",
+    "ServiceError", "ServiceLocationError", "StatusUnknown", "StoreError", "UntrustedPath", "UsageError",
+    "VersionConflict",
 ]
 
 
@@ -92,3 +93,9 @@ class GatewayAlreadyRunning(GatewayError):
 
 class InvalidStopRequest(HermesError):
     """A stop request is malformed (bad intent, target or deadline); nothing was written."""
+
+
+class StatusUnknown(HermesError):
+    """``status`` could not read the state: LSB's "status unknown" (exit 4), not a crash."""
+
+    exit_code = 4

@@ -59,3 +59,17 @@ def worst(codes: "list[int]") -> int:
     def rank(code: int) -> int:
         return SEVERITY.index(code) if code in SEVERITY else len(SEVERITY)
     return max(codes, key=rank) if codes else CommandExit.OK
+
+
+class StatusExit(IntEnum):
+    """How ``status`` ends, as ``systemctl status`` and LSB init scripts answer: the code says
+    the state, so ``if hermes gateway status >/dev/null; then`` asks "is it up?"."""
+
+    #: a gateway process is alive: starting, running or draining
+    RUNNING = 0
+    #: crashed: the process died with no shutdown (LSB 1, "dead, but its pid file remains")
+    CRASHED = 1
+    #: not running: stopped, or killed on purpose
+    NOT_RUNNING = 3
+    #: cannot tell: the state database could not be read
+    UNKNOWN = 4

@@ -134,3 +134,27 @@ class Home:
             raise HermesError(f"cannot use {target} as {role}: {exc.strerror or exc}; "
                               "pass --home DIR or set HERMES_HOME to a folder you own") from None
         return target
+
+    def profiles(self, *, with_self: bool = True) -> list["Home"]:
+        """Every profile of this home's root, by name: the one place that knows how profiles are
+        laid out (``status --all``, ``stop --all`` and shell completion ask here).
+
+        As in hermes-agent a profile is a home: ``default`` is the root (listed when it holds a
+        ``state.db``), any other is ``<root>/profiles/NAME`` holding a ``state.db``; the profile
+        this Home names is listed too unless ``with_self`` is false (completion offers only what
+        exists).  A root ``state.db`` from before profiles were homes may still hold other
+        profiles' streams: their names are listed too, so that a profile is never silently
+        forgotten (such a profile's home is ``<root>/profiles/NAME`` now).
+        Nothing is created, migrated or locked: the databases are only peeked at, read-only.
+        """
+        from hermes_lifecycle.store.peek import stream_names
+
+        names = {self.profile} if with_self else set()
+        root_db = self.root / "state.db"
+        if root_db.is_file():
+            names.add(DEFAULT_PROFILE)
+            names.update(stream_names(root_db))
+        folder = self.root / "profiles"
+        if folder.is_dir():
+            names.update(p.name for p in folder.iterdir() if (p / "state.db").is_file())
+        return [Home(self.root, name) for name in sorted(names) if PROFILE_PATTERN.fullmatch(name)]

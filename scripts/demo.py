@@ -30,7 +30,7 @@ def hermes(*args: str, capture: bool = False) -> subprocess.CompletedProcess:
     if not capture:
         print(f"\n$ hermes gateway {' '.join(args)}", flush=True)
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=capture)
-    if result.returncode != 0:
+    if result.returncode != 0 and args[0] != "status":  # status's code is its answer (3: not running)
         print(f"(exit code {result.returncode})", flush=True)
     return result
 
@@ -100,7 +100,7 @@ def main() -> int:
     failures += hermes("stop").returncode != 0
 
     say("the record")
-    failures += hermes("status", "--history").returncode != 0
+    failures += hermes("status", "--history").returncode != 3  # stopped: "not running", as systemctl says
     failures += hermes("forensics", "--last").returncode != 0
     print(f"\ndemo {'passed' if failures == 0 else f'had {failures} failing step(s)'}; home: {HOME}")
     return 0 if failures == 0 else 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Collection
 
 from hermes_lifecycle.store.events import write_transaction
 
@@ -63,12 +64,16 @@ def unpark(conn: sqlite3.Connection, stream: str, session_id: str) -> None:
 
 
 def mark_resume_pending(conn: sqlite3.Connection, stream: str, session_ids: list[str], run_id: str,
-                        now: str) -> None:
-    """Mark each session (created if unknown) for resume, counting the interruption by ``run_id``.
-    Inside the caller's transaction."""
+                        now: str, *, interrupted: Collection[str] | None = None) -> None:
+    """Mark each session (created if unknown) for resume; those in ``interrupted`` (default: all)
+    also count the interruption by ``run_id``.  Inside the caller's transaction."""
     for sid in session_ids:
         conn.execute("INSERT OR IGNORE INTO lifecycle_sessions (id, stream, created_at, updated_at) "
                      "VALUES (?, ?, ?, ?)", (sid, stream, now, now))
+        if interrupted is not None and sid not in interrupted:
+            conn.execute("UPDATE lifecycle_sessions SET resume_pending = 1, updated_at = ? WHERE stream = ? AND id = ?",
+                         (now, stream, sid))
+            continue
         runs = json.loads(conn.execute("SELECT interrupted_runs FROM lifecycle_sessions WHERE stream = ? AND id = ?",
                                        (stream, sid)).fetchone()[0])
         conn.execute("UPDATE lifecycle_sessions SET resume_pending = 1, interruptions = interruptions + 1, "

@@ -110,6 +110,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     sql_files = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
     assert {n.split("/")[0] for n in shipped if not n.split("/")[0].endswith(".dist-info")} == {"hermes_lifecycle"}
     assert sorted(Path(n).name for n in shipped if n.startswith("hermes_lifecycle/migrations/") and n.endswith(".sql")) == sql_files
+    schemas = sorted(p.name for p in (ROOT / "cli" / "schemas").glob("*.json"))
+    assert schemas and sorted(Path(n).name for n in shipped if n.startswith("hermes_lifecycle/cli/schemas/")) == schemas
 
     for dist in _dependency_closure("hermes-lifecycle"):
         _repack(dist, tmp_path / "wheelhouse")
@@ -128,7 +130,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
     status = subprocess.run([str(env_dir / "bin" / "hermes-lifecycle"), "--home", str(home), "status", "--json"],
                             capture_output=True, text=True, timeout=TIMEOUT, cwd=outside,
                             env={"PATH": str(env_dir / "bin"), "HOME": str(tmp_path)})
-    assert status.returncode == 0, status.stderr
+    assert status.returncode == 3, status.stderr  # not running
     assert json.loads(status.stdout)["state"] == "stopped"
 
     probe = ("import importlib, json, sqlite3, sys\nfrom hermes_lifecycle import store\n"

@@ -28,6 +28,18 @@ class Countdown:
         self.stream.flush()
         self._shown = True
 
+    def waited(self, what: str, waited: float) -> None:
+        """Like :meth:`show` for a wait with no end: how long it has waited so far."""
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < self.every:
+            return
+        self._last = now
+        self.stream.write(f"\r{what}: {waited:.1f}s so far \033[K")
+        self.stream.flush()
+        self._shown = True
+
     def done(self) -> None:
         if self._shown:
             self.stream.write("\r\033[K")

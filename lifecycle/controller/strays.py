@@ -1,4 +1,4 @@
-"""``stop --all``: stray gateway processes of this profile that the log does not know.
+"""``stop --strays``: stray gateway processes of this profile that the log does not know.
 
 A stray has no run in the log to address a stop request to, so it is asked with the
 platform's stop signal where there is one (SIGTERM on POSIX), given the budget to drain,
@@ -73,7 +73,7 @@ def _stop_one(journal: Journal, platform: Platform, stray: GatewayProcess, budge
     result = "failed" if not gone else ("stopped" if len(steps) <= 1 and asked else "forced")
     journal.fire("exited", actor=who("controller"), run_id=f"stray-{stray.pid}-{int(stray.create_time)}",
                  pid=stray.pid,
-                 reason=f"stray gateway (unknown to the log) {result} by stop --all",
+                 reason=f"stray gateway (unknown to the log) {result} by stop --strays",
                  data={"stray": stray.to_json(), "result": result, "steps": steps,
                        "after_s": round(time.monotonic() - began, 3)})
     word = {"stopped": "stopped", "forced": "ended by force", "failed": "could not be stopped"}[result]

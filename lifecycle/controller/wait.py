@@ -29,7 +29,7 @@ Answer = TypeVar("Answer")
 
 
 def poll_log(journal: Journal, look: Callable[[bool], Answer | None], *, until: float | None,
-             countdown: Countdown | None = None, waiting: str = "",
+             countdown: Countdown | None = None, waiting: str | Callable[[], str] = "",
              liveness: Callable[[], bool] = lambda: True) -> Answer | None:
     """Call ``look(changed)`` now and after every poll until it answers (not None); None once
     ``until`` (a ``time.monotonic()`` reading; None: no limit) has passed.
@@ -37,13 +37,15 @@ def poll_log(journal: Journal, look: Callable[[bool], Answer | None], *, until: 
     ``changed`` says another connection committed since the last look (always true for the
     first).  While ``liveness()`` holds, the recorded process is checked every
     :data:`LIVENESS_EVERY` seconds, so a silent death becomes ``lost`` and counts as a change.
-    ``countdown`` shows ``waiting`` and the time left on a terminal, and is cleared on return.
+    ``countdown`` shows ``waiting`` (a text, or a function giving it afresh) and the time left
+    on a terminal (with no limit: the time waited so far), and is cleared on return.
     """
     from hermes_lifecycle.reconcile import reconcile
 
     countdown = countdown or Silent()
     watch = store.ChangeWatch(journal.conn)
     changed = True
+    began = time.monotonic()
     next_liveness = time.monotonic() + LIVENESS_EVERY
     while True:
         answer = look(changed)
@@ -54,8 +56,12 @@ def poll_log(journal: Journal, look: Callable[[bool], Answer | None], *, until: 
         if remaining is not None and remaining <= 0:
             countdown.done()
             return None
-        if remaining is not None and waiting:
-            countdown.show(waiting, remaining)
+        if waiting:
+            what = waiting() if callable(waiting) else waiting
+            if remaining is None:
+                countdown.waited(what, time.monotonic() - began)
+            else:
+                countdown.show(what, remaining)
         time.sleep(POLL if remaining is None else min(POLL, remaining))
         changed = watch.changed()
         if liveness() and time.monotonic() >= next_liveness:
@@ -91,9 +97,17 @@ def _restart_pending(journal: Journal, run_id: str | None) -> bool:
     return bool(requests) and requests[-1].data.get("intent") == "restart"
 
 
-def wait_for_state(journal: Journal, target: str, timeout: float | None) -> WaitOutcome:
+def wait_for_state(journal: Journal, target: str, timeout: float | None,
+                   countdown: Countdown | None = None) -> WaitOutcome:
     """Block until the stream is in ``target`` (or passes through it), the timeout passes,
-    or ``target`` can no longer come."""
+    or ``target`` can no longer come.  ``countdown`` shows the wait on a terminal."""
+    try:
+        return _wait(journal, target, timeout, countdown or Silent())
+    finally:
+        (countdown or Silent()).done()
+
+
+def _wait(journal: Journal, target: str, timeout: float | None, countdown: Countdown) -> WaitOutcome:
     from hermes_lifecycle.reconcile import reconcile
 
     began = time.monotonic()
@@ -122,6 +136,7 @@ def wait_for_state(journal: Journal, target: str, timeout: float | None) -> Wait
             return outcome(False, "unreachable")
         return None
 
-    found = poll_log(journal, look, until=None if timeout is None else began + timeout,
+    found = poll_log(journal, look, until=None if timeout is None else began + timeout, countdown=countdown,
+                     waiting=lambda: f"waiting for {target}, now {current.state}",
                      liveness=lambda: current.state in ALIVE_STATES)
     return found if found is not None else outcome(False, "timeout")

@@ -133,6 +133,8 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
     link.begin(run_id)  # the watchdog beats from here on, from this loop
     shutdown = Shutdown(journal, me, run_id=run_id, start_seq=start_seq,
                         drain_timeout=config.restart_drain_timeout, link=link)
+    if sys.stderr is not None and sys.stderr.isatty():  # a person watches: say what the drain does
+        shutdown.say = lambda text: print(f"gateway {home.profile}: {text}", file=sys.stderr, flush=True)
     signals.attach(loop, lambda name: shutdown.request(Cause("signal", name)))
 
     def on_console_event(event: str) -> None:

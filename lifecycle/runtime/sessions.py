@@ -4,9 +4,11 @@ Marking sessions for resume and resuming them are recorded together with their
 lifecycle events, in one transaction each (``Journal.fire(..., extra=...)``): the log
 never says a session was marked while the table says otherwise.
 
-A session interrupted boot after boot without a completed turn is a poison pill that
-would wedge every restart: after :data:`PARK_AFTER_INTERRUPTIONS` consecutive
-interruptions the next boot parks it (``resume_abandoned``) instead of resuming it.
+A session is *interrupted* by a drain only when it had a turn in flight as the drain began;
+the other active sessions are marked for resume without counting.  A session interrupted
+boot after boot without a completed turn is a poison pill that would wedge every restart:
+after :data:`PARK_AFTER_INTERRUPTIONS` consecutive interruptions the next boot parks it
+(``resume_abandoned``) instead of resuming it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterable
 
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.spooled import register_extra
@@ -111,15 +113,23 @@ class SessionStore:
         rows.unpark(self._conn, self.stream, session_id)
 
     def mark_resume_pending(self, session_ids: builtins.list[str], *, run_id: str, actor: str,
-                            app_facts: dict[str, Any] | None = None, spool_after: float | None = None) -> None:
+                            app_facts: dict[str, Any] | None = None, spool_after: float | None = None,
+                            interrupted: Iterable[str] | None = None) -> None:
         """Mark every id ``resume_pending`` and append ``resume_pending_marked``, in one transaction
         (kept together in the spool when the log cannot take them now: ``spool_after``);
-        ``app_facts`` (what the app's own store did) go into the event's data as ``app``."""
-        ids = sorted(set(session_ids))
-        args = {"stream": self.stream, "ids": ids, "run_id": run_id, "now": utc_now()}
+        ``app_facts`` (what the app's own store did) go into the event's data as ``app``.
+
+        Only the ids in ``interrupted`` (the sessions with a turn in flight as the drain began;
+        default: all) count toward parking: a session whose turn had finished loses nothing."""
+        ids = sorted(set(session_ids) | set(interrupted or ()))
+        hit = set(ids) if interrupted is None else set(interrupted)
+        turns = sorted(hit & set(ids))
+        args = {"stream": self.stream, "ids": ids, "run_id": run_id, "now": utc_now(), "interrupted": turns}
         self.journal.fire("resume_pending_marked", actor=actor, run_id=run_id, pid=os.getpid(),
-                          reason=f"{len(ids)} active session(s) marked for resume before the wait",
-                          data={"sessions": ids, "count": len(ids), **({"app": app_facts} if app_facts else {})},
+                          reason=f"{len(ids)} active session(s) marked for resume before the wait, "
+                                 f"{len(turns)} with a turn in flight",
+                          data={"sessions": ids, "count": len(ids), "interrupted": turns,
+                                **({"app": app_facts} if app_facts else {})},
                           extra=lambda conn: _mark_resume_pending(conn, args),
                           spool_after=spool_after, replay_extra=(MARK_RESUME_PENDING, args))
 
@@ -170,7 +180,9 @@ MARK_RESUME_PENDING = "sessions.mark_resume_pending"
 def _mark_resume_pending(conn: sqlite3.Connection, args: dict) -> None:
     """The rows of :meth:`SessionStore.mark_resume_pending`, from plain data (so a spooled event
     can apply them when it lands); the SQL is the store's (:func:`store.sessions.mark_resume_pending`)."""
-    rows.mark_resume_pending(conn, args["stream"], args["ids"], args["run_id"], args["now"])
+    interrupted = args.get("interrupted")  # absent in a spool written before the interrupted-only rule: all
+    rows.mark_resume_pending(conn, args["stream"], args["ids"], args["run_id"], args["now"],
+                             interrupted=None if interrupted is None else set(interrupted))
 
 
 register_extra(MARK_RESUME_PENDING, _mark_resume_pending)

@@ -105,6 +105,8 @@ class Shutdown:
         self.start_seq = start_seq
         self.drain_timeout = drain_timeout
         self.cause: Cause | None = None
+        #: Tells a person at the terminal what the drain is doing (``run`` in the foreground).
+        self.say: Callable[[str], None] = lambda text: None
         self.requested = asyncio.Event()
         self.drained = threading.Event()
         self.app: GatewayApp | None = None  # set once loaded: it may know who asked for a signal
@@ -116,6 +118,8 @@ class Shutdown:
                        data={"signal" if cause.kind == "signal" else "console_event": cause.name})
         if self.cause is not None:
             log.info("shutdown already under way (%s); ignoring %s", self.cause.reason, cause.reason)
+            self.say(f"{cause.name}: already draining, this changes nothing (the drain ends by itself, "
+                     f"within {self.drain_timeout:g} s; `hermes gateway stop --force` cuts it short)")
             return
         if cause.request is None and cause.kind == "signal":
             cause.request = self._find_request()
@@ -152,7 +156,8 @@ class Shutdown:
         """Run the shutdown path for the recorded cause; return the exit code."""
         cause = self.cause
         assert cause is not None, "drain() before a cause was requested"
-        self._fire("drain", reason=cause.reason, data={**cause.describe(), **_in_flight(app)})
+        in_flight = _in_flight(app)
+        self._fire("drain", reason=cause.reason, data={**cause.describe(), **in_flight})
         if self.link is not None:
             self.link.drain_began(cause.reason, self.drain_timeout + CLOSE_GRACE)
         app_errors: list[str] = []
@@ -162,20 +167,27 @@ class Shutdown:
             await _call_app(app_errors, "stop_accepting", app.stop_accepting)
             active = await _call_app(app_errors, "active_sessions", app.active_sessions) or set()
             ids = sorted(active)
+            turns = {w["session"] for w in in_flight.get("in_flight", []) if w.get("session")}
+            work = len(in_flight.get("in_flight", []))
+            self.say(f"{cause.name}: draining, no new work; "
+                     + (f"waiting up to {budget_for(self, cause):g} s for {work} turn(s) in flight"
+                        if work else "nothing in flight")
+                     + (f"; {len(active)} session(s) marked for resume" if active else ""))
             facts = await _call_app(app_errors, "mark_resume_pending", lambda: app.mark_resume_pending(ids))
             try:
                 sessions.mark_resume_pending(ids, run_id=self.run_id, actor=who("gateway"), app_facts=facts or None,
-                                             spool_after=SPOOL_AFTER)
+                                             spool_after=SPOOL_AFTER, interrupted=turns)
             except (sqlite3.Error, OSError, *USER_ERRORS) as exc:
                 log.error("sessions not marked for resume, the drain goes on: %s", exc)
             console = cause.kind == "console"
-            budget = min(self.drain_timeout, CONSOLE_DRAIN_BUDGET) if console else self.drain_timeout
+            budget = budget_for(self, cause)
             close_grace = CONSOLE_CLOSE_GRACE if console else CLOSE_GRACE
             try:
                 await asyncio.wait_for(_call_app(app_errors, "wait_idle", app.wait_idle), budget)
             except asyncio.TimeoutError:
                 self._fire("drain_timeout", reason=f"in-flight work still running after {budget:g} s",
                            data={"timeout_s": budget, "abandoned": app.in_flight()})
+                self.say(f"drain timeout: {len(app.in_flight())} turn(s) still running after {budget:g} s, abandoned")
             try:  # an adapter that never finishes closing must not hold the drain open
                 await asyncio.wait_for(_call_app(app_errors, "close", app.close), close_grace)
             except asyncio.TimeoutError:
@@ -187,8 +199,14 @@ class Shutdown:
         self._fire("drained", reason=f"exit code {code}", data=data)
         if self.link is not None:
             self.link.drained(code)
+        self.say(f"drained, exit code {code}")
         self.drained.set()
         return code
+
+
+def budget_for(shutdown: Shutdown, cause: Cause) -> float:
+    """How long the drain waits for in-flight work: shorter after a console event."""
+    return min(shutdown.drain_timeout, CONSOLE_DRAIN_BUDGET) if cause.kind == "console" else shutdown.drain_timeout
 
 
 async def _call_app(errors: list[str], hook: str, call: Callable[[], Any]) -> Any:

@@ -53,13 +53,13 @@ def test_follow_sees_events_written_by_another_process(home_dir):
     assert "Traceback" not in follower.stderr.read()
 
 
-def test_follow_starts_after_since_and_ends_quietly_when_the_reader_leaves(home_dir):
+def test_follow_starts_after_after_seq_and_ends_quietly_when_the_reader_leaves(home_dir):
     with Journal(Home.resolve(home_dir)) as journal:
         for n in range(3):
             journal.fire("exited", actor="test", data={"n": n})
     follower = subprocess.Popen(
         [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "events", "--follow", "--json",
-         "--since", "2"],
+         "--after-seq", "2"],
         cwd=ROOT, env=hermes_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert json.loads(follower.stdout.readline())["seq"] == 3  # already committed: no wait

@@ -48,7 +48,7 @@ def test_timeline_svg_is_well_formed_with_kills_and_crashes_marked(journal, home
     journal.fire("kill", actor="controller")
     crash(journal, "r3")
     target = tmp_path / "runs.svg"
-    out = run_hermes(home_dir, "timeline", "--last", "2", "-o", str(target))
+    out = run_hermes(home_dir, "timeline", "-n", "2", "-o", str(target))
     assert out.returncode == 0, out.stderr
     root = ET.parse(target).getroot()
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]

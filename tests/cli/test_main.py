@@ -21,11 +21,11 @@ BAD_USAGE = [
     ("stop", "--timeout", "soon"),
     ("run", "--port", "99999"),
     ("prune", "--keep-runs", "0"),
-    ("timeline", "--last", "0"),
+    ("timeline", "-n", "0"),
     ("bogus",),
     ("status", "-n"),
     ("status", "--history", "-n", str(2**64)),  # past SQLite's INTEGER: was an OverflowError traceback
-    ("events", "--since", str(2**64)),
+    ("events", "--after-seq", str(2**64)),
 ]
 
 
@@ -72,7 +72,7 @@ def test_a_home_that_is_a_file_says_so(tmp_path: Path):
     home = tmp_path / "home"
     home.write_text("a file\n")
     result = run_hermes(home, "status")
-    assert result.returncode == 1
+    assert result.returncode == 4  # status: cannot tell
     assert result.stderr == f"hermes: cannot use {home} as the Hermes home: it is a file, not a folder; " \
                             "pass --home DIR or set HERMES_HOME to a folder you own\n"
 
@@ -80,13 +80,13 @@ def test_a_home_that_is_a_file_says_so(tmp_path: Path):
 def test_an_os_error_blames_the_home_only_when_a_file_or_the_disk_is_the_cause():
     import errno
 
-    from hermes_lifecycle.cli.main import _os_error_line
+    from hermes_lifecycle.cli.main import os_error_line
 
-    full = _os_error_line(OSError(errno.ENOSPC, "No space left on device"))
+    full = os_error_line(OSError(errno.ENOSPC, "No space left on device"))
     assert full.startswith("No space left on device; the Hermes home must be")
-    refused = _os_error_line(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"))
+    refused = os_error_line(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"))
     assert refused == "Connection refused"
-    blocked = _os_error_line(FileExistsError(errno.EEXIST, "File exists", "/h/locks"))
+    blocked = os_error_line(FileExistsError(errno.EEXIST, "File exists", "/h/locks"))
     assert blocked.startswith("cannot use /h/locks: File exists; the Hermes home must be")
 
 

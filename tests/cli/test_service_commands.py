@@ -161,7 +161,7 @@ def test_uninstall_from_another_home_leaves_the_installed_unit_alone(home_dir, t
 def test_status_shows_the_service_line_and_the_linger_warning(home_dir, systemd_env):
     assert hermes_with(systemd_env, home_dir, "install", "--no-start").returncode == 0
     out = hermes_with({**systemd_env, "FAKE_LINGER": "no"}, home_dir, "status")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 3, out.stderr  # not running
     assert f"service: systemd-user-unit {systemd_env['XDG_CONFIG_HOME']}/systemd/user/{UNIT} " \
            "(not running, starts at logon)" in out.stdout
     assert "loginctl enable-linger alice" in out.stdout

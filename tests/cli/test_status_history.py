@@ -19,7 +19,7 @@ def test_history_groups_transitions_by_run_with_duration_and_end(journal, home_d
     planned_stop(journal, "r1")
     crash(journal, "r2")
     out = run_hermes(home_dir, "status", "--history")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # the newest run crashed
     lines = out.stdout.splitlines()
     assert any(line.startswith("  run r1: stopped, ") and line.endswith("ended by drained") for line in lines)
     assert any(line.startswith("  run r2: crashed, ") and line.endswith("ended by lost") for line in lines)
@@ -30,7 +30,7 @@ def test_history_names_the_restart_that_stopped_one_run_and_started_the_next(jou
     planned_stop(journal, "r1", intent="restart", restart_id="rs-1")
     boot(journal, "r2", restart_id="rs-1")
     out = run_hermes(home_dir, "status", "--history")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0, out.stderr  # r2 (this test process) runs
     lines = out.stdout.splitlines()
     assert any(line.startswith("  run r1: ") and line.endswith("ended by drained, stopped by restart rs-1")
                for line in lines)
@@ -98,7 +98,7 @@ def test_every_status_query_uses_an_index(journal, home_dir):
         result = CliRunner().invoke(hermes, ["gateway", "--home", str(home_dir), "status", "--history", "--json"])
     finally:
         store.open_store = original
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in (1, 3), result.output  # status: crashed or not running
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT") and " lifecycle_events " in f"{s} "]
     assert len(selects) >= 5
     for sql in selects:
@@ -113,7 +113,7 @@ def test_history_is_coloured_on_a_terminal(journal, home_dir):
         proc = subprocess.run([sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "status",
                                "--history"], stdout=follower, stderr=subprocess.PIPE, cwd=ROOT, env=hermes_env(),
                               timeout=60)
-        assert proc.returncode == 0, proc.stderr
+        assert proc.returncode == 1, proc.stderr  # crashed
         output = os.read(leader, 65536).decode()
     finally:
         os.close(leader)

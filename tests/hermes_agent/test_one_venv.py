@@ -78,7 +78,7 @@ def test_one_venv_holds_both_and_each_keeps_its_own_names(tmp_path: Path):
     assert found["owner"] == [found["origin"]] and Path(found["origin"]).is_relative_to(env_dir)
 
     status = run(str(bin_dir / "hermes-lifecycle"), "status", "--json")
-    assert status.returncode == 0, status.stderr
+    assert status.returncode == 3, status.stderr  # status: not running (LSB)
     assert json.loads(status.stdout)["state"] == "stopped"
     assert (user / ".hermes" / "state.db").is_file()  # one home: hermes-agent's
 
@@ -87,12 +87,12 @@ def test_one_venv_holds_both_and_each_keeps_its_own_names(tmp_path: Path):
     enabled = run(str(bin_dir / "hermes"), "plugins", "enable", "lifecycle")
     assert enabled.returncode == 0, enabled.stderr
     through_hermes = run(str(bin_dir / "hermes"), "lifecycle", "status")
-    assert through_hermes.returncode == 0, through_hermes.stderr
+    assert through_hermes.returncode == 3, through_hermes.stderr  # not running
     assert through_hermes.stdout.startswith("gateway default: stopped")
     (user / ".hermes" / "profiles" / "work").mkdir(parents=True)  # hermes-agent's -p needs the profile to exist
     assert run(str(bin_dir / "hermes"), "-p", "work", "plugins", "enable", "lifecycle").returncode == 0  # per profile
     profiled = run(str(bin_dir / "hermes"), "-p", "work", "lifecycle", "status", "--json")
-    assert profiled.returncode == 0, profiled.stderr
+    assert profiled.returncode == 3, profiled.stderr  # not running
     assert json.loads(profiled.stdout)["profile"] == "work"
     assert (user / ".hermes" / "profiles" / "work" / "state.db").is_file()
     refused = run(str(bin_dir / "hermes"), "lifecycle", "status", "-n", "0")

@@ -42,3 +42,29 @@ def test_parse_since_takes_a_duration_back_or_a_utc_time():
     assert parse_since("2026-11-26T10:00:00", now).tzinfo is not None
     with pytest.raises(UsageError, match="invalid --since 'yesterday'"):
         parse_since("yesterday", now)
+
+
+@pytest.mark.parametrize("text, seconds", [("1h30m", 5400), ("2d 4h", 187200), ("1m30s", 90), ("PT1H30M", 5400),
+                                           ("pt90m", 5400), ("P1DT12H", 129600), ("P2W", 1209600),
+                                           ("PT0.5S", 0.5)])
+def test_parse_duration_takes_compound_and_iso_8601_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["P", "PT", "P1M", "P1Y", "1h30", "h30m", "P1DT"])
+def test_iso_durations_of_calendar_length_or_half_typed_are_refused(text):
+    with pytest.raises(UsageError, match="invalid duration"):
+        parse_duration(text)
+
+
+def test_parse_since_reads_a_time_without_a_zone_as_local_time(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        moment = parse_since("2026-11-26T10:00:00")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert moment == datetime(2026, 11, 26, 4, 30, tzinfo=timezone.utc)

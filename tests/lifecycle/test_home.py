@@ -39,20 +39,20 @@ def _homes_with_a_store(places: dict[str, Path]) -> list[str]:
 
 def test_home_flag_wins_over_hermes_home(places):
     result = _hermes("--home", str(places["flag"]), "status", env=_env(places, with_hermes_home=True))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
     assert _homes_with_a_store(places) == ["flag"]
 
 
 def test_hermes_home_wins_over_the_default_home(places):
     result = _hermes("status", env=_env(places, with_hermes_home=True))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
     assert _homes_with_a_store(places) == ["env"]
     assert (places["env"] / "state.db").is_file()
 
 
 def test_without_flag_or_variable_the_home_is_hermes_agents_default_dot_hermes(places):
     result = _hermes("status", env=_env(places, with_hermes_home=False))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
     assert (places["user"] / ".hermes" / "state.db").is_file()
     assert _homes_with_a_store(places) == ["user"]
 
@@ -61,14 +61,14 @@ def test_a_blank_hermes_home_is_unset_as_hermes_agent_reads_it(places):
     env = _env(places, with_hermes_home=False)
     env["HERMES_HOME"] = "  "
     result = _hermes("status", env=env)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
     assert (places["user"] / ".hermes" / "state.db").is_file()
 
 
 def test_a_profile_is_its_own_home_under_profiles_and_default_is_the_root(places):
     env = _env(places, with_hermes_home=True)
     for profile in ("default", "work"):
-        assert _hermes("--profile", profile, "status", env=env).returncode == 0
+        assert _hermes("--profile", profile, "status", env=env).returncode == 3
     assert sorted(str(p.relative_to(places["env"])) for p in places["env"].rglob("state.db")) == \
         ["profiles/work/state.db", "state.db"]
     with sqlite3.connect(places["env"] / "profiles" / "work" / "state.db") as conn:
@@ -84,7 +84,7 @@ def test_a_home_under_profiles_is_that_profile_and_its_events_say_so(places):
     by_env = _hermes("status", "--json", env=env)
     by_flag = _hermes("--home", str(root), "--profile", "work", "status", "--json",
                       env=_env(places, with_hermes_home=False))
-    assert by_env.returncode == 0 and by_flag.returncode == 0, by_env.stderr + by_flag.stderr
+    assert by_env.returncode == by_flag.returncode == 3, by_env.stderr + by_flag.stderr
     assert json.loads(by_env.stdout)["profile"] == json.loads(by_flag.stdout)["profile"] == "work"
     assert [p.relative_to(root) for p in root.rglob("state.db")] == [Path("profiles/work/state.db")]
 
@@ -113,14 +113,14 @@ def test_an_invalid_profile_from_the_environment_is_refused_too(places):
 def test_the_longest_legal_profile_name_is_accepted(places):
     result = _hermes("--home", str(places["flag"]), "--profile", "a" + "-_0" * 21, "status",
                      env=_env(places, with_hermes_home=False))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 3, result.stderr  # not running
 
 
-def test_a_home_that_cannot_be_created_is_one_line_and_exit_1(tmp_path: Path):
+def test_a_home_that_cannot_be_created_is_one_line_and_status_cannot_tell(tmp_path: Path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder\n")
     result = _hermes("--home", str(blocker / "home"), "status", env=hermes_env())
-    assert result.returncode == 1
+    assert result.returncode == 4
     assert result.stderr.startswith("hermes: cannot use ") and result.stderr.count("\n") == 1
     assert blocker.read_text() == "not a folder\n"
 
@@ -175,3 +175,28 @@ def test_the_windows_default_home_is_local_app_data_hermes_as_hermes_agent_has_i
         Path("C:/Users/ada/AppData/Local/hermes")
     assert windows.default_home({"LOCALAPPDATA": " "}) == Path.home() / "AppData" / "Local" / "hermes"
     assert platform_named("linux").default_home({}) == Path.home() / ".hermes"
+
+
+def test_profiles_are_the_root_and_every_profile_home_holding_a_state_db(tmp_path: Path):
+    """`status --all` and `stop --all` ask Home.profiles(): with hermes-agent's layout a profile is
+    a home, so the listing reads folders (and peeks read-only), never one database's streams."""
+    from hermes_lifecycle.home import Home
+    from hermes_lifecycle.journal import Journal
+
+    root = tmp_path / "root"
+    assert [h.profile for h in Home.resolve(root).profiles()] == ["default"]  # the profile in use
+    assert Home.resolve(root).profiles(with_self=False) == [] and not root.exists()  # nothing created
+    for name in ("web", "default", "zz-bot"):
+        with Journal(Home.resolve(root, name)) as journal:
+            journal.state()  # opens (creates) the profile's state.db
+    (root / "profiles" / "empty").mkdir()  # no state.db: not a profile of ours
+    listed = Home.resolve(root / "profiles" / "web").profiles()
+    assert [(h.profile, h.dir) for h in listed] == [("default", root), ("web", root / "profiles" / "web"),
+                                                    ("zz-bot", root / "profiles" / "zz-bot")]
+    # a root state.db from before profiles were homes still holds another profile's stream
+    with sqlite3.connect(root / "state.db") as conn:
+        conn.execute("INSERT INTO lifecycle_streams (stream, state, version, last_seq, since) "
+                     "VALUES ('old', 'stopped', 0, 0, '2026-01-01T00:00:00Z')")
+    assert [h.profile for h in Home.resolve(root).profiles(with_self=False)] == ["default", "old", "web", "zz-bot"]
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("state.db")) == \
+        ["profiles/web/state.db", "profiles/zz-bot/state.db", "state.db"]

@@ -33,7 +33,7 @@ def test_stop_all_takes_the_strays_and_leaves_other_profiles_alone(home_dir, rea
     stray = _fake_gateway(home_dir, "default")
     other = _fake_gateway(home_dir, "other")
     reaper.extend([stray, other])
-    done = run_hermes(home_dir, "stop", "--all", "--timeout", "5", "--json")
+    done = run_hermes(home_dir, "stop", "--strays", "--timeout", "5", "--json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert [s["pid"] for s in document["strays"]] == [stray.pid]
@@ -73,7 +73,7 @@ def test_gateway_scope_reads_a_profile_home_as_hermes_agent_lays_it_out(tmp_path
 
 def test_a_relative_home_is_read_from_the_gateways_own_directory_not_ours(tmp_path, monkeypatch, reaper):
     """``--home data`` run in another directory is another home, even where ``data`` under
-    our directory is ours: ``stop --all`` must not take it."""
+    our directory is ours: ``stop --strays`` must not take it."""
     import subprocess
     import sys
 
@@ -118,7 +118,7 @@ def test_stop_all_force_skips_the_strays_drain_wait_too(home_dir, reaper):
     home_dir.mkdir(parents=True)
     stray = spawn_plain(STUBBORN, "hermes_lifecycle.cli.main", "gateway", "--home", str(home_dir), "--profile", "default", "run")
     reaper.append(stray)
-    done = run_hermes(home_dir, "stop", "--all", "--force", "--timeout", "3", "--json")
+    done = run_hermes(home_dir, "stop", "--strays", "--force", "--timeout", "3", "--json")
     assert done.returncode == 3, done.stderr
     assert json.loads(done.stdout)["strays"][0]["result"] == "forced"
     exited = events(home_dir, "exited")[-1]
@@ -128,7 +128,7 @@ def test_stop_all_force_skips_the_strays_drain_wait_too(home_dir, reaper):
 
 def test_a_profile_or_home_named_run_is_not_taken_for_the_subcommand(tmp_path):
     """`--profile run` is profile "run": read as the subcommand, that gateway passed for the
-    default profile's, and `stop --all` there would have taken it."""
+    default profile's, and `stop --strays` there would have taken it."""
     from hermes_lifecycle.command_line import run_args_of
 
     line = ["/usr/bin/python3", "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(tmp_path), "--profile", "run", "run",
@@ -159,7 +159,7 @@ def test_hermes_agents_own_gateway_is_never_one_of_ours(tmp_path):
 
 def test_stop_all_never_signals_hermes_agents_own_gateway(home_dir, reaper):
     """A real process whose command line is hermes-agent's `hermes gateway run` in this home is
-    not a stray of ours: `status` does not list it and `stop --all` leaves it running, while the
+    not a stray of ours: `status` does not list it and `stop --strays` leaves it running, while the
     same process spelled `hermes lifecycle gateway run` is ours and is stopped."""
     import subprocess
     import sys
@@ -176,7 +176,7 @@ def test_stop_all_never_signals_hermes_agents_own_gateway(home_dir, reaper):
     ours = spawn("lifecycle", "gateway", "run")
     reaper.extend([theirs, ours])
     assert {p.pid for p in find_gateway_processes(Home.resolve(home_dir))} == {ours.pid}
-    done = run_hermes(home_dir, "stop", "--all", "--timeout", "5", "--json")
+    done = run_hermes(home_dir, "stop", "--strays", "--timeout", "5", "--json")
     assert done.returncode == 0, done.stderr
     assert [s["pid"] for s in json.loads(done.stdout)["strays"]] == [ours.pid]
     assert ours.wait(30) is not None

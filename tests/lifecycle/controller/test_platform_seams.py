@@ -56,7 +56,7 @@ def test_the_sidecar_sends_the_commands_output_to_the_log(home_dir, tmp_path):
     done = subprocess.run([sys.executable, "-m", "hermes_lifecycle.controller.sidecar", str(log), "--",
                            "gateway", "--home", str(home_dir), "status"],
                           capture_output=True, text=True, cwd=ROOT, env=hermes_env(), timeout=60)
-    assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+    assert done.returncode == 3 and done.stdout == "" and done.stderr == ""  # status: not running
     assert "gateway default: stopped" in log.read_text()
 
 

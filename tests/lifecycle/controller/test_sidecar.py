@@ -16,7 +16,7 @@ def _sidecar(log, *hermes_args: str) -> int:
 
 def test_the_sidecar_runs_the_cli_with_its_output_in_the_log_and_its_exit_code(tmp_path):
     log = tmp_path / "gateway.log"
-    assert _sidecar(log, "gateway", "--home", str(tmp_path / "home"), "status") == 0
+    assert _sidecar(log, "gateway", "--home", str(tmp_path / "home"), "status") == 3  # not running (LSB)
     assert "gateway default: stopped" in log.read_text("utf-8")
     assert _sidecar(log, "gateway", "--no-such-option") == 2
     assert "No such option '--no-such-option'" in log.read_text("utf-8")

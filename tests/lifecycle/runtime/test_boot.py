@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.runtime.boot import take_restart_id
@@ -135,15 +136,19 @@ def test_port_in_use_fails_the_start_with_the_error_recorded(tmp_path, gateways)
 
 
 def test_session_interrupted_on_three_boots_in_a_row_is_parked_on_the_fourth(tmp_path, gateways):
+    """A poison pill: its turn is in flight at every drain and never completes."""
     session = None
     for boot in range(PARK_AFTER_INTERRUPTIONS):
-        gateway = gateways(tmp_path, "--drain-timeout", "5")
+        gateway = gateways(tmp_path, "--drain-timeout", "0.3")
         client = Client(gateway.wait_ready())
         reply = client.call(op="open") if session is None else client.call(op="open", session=session)
         session = reply["session"]
+        client.submit(op="send", session=session, text="never finishes", work_ms=60_000)
+        wait_for(lambda: gateway_in_flight(tmp_path, session), what="the turn in flight")
         _ask(gateway)
         assert gateway.wait_exit() == 0
         client.close()
+        assert gateway.run_event("resume_pending_marked").data["interrupted"] == [session]
         if boot:
             assert gateway.run_event("session_resumed").data["session"] == session
 
@@ -209,3 +214,31 @@ def test_the_restart_id_is_taken_from_the_environment_once_so_children_cannot_cl
     monkeypatch.setenv(RESTART_ID_ENV, "rs-1")
     assert take_restart_id() == "rs-1"
     assert RESTART_ID_ENV not in os.environ and take_restart_id() is None
+
+
+def gateway_in_flight(home_dir, session: str) -> bool:
+    """The user message is stored as the turn begins: from then on it is in flight."""
+    with Journal(Home.resolve(home_dir)) as journal:
+        return journal.conn.execute("SELECT count(*) FROM lifecycle_messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
+
+
+def test_a_session_with_no_turn_in_flight_is_resumed_at_every_boot_and_never_parked(tmp_path, gateways):
+    """Its turn finished and its client went away: marked for resume (it was active), but not
+    interrupted: it is resumed boot after boot, never parked as a poison pill."""
+    first = gateways(tmp_path, "--drain-timeout", "5")
+    client = Client(first.wait_ready())
+    session = client.call(op="open")["session"]
+    assert client.call(op="send", session=session, text="done")["ok"] is True
+    _ask(first)
+    assert first.wait_exit() == 0
+    client.close()
+    for _ in range(PARK_AFTER_INTERRUPTIONS + 1):  # resumed, no client comes back, stopped again
+        gateway = gateways(tmp_path, "--drain-timeout", "5")
+        gateway.wait_ready()
+        assert gateway.run_event("session_resumed").data["session"] == session
+        _ask(gateway)
+        assert gateway.wait_exit() == 0
+        assert gateway.run_event("resume_pending_marked").data["interrupted"] == []
+    assert events(tmp_path, "resume_abandoned") == []
+    listed = json.loads(run_hermes(tmp_path, "sessions", "--json").stdout)["sessions"]
+    assert [(s["id"], s["parked"], s["interruptions"]) for s in listed] == [(session, False, 0)]

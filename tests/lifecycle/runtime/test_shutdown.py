@@ -210,3 +210,45 @@ def test_a_signal_after_the_drain_does_not_change_the_exit_code(tmp_path, gatewa
     wait_for(lambda: gateway.run_event("drained"), what="drained")
     gateway.proc.send_signal(signal.SIGTERM)  # lands in the exit grace: the stuck thread holds the process
     assert gateway.wait_exit() == 75
+
+
+def test_ctrl_c_on_a_foreground_run_says_what_the_drain_is_doing(tmp_path):
+    import os
+    import pty
+
+    from tests.gateways import hermes_argv
+
+    leader, follower = pty.openpty()
+    gateway = subprocess.Popen(hermes_argv(tmp_path, "run", DRAIN, "20"), stdout=subprocess.PIPE,
+                               stderr=follower, text=True, cwd=ROOT, env=hermes_env())
+    try:
+        assert "running on" in gateway.stdout.readline()
+        port = int(state(tmp_path).port)
+        client, session = _hold_message_in_flight(port, work_ms=1500)
+        wait_for(lambda: _stored(tmp_path, session), what="message in flight")
+        gateway.send_signal(signal.SIGINT)
+        wait_for(lambda: events(tmp_path, "resume_pending_marked"), what="the drain to begin")
+        gateway.send_signal(signal.SIGINT)  # a second Ctrl-C, as an impatient person does
+        assert gateway.wait(30) == 1
+        client.close()
+        os.set_blocking(leader, False)  # silence must fail the test, not hang it
+        try:
+            said = os.read(leader, 65536).decode()
+        except BlockingIOError:
+            said = ""
+    finally:
+        gateway.kill()
+        os.close(leader)
+        os.close(follower)
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    assert lines[0] == ("gateway default: SIGINT: draining, no new work; waiting up to 20 s for 1 turn(s) "
+                        "in flight; 1 session(s) marked for resume")
+    assert any("already draining, this changes nothing" in line for line in lines)
+    assert lines[-1] == "gateway default: drained, exit code 1"
+
+
+def _stored(home_dir, session: str) -> bool:
+    from hermes_lifecycle.home import Home
+
+    with Journal(Home.resolve(home_dir)) as journal:
+        return journal.conn.execute("SELECT count(*) FROM lifecycle_messages WHERE session_id = ?", (session,)).fetchone()[0] > 0
