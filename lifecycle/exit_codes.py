@@ -65,11 +65,11 @@ class StatusExit(IntEnum):
     """How ``status`` ends, as ``systemctl status`` and LSB init scripts answer: the code says
     the state, so ``if hermes gateway status >/dev/null; then`` asks "is it up?"."""
 
-    #: a gateway process is alive: starting, running or draining
+    #: running: a gateway process is alive (``starting``, ``running``, ``draining``)
     RUNNING = 0
     #: crashed: the process died with no shutdown (LSB 1, "dead, but its pid file remains")
     CRASHED = 1
-    #: not running: stopped, or killed on purpose
+    #: not running (``stopped``, ``killed``)
     NOT_RUNNING = 3
     #: cannot tell: the state database could not be read
     UNKNOWN = 4

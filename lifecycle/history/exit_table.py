@@ -12,12 +12,13 @@ from enum import IntEnum
 from pathlib import Path
 
 from hermes_lifecycle import exit_codes
-from hermes_lifecycle.exit_codes import CommandExit, GatewayExit
+from hermes_lifecycle.exit_codes import CommandExit, GatewayExit, StatusExit
 
 #: Each family and the heading of its table's first column, in the order the README shows them.
 FAMILIES: tuple[tuple[type[IntEnum], str], ...] = (
     (GatewayExit, "from `run`"),
     (CommandExit, "from `start`, `stop`, `restart`, `wait`, `uninstall`"),
+    (StatusExit, "from `status` (as `systemctl status` and LSB init scripts)"),
 )
 
 _MEMBER = re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*=\s*\d+")
