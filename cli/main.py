@@ -243,10 +243,13 @@ def _gateway_alias() -> click.Group:
     @click.pass_context
     def alias(ctx: click.Context, home: str | None, profile: str | None) -> None:
         """The gateway commands again: `hermes lifecycle gateway run` is `hermes lifecycle run`."""
+        from hermes_lifecycle.cli.terminal import COLOR_CHOICE
+
+        colour = ctx.meta.get(COLOR_CHOICE, "auto")  # the root's --color stands (ctx.meta is shared)
         if home is not None:
-            _resolve_home(ctx, home, profile)
+            _resolve_home(ctx, home, profile, colour)
         elif profile is not None:
-            _resolve_home(ctx, str(ctx.obj.root), profile)
+            _resolve_home(ctx, str(ctx.obj.root), profile, colour)
 
     return alias
 

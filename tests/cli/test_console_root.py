@@ -37,13 +37,22 @@ def test_a_hidden_gateway_word_under_the_root_names_the_same_commands(home_dir: 
     root_home = home_dir / "elsewhere"
     nested = _script("--home", str(root_home), "gateway", "--home", str(home_dir), "--profile", "work",
                      "status", "--json")
-    assert nested.returncode == 0, nested.stderr
+    assert nested.returncode == 3, nested.stderr  # status: not running (LSB)
     assert json.loads(nested.stdout)["profile"] == "work" and (home_dir / "profiles" / "work" / "state.db").is_file()
     profile_only = _script("--home", str(home_dir), "gateway", "--profile", "w2", "status", "--json")
     assert json.loads(profile_only.stdout)["profile"] == "w2" and (home_dir / "profiles" / "w2").is_dir()
     assert not root_home.exists()
     listed = _script("--help")
     assert listed.returncode == 0 and "  status " in listed.stdout and "  gateway " not in listed.stdout
+
+
+def test_the_roots_color_choice_holds_under_the_hidden_gateway_word(home_dir: Path):
+    """`--color` is the root's option; the hidden `gateway` word with its own --home keeps it."""
+    painted = _script("--color", "always", "gateway", "--home", str(home_dir), "status")
+    assert painted.returncode == 3, painted.stderr
+    assert "\x1b[" in painted.stdout
+    plain = _script("--color", "never", "gateway", "--home", str(home_dir), "status")
+    assert plain.returncode == 3 and "\x1b[" not in plain.stdout and "gateway default:" in plain.stdout
 
 
 def _hermes_like_parser() -> argparse.ArgumentParser:
