@@ -26,7 +26,7 @@ def test_a_sigkilled_gateway_is_found_lost_with_its_last_heartbeat_age_and_rss(h
         gateway.kill()
     gateway.wait(timeout=DEADLINE)
     assert json.loads(before)["run_id"] == events(home_dir, "ready")[-1].run_id
-    assert run_hermes(home_dir, "status").returncode == 0  # reconciles: the run is lost
+    assert run_hermes(home_dir, "status").returncode == 1  # reconciles: the run is lost (crashed: LSB 1)
     lost = events(home_dir, "lost")[-1]
     heartbeat = lost.data["heartbeat"]
     assert heartbeat["rss"] == beat.rss and 0 <= heartbeat["age_s"] < DEADLINE
