@@ -96,6 +96,36 @@ def test_a_gateway_s_life_matches_the_schemas(home_dir, reaper):
     valid("forensics", _json(home_dir, "forensics", "--json"))
 
 
+def test_a_forced_stop_s_signals_and_budget_match_the_stop_schema(journal, home_dir, reaper):
+    """A gateway that ignores SIGTERM, forced after the drain wait: the force steps the stop sent
+    (`signals`) and how it split its time (`budget`), as the stop schema says."""
+    from tests.lifecycle.controller.conftest import STUBBORN, record_as_run, spawn_plain
+
+    stubborn = spawn_plain(STUBBORN)
+    reaper.append(stubborn)
+    record_as_run(journal, stubborn.pid)
+    document = valid("stop", _json(home_dir, "stop", "--timeout", "2", "--json", codes=(3,)))
+    assert document["result"] == "forced" and document["signals"][0]["step"] == "terminate_tree"
+    assert document["budget"]["timeout_s"] == 2 and document["drain_timed_out"] is False
+
+
+def test_a_crash_s_heartbeat_and_the_service_result_match_the_forensics_schema(journal, home_dir):
+    """`forensics` of a run `lost` with its last heartbeat, and of one whose end systemd reported."""
+    from tests.journal_runs import boot
+
+    boot(journal, "r-lost")
+    journal.fire("lost", actor="controller alice@box pid 6000", reason="process 4242 is gone",
+                 data={"heartbeat": {"at": 1764000000.5, "age_s": 42.0, "rss": 52428800, "oom_kills_since": 1,
+                                     "oom_counter": "/sys/fs/cgroup/user.slice/memory.events"}})
+    lost = valid("forensics", _json(home_dir, "forensics", "--run", "r-lost", "--json"))
+    assert lost["heartbeat"]["oom_kills_since"] == 1
+    boot(journal, "r-watchdog")
+    journal.fire("exited", actor="systemd", reason="ExecStopPost: watchdog",
+                 data={"exit_code": None, "signal": 6, "service_result": "watchdog"})
+    ended = valid("forensics", _json(home_dir, "forensics", "--run", "r-watchdog", "--json"))
+    assert ended["exit"]["service_result"] == "watchdog" and ended["heartbeat"] is None
+
+
 def test_install_and_uninstall_match_their_schemas(home_dir, systemd_env):
     done = hermes_with(systemd_env, home_dir, "install", "--json")
     assert done.returncode == 0, done.stderr

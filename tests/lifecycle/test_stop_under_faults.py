@@ -90,10 +90,13 @@ def test_a_full_disk_does_not_keep_the_gateway_running(small_disk: Path, how: tu
     assert document["state"] == "stopped"
     assert document["log_behind"]["why"] == "database or disk is full"
     assert document["log_behind"]["events"] >= len(waiting)
+    from tests.cli.test_json_schemas import valid
+
+    valid("status", document)  # log_behind as the shipped schema says (exit 3: stopped)
 
     client.close()
     filler.unlink()
-    assert run_hermes(home_dir, "status").returncode == 0  # the next writer (here: an opener) lands them
+    assert run_hermes(home_dir, "status").returncode == 3  # stopped (LSB 3); the next writer (here: an opener) lands them
     assert_all_landed(home_dir, run_id, waiting, before)
     marked = json.loads(run_hermes(home_dir, "sessions", "--json").stdout)
     assert [s["id"] for s in marked["sessions"] if s["resume_pending"]] == [session]  # its rows landed too

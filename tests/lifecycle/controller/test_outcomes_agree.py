@@ -33,6 +33,9 @@ def test_a_stop_whose_drain_ran_out_says_so_and_what_was_abandoned_with_exit_fou
     assert document["drain_timed_out"] is True and document["drain_timeout_s"] == 1
     assert document["abandoned_count"] == 1 and len(document["abandoned"]) == 1
     assert "drain timed out after 1 s: 1 in-flight request abandoned" in document["message"]
+    from tests.cli.test_json_schemas import valid
+
+    valid("stop", document)  # result drain_timed_out, exit 4 and what was abandoned, as the schema says
     story = _forensics(home_dir)
     assert story["drain"]["timed_out"] and story["drain"]["abandoned_count"] == 1
     assert story["drain"]["abandoned"] == document["abandoned"]
