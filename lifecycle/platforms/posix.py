@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the service-manager and spawn seams, imported lazily below
     from typing import Mapping
 
     from hermes_lifecycle.home import Home
+    from hermes_lifecycle.platforms.changes import ChangeNotifier
     from hermes_lifecycle.services.base import ServiceManager
 
 
@@ -153,6 +154,12 @@ class LinuxPlatform(PosixPlatform):
         pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0") if item)
         return {name: value for name, _, value in pairs}
 
+    def change_notifier(self, db_path: Path) -> "ChangeNotifier":
+        """inotify on the database's folder (platforms/inotify.py)."""
+        from hermes_lifecycle.platforms.inotify import InotifyNotifier
+
+        return InotifyNotifier(db_path)
+
     def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
         """A systemd user unit (see lifecycle/services/systemd.py)."""
         from hermes_lifecycle.services.systemd import SystemdUserManager
@@ -171,6 +178,12 @@ def _boot_time() -> float:
 
 class MacPlatform(PosixPlatform):
     name = "macos"
+
+    def change_notifier(self, db_path: Path) -> "ChangeNotifier":
+        """kqueue on the database and its WAL (platforms/kqueue.py)."""
+        from hermes_lifecycle.platforms.kqueue import KqueueNotifier
+
+        return KqueueNotifier(db_path)
 
     def service_manager(self, home: Home, env: Mapping[str, str] | None = None) -> ServiceManager:
         """A launchd agent in the gui/<uid> domain (see lifecycle/services/launchd.py)."""
