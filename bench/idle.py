@@ -15,6 +15,7 @@ follower <= 0.5 wakeups/s.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -75,6 +76,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--env", type=Path, default=Path(tempfile.gettempdir()) / "hermes-bench-controller",
                         help="where supervisor is installed (outside the project)")
+    parser.add_argument("--figures", type=Path, help="also write the figures as JSON here (bench/all.py)")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="hermes-bench-idle-"))
     home = Home.resolve(work / "home")
@@ -115,6 +117,8 @@ def main() -> int:
     print(f"idle follower: {fo_wakeups:.2f} wakeups/s (target <= 0.5: {'met' if fo_wakeups <= 0.5 else 'MISSED'})")
     for note in notes:
         print(f"note: {note}")
+    if options.figures is not None:
+        options.figures.write_text(json.dumps({"figures": figures, "notes": notes}))
     return 0
 
 

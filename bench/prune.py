@@ -15,6 +15,7 @@ peak extra disk <= 20 MB.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sqlite3
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep-runs", type=int, default=1000, help="runs kept (of 100,000; default 1,000)")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "hermes-bench-prune")
+    parser.add_argument("--figures", type=Path, help="also write the figures as JSON here (bench/all.py)")
     args = parser.parse_args()
     source = prepared(args.dir, EVENTS)
     results = [one_run(source, args.dir / "work", args.keep_runs) for _ in range(args.runs)]
@@ -114,6 +116,10 @@ def main() -> None:
     print(f"targets: time <= {TARGET_S:g} s: {'met' if seconds <= TARGET_S else 'MISSED'}; "
           f"size within {TARGET_SLACK:.0%} of live: {'met' if slack <= TARGET_SLACK else 'MISSED'}; "
           f"peak extra <= {TARGET_EXTRA_MB:g} MB: {'met' if extra <= TARGET_EXTRA_MB else 'MISSED'}")
+    if args.figures is not None:
+        args.figures.write_text(json.dumps({"seconds": seconds, "before_mb": last["before"] / MB,
+                                            "after_mb": last["after"] / MB, "live_mb": last["live"] / MB,
+                                            "slack": slack, "peak_extra_mb": extra}))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Run: ``.venv/bin/python bench/watcher_reaction.py [--runs N]``
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
@@ -96,7 +97,9 @@ def _summary(name: str, gaps: list[float]) -> tuple[float, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="measurements per row (default 15)")
-    runs = parser.parse_args().runs
+    parser.add_argument("--figures", type=Path, help="also write the figures as JSON here (bench/all.py)")
+    options = parser.parse_args()
+    runs = options.runs
     real, real_p90, line_real = _summary("real gateway processes (hermes gateway run)", real_gateways(runs))
     _, _, line_watcher = _summary("watcher alone, in-process", in_process(runs))
     print("stop_requested committed -> drain committed")
@@ -105,6 +108,8 @@ def main() -> None:
     met = real <= TARGET_MEDIAN and real_p90 <= TARGET_P90
     print(f"target: median <= {TARGET_MEDIAN:g} ms, p90 <= {TARGET_P90:g} ms on real gateways: "
           f"{'met' if met else 'MISSED'} ({real:.1f} / {real_p90:.1f} ms)")
+    if options.figures is not None:
+        options.figures.write_text(json.dumps({"median_ms": real, "p90_ms": real_p90}))
 
 if __name__ == "__main__":
     main()
