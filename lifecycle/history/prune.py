@@ -11,7 +11,7 @@ A prune of a big log (1M events) in one transaction wrote as much WAL as the log
 itself and left the file at its old size.  So: the ``pruned`` event that records the
 whole range commits with the first batch (no event is ever deleted before the record
 of its deletion is durable), the rest goes in batches of :data:`BATCH_EVENTS`, oldest
-first, each its own transaction followed by a WAL checkpoint (the WAL stays around
+first (or, when little is kept, the log is rebuilt from what stays: :mod:`.prune_rebuild`), each its own transaction followed by a WAL checkpoint (the WAL stays around
 10 MB), and the freed pages are given back (:mod:`.reclaim`).  An interrupted prune
 leaves a log that is whole and folds to the same state; running it again finishes it.
 
@@ -118,6 +118,9 @@ def plan_older_than(conn: sqlite3.Connection, stream: str, seconds: float,
 
 #: Events deleted per transaction: about 10 MB of WAL each at the bench's event size.
 BATCH_EVENTS = 50_000
+#: Keep at most this many events (and fewer than are removed) and the log is rebuilt
+#: from them instead (:mod:`.prune_rebuild`): its WAL is the kept rows, as for one batch.
+REBUILD_KEPT_MAX = 50_000
 #: What SQLite may leave of the WAL file after a checkpoint (it truncates to this).
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
 GUARD_TRIGGER = "events_are_deleted_only_by_prune"
@@ -130,7 +133,11 @@ def prune(journal: Journal, plan: PrunePlan, *, actor: str, rule: dict[str, Any]
 
     stream, conn = journal.stream, journal.conn
     conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
-    first_cut = min(plan.from_version + BATCH_EVENTS, plan.cut_version)
+    kept = conn.execute("SELECT count(*) FROM events WHERE seq >= ?", (plan.to_seq + 1,)).fetchone()[0]
+    rebuild = kept <= REBUILD_KEPT_MAX and kept < plan.events
+    first_cut = plan.cut_version if rebuild else min(plan.from_version + BATCH_EVENTS, plan.cut_version)
+    if rebuild:  # the dropped table's pages are not zeroed one by one (the whole log again in
+        conn.execute("PRAGMA secure_delete = FAST")  # the WAL): the VACUUM below removes them
 
     def first_batch(conn: sqlite3.Connection) -> None:
         start = conn.execute("SELECT trigger, run_id FROM events WHERE stream = ? AND version = ?",
@@ -143,7 +150,12 @@ def prune(journal: Journal, plan: PrunePlan, *, actor: str, rule: dict[str, Any]
         if found != plan.events:
             raise PruneConflict(f"prune planned to remove {plan.events} events but found {found}; "
                                 "nothing was removed: run it again")
-        _delete_below(conn, stream, first_cut)
+        if rebuild:
+            from hermes_lifecycle.history.prune_rebuild import rebuild_keeping
+
+            rebuild_keeping(conn, stream, first_cut)
+        else:
+            _delete_below(conn, stream, first_cut)
 
     event = journal.fire("pruned", actor=actor, reason=f"removed {plan.runs} old run(s)",
                          data={"removed": plan.to_json(), "rule": rule}, extra=first_batch)
@@ -160,7 +172,7 @@ def prune(journal: Journal, plan: PrunePlan, *, actor: str, rule: dict[str, Any]
             raise
         conn.execute("COMMIT")
     checkpoint(conn)
-    reclaim(conn)
+    reclaim(conn, force=rebuild)
     return event
 
 

@@ -24,13 +24,14 @@ def checkpoint(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
-def reclaim(conn: sqlite3.Connection) -> bool:
-    """VACUUM when the file is mostly free pages and the rest is small; True if it did."""
+def reclaim(conn: sqlite3.Connection, *, force: bool = False) -> bool:
+    """VACUUM when the file is mostly free pages and the rest is small, or when ``force``d (a
+    rebuilt log's dropped pages, left unzeroed, must leave the file); True if it did."""
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     free = conn.execute("PRAGMA freelist_count").fetchone()[0]
     live = (pages - free) * page_size
-    if not pages or free / pages < VACUUM_FREE_SHARE or live > VACUUM_LIVE_MAX:
+    if not force and (not pages or free / pages < VACUUM_FREE_SHARE or live > VACUUM_LIVE_MAX):
         return False
     conn.execute("PRAGMA temp_store = MEMORY")  # the copy stays off the disk (it is small)
     try:

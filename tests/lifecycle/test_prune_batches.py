@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from hermes_lifecycle.history import prune as prune_module
+from hermes_lifecycle.home import Home
 from hermes_lifecycle.history.prune import plan_keep_runs, prune
 from hermes_lifecycle.store import read_events, verify_projection
 from tests.journal_runs import boot, planned_stop
@@ -31,6 +32,7 @@ def _commits(conn: sqlite3.Connection) -> list[str]:
 def test_a_big_prune_commits_in_batches_and_records_the_whole_range_first(journal, monkeypatch):
     many_runs(journal, 30)
     monkeypatch.setattr(prune_module, "BATCH_EVENTS", 20)
+    monkeypatch.setattr(prune_module, "REBUILD_KEPT_MAX", 0)  # the row-by-row path
     plan = plan_keep_runs(journal.conn, "default", 2)
     commits = _commits(journal.conn)
     event = prune(journal, plan, actor="test", rule={"keep_runs": 2})
@@ -43,7 +45,9 @@ def test_a_big_prune_commits_in_batches_and_records_the_whole_range_first(journa
     assert stored == rebuilt
 
 
-def test_the_file_gives_the_pruned_space_back(journal):
+@pytest.mark.parametrize("rebuild_kept_max", [0, 10_000], ids=["row by row", "rebuilt"])
+def test_the_file_gives_the_pruned_space_back(journal, monkeypatch, rebuild_kept_max):
+    monkeypatch.setattr(prune_module, "REBUILD_KEPT_MAX", rebuild_kept_max)
     many_runs(journal, 200)
     pages_before, _ = _pages(journal.conn)
     prune(journal, plan_keep_runs(journal.conn, "default", 1), actor="test", rule={"keep_runs": 1})
@@ -54,6 +58,7 @@ def test_the_file_gives_the_pruned_space_back(journal):
 def test_the_guard_is_back_after_a_prune_and_after_a_failed_batch(journal, monkeypatch):
     many_runs(journal, 30)
     monkeypatch.setattr(prune_module, "BATCH_EVENTS", 20)
+    monkeypatch.setattr(prune_module, "REBUILD_KEPT_MAX", 0)  # the row-by-row path
     real_delete, calls = prune_module._delete_below, []
 
     def failing_second_batch(conn, stream, cut):
@@ -75,3 +80,45 @@ def test_the_guard_is_back_after_a_prune_and_after_a_failed_batch(journal, monke
     monkeypatch.setattr(prune_module, "_delete_below", real_delete)
     prune(journal, plan_keep_runs(journal.conn, "default", 2), actor="test", rule={"keep_runs": 2})
     assert {e.run_id for e in read_events(journal.conn) if e.trigger == "start"} == {"r29", "r30"}
+
+
+def _schema(conn: sqlite3.Connection) -> list[tuple]:
+    return conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+def test_a_rebuilt_log_keeps_its_schema_its_guard_other_streams_and_never_reuses_a_seq(home, journal):
+    from hermes_lifecycle.journal import Journal
+
+    with Journal(Home.resolve(home.root, "other")) as other:
+        other.fire("service_installed", actor="test")
+        many_runs(journal, 30)
+        other.fire("service_installed", actor="test")
+        schema = _schema(journal.conn)
+        newest = journal.conn.execute("SELECT max(seq) FROM events").fetchone()[0]
+        theirs = read_events(journal.conn, "other")
+        event = prune(journal, plan_keep_runs(journal.conn, "default", 1), actor="test", rule={"keep_runs": 1})
+        assert event.seq == newest + 1
+        assert _schema(journal.conn) == schema  # the same table, indexes and triggers, by their own SQL
+        assert read_events(journal.conn, "other") == theirs
+        with pytest.raises(sqlite3.DatabaseError, match="deleted only by hermes gateway prune"):
+            journal.conn.execute("DELETE FROM events WHERE seq = ?", (event.seq,))
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            journal.conn.execute("UPDATE events SET actor = 'x' WHERE seq = ?", (event.seq,))
+        counter = journal.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        assert counter == (event.seq,)  # AUTOINCREMENT's memory survives the rebuild
+        after = other.fire("service_installed", actor="test")
+        assert after.seq == event.seq + 1
+        stored, rebuilt = verify_projection(journal.conn, "default")
+        assert stored == rebuilt
+
+
+@pytest.mark.parametrize("rebuild_kept_max", [0, 10_000], ids=["row by row", "rebuilt"])
+def test_what_prune_removed_is_no_longer_in_the_files(home, journal, monkeypatch, rebuild_kept_max):
+    """The rebuilt path drops the old table without zeroing its pages; the VACUUM after it
+    must leave none of the removed events in state.db or its WAL."""
+    monkeypatch.setattr(prune_module, "REBUILD_KEPT_MAX", rebuild_kept_max)
+    journal.fire("service_installed", actor="test", reason="secret-marker-of-an-old-run")
+    many_runs(journal, 40)
+    prune(journal, plan_keep_runs(journal.conn, "default", 1), actor="test", rule={"keep_runs": 1})
+    stored = b"".join(p.read_bytes() for p in home.root.glob("state.db*") if p.is_file())
+    assert b"secret-marker-of-an-old-run" not in stored
