@@ -123,6 +123,8 @@ def main() -> int:
     parser.add_argument("--controller-runs", type=int, default=15)
     parser.add_argument("--skip", nargs="*", default=[], choices=BENCHES)
     parser.add_argument("--no-write", action="store_true", help="print the table, leave docs/benchmarks.md alone")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "hermes-bench-all",
+                        help="where the big logs of status and prune are built once and kept")
     options = parser.parse_args()
     began, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), _load()
     figures: dict[str, dict | None] = {}
@@ -131,7 +133,9 @@ def main() -> int:
             if name in options.skip:
                 figures[name] = None
                 continue
-            extra = ["--runs", str(options.controller_runs)] if name == "controller" else []
+            extra = {"controller": ["--runs", str(options.controller_runs)],
+                     "status": ["--dir", str(options.work / "status")],
+                     "prune": ["--dir", str(options.work / "prune")]}.get(name, [])
             figures[name] = run_bench(name, Path(tmp) / f"{name}.json", extra)
     text = table(figures, began, (load_before, _load()))
     print("\n" + text)
