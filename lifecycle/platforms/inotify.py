@@ -69,9 +69,13 @@ class InotifyNotifier(ChangeNotifier):
             err = ctypes.get_errno()
             os.close(fd)
             raise OSError(err, f"inotify_add_watch {db_path.parent}: {os.strerror(err)}")
+        try:
+            self._pipe = PipeWake()
+        except OSError:  # out of descriptors: give the inotify instance back
+            os.close(fd)
+            raise
         self._fd = fd
         self._prefix = os.fsencode(db_path.name)
-        self._pipe = PipeWake()
 
     def wait(self, timeout: float) -> bool:
         try:

@@ -26,12 +26,21 @@ class KqueueNotifier(ChangeNotifier):
         self._select = select_module
         self._db = db_path
         self._kq = select_module.kqueue()
-        self._pipe = PipeWake()
         self._files: dict[int, str] = {}  # fd -> name, for the WAL and the database
-        self._folder = self._open(db_path.parent)
-        self._control([self._event(self._pipe.read_fd, select_module.KQ_FILTER_READ, 0)])
-        self._control([self._vnode(self._folder)])
-        self._watch_files()
+        self._folder = -1
+        try:
+            self._pipe = PipeWake()
+        except OSError:
+            self._kq.close()
+            raise
+        try:
+            self._folder = self._open(db_path.parent)
+            self._control([self._event(self._pipe.read_fd, select_module.KQ_FILTER_READ, 0)])
+            self._control([self._vnode(self._folder)])
+            self._watch_files()
+        except OSError:  # no folder, or out of descriptors: give back what was taken
+            self.close()
+            raise
 
     def _open(self, path: Path) -> int:
         return os.open(path, getattr(os, "O_EVTONLY", os.O_RDONLY))
@@ -83,6 +92,8 @@ class KqueueNotifier(ChangeNotifier):
 
     def close(self) -> None:
         for fd in [*self._files, self._folder]:
+            if fd < 0:
+                continue
             try:
                 os.close(fd)
             except OSError:

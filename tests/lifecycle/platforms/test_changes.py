@@ -275,3 +275,25 @@ def test_inotify_event_names_are_read_from_the_packed_buffer():
 
     assert names_in(event(b"state.db-wal") + event(b"gateway.log") + struct.pack("iIII", 1, 4, 0, 0)) == [
         b"state.db-wal", b"gateway.log", b""]
+
+
+def test_kqueue_on_a_missing_folder_fails_with_os_error_and_gives_its_queue_back(tmp_path):
+    """The waiter then falls back to polling (open_notifier catches OSError)."""
+    fake = FakeSelect()
+    with pytest.raises(OSError):
+        KqueueNotifier(tmp_path / "no-such-folder" / "state.db", select_module=fake)
+    assert fake.queue.closed
+
+
+def test_a_notifier_the_os_refuses_leaves_the_waiter_polling(tmp_path, monkeypatch):
+    from hermes_lifecycle.platforms import changes
+
+    class Refusing:
+        change_backstop = 5.0
+
+        def change_notifier(self, db_path):
+            raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr("hermes_lifecycle.platforms.current_platform", lambda: Refusing())
+    notifier, _ = changes.open_notifier(tmp_path / "state.db")
+    assert type(notifier) is ChangeNotifier and not notifier.notifies
