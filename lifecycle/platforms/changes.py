@@ -150,8 +150,8 @@ class CommitWaiter:
                 self._pending_since = None  # a write that was no commit (a checkpoint, say)
             if self._pending_since is None:
                 timeout = self.backstop
-            else:
-                timeout, self._step = self._step, min(self._step * 2, HOT_STEP_MAX)
+            else:  # never slower than the backstop (the 20 ms poll where nothing notifies)
+                timeout, self._step = min(self._step, self.backstop), min(self._step * 2, HOT_STEP_MAX)
             if self.notifier.wait(timeout):
                 self._pending_since, self._step = time.monotonic(), HOT_STEP
         return False

@@ -297,3 +297,25 @@ def test_a_notifier_the_os_refuses_leaves_the_waiter_polling(tmp_path, monkeypat
     monkeypatch.setattr("hermes_lifecycle.platforms.current_platform", lambda: Refusing())
     notifier, _ = changes.open_notifier(tmp_path / "state.db")
     assert type(notifier) is ChangeNotifier and not notifier.notifies
+
+
+def test_after_a_commit_a_polling_waiter_never_looks_less_often_than_its_poll(tmp_path):
+    class Recording(ChangeNotifier):
+        def __init__(self) -> None:
+            super().__init__()
+            self.timeouts: list[float] = []
+
+        def wait(self, timeout: float) -> bool:
+            self.timeouts.append(timeout)
+            return super().wait(0)
+
+    home = Home.resolve(tmp_path / "home")
+    with Journal(home) as writer, Journal(home) as reader:
+        writer.fire("exited", actor="test")
+        notifier = Recording()
+        waiter = CommitWaiter(reader.conn, notifier, backstop=600)
+        writer.fire("exited", actor="test", data={"n": 1})
+        assert waiter.wait() is True
+        looks = iter(range(12))
+        waiter.wait(lambda: next(looks, None) is not None)
+        assert notifier.timeouts and max(notifier.timeouts) <= waiter.backstop <= 0.05
