@@ -13,6 +13,7 @@ import ctypes.util
 import os
 import select
 import struct
+import threading
 from pathlib import Path
 
 from hermes_lifecycle.platforms.changes import ChangeNotifier, PipeWake
@@ -36,6 +37,7 @@ def _load_libc():
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.inotify_init1.argtypes = [ctypes.c_int]
         libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
+        libc.inotify_rm_watch.argtypes = [ctypes.c_int, ctypes.c_int]
         _libc = libc
     return _libc
 
@@ -65,7 +67,8 @@ class InotifyNotifier(ChangeNotifier):
             err = ctypes.get_errno()
             raise OSError(err, f"inotify_init1: {os.strerror(err)}")
         folder = os.fsencode(db_path.parent)
-        if libc.inotify_add_watch(fd, folder, WATCH_MASK) < 0:
+        watch = libc.inotify_add_watch(fd, folder, WATCH_MASK)
+        if watch < 0:
             err = ctypes.get_errno()
             os.close(fd)
             raise OSError(err, f"inotify_add_watch {db_path.parent}: {os.strerror(err)}")
@@ -74,7 +77,7 @@ class InotifyNotifier(ChangeNotifier):
         except OSError:  # out of descriptors: give the inotify instance back
             os.close(fd)
             raise
-        self._fd = fd
+        self._fd, self._watch = fd, watch
         self._prefix = os.fsencode(db_path.name)
 
     def wait(self, timeout: float) -> bool:
@@ -103,8 +106,15 @@ class InotifyNotifier(ChangeNotifier):
         self._pipe.wake()
 
     def close(self) -> None:
-        """Called by the waiting thread once it is done (never while another thread waits)."""
+        """Called by the waiting thread once it is done (never while another thread waits).
+
+        Retiring a watch takes the kernel an RCU grace period (7-20 ms measured here), paid by
+        whoever closes the last descriptor, the process's exit included: a drained gateway's
+        exit and the `stop` waiting for it would pay it for nothing.  So the watch is removed
+        here (the kernel retires it in the background) and the descriptor is closed by a
+        daemon thread; by the time the process ends, the grace period has mostly passed."""
         if self._fd >= 0:
-            os.close(self._fd)
+            _load_libc().inotify_rm_watch(self._fd, self._watch)
+            threading.Thread(target=os.close, args=(self._fd,), name="hermes-inotify-close", daemon=True).start()
             self._fd = -1
         self._pipe.close()
