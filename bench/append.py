@@ -11,6 +11,7 @@ gateway appends a handful per run, so the fsync per commit costs nothing users s
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -52,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--dir", type=Path, default=None, help="where the throw-away stores go (default: a temp dir)")
+    parser.add_argument("--figures", type=Path, help="also write the figures as JSON here (bench/all.py)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         print(f"{args.appends} appends each through Journal.fire, one process, {tmp}")
@@ -61,6 +63,10 @@ def main() -> None:
     ratio = statistics.median(results["durable"]) / statistics.median(results["fast"])
     print(f"durable/fast p50 ratio {ratio:.2f}; default: durable (synchronous=FULL), "
           "because a recorded stop or kill must survive a power cut and a run appends only a handful")
+    if args.figures is not None:
+        args.figures.write_text(json.dumps({sync: {"per_s": len(lat) / sum(lat) if sum(lat) else 0.0,
+                                                   "p50_ms": statistics.median(lat) * 1000}
+                                            for sync, lat in results.items()}))
 
 
 if __name__ == "__main__":

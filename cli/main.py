@@ -165,8 +165,44 @@ def lifecycle(ctx: click.Context, home: str | None, profile: str | None) -> None
     _resolve_home(ctx, home, profile)
 
 
+#: Commands that end the process as soon as their output is flushed (see :func:`main`).
+#: Not ``run`` (a gateway's own exit path drains, releases its lock and logs).
+FAST_EXIT = frozenset(GATEWAY_COMMANDS) - {"run"}
+
+
+def _fast_exit_allowed(argv: list[str]) -> bool:
+    return any(arg in FAST_EXIT for arg in argv) and "run" not in argv
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Flush what the command printed and end the process without the interpreter's teardown
+    (~20 % of a `status` here: every module's and object's clean-up, for nothing).  Every
+    write the command made is committed before this point; SQLite's WAL needs no close."""
+    import os
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the reader went away, or the stream was closed
+            pass
+    os._exit(code)
+
+
 def main() -> None:
-    hermes(prog_name="hermes")
+    """The console script.  A short command (not ``run``) ends with :func:`_exit_now`."""
+    if not _fast_exit_allowed(sys.argv[1:]):
+        hermes(prog_name="hermes")
+        return
+    try:
+        hermes(prog_name="hermes")
+    except SystemExit as end:
+        _exit_now(end.code)
+    _exit_now(0)
 
 
 def lifecycle_main(argv: list[str] | None = None, prog_name: str = "hermes-lifecycle") -> int:

@@ -147,6 +147,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
             print(f"gateway {home.profile}: running on {ready.get('host')}:{ready.get('port')} "
                   f"(pid {me.pid}, run {run_id})", flush=True)
         await shutdown.requested.wait()
+        watcher.stop(timeout=0)  # a drain acts on no later request: let the watch go while it runs
         return await shutdown.drain(app, sessions)
     finally:
         watcher.stop()
