@@ -156,6 +156,6 @@ def decide(state: str, trigger: str) -> str:
     answer = cached(state, trigger)
     if answer is None:
         return judge().decide(state, trigger)
-    if answer is False:
+    if not isinstance(answer, str):  # False: the machine refused it
         raise IllegalTransition(state, trigger)
     return answer

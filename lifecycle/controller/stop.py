@@ -22,8 +22,14 @@ import os
 import time
 
 from hermes_lifecycle.controller.countdown import Countdown, Silent
-from hermes_lifecycle.controller.escalate import (EXIT_WAKE_INTERVAL, KILL_CONFIRM, KILL_RESERVE, POLL, escalate,
-                                                  wait_gone)
+from hermes_lifecycle.controller.escalate import (
+    EXIT_WAKE_INTERVAL,
+    KILL_CONFIRM,
+    KILL_RESERVE,
+    POLL,
+    escalate,
+    wait_gone,
+)
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.target import Target
 from hermes_lifecycle.errors import IllegalTransition

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
 import time
 from pathlib import Path
@@ -67,8 +68,9 @@ class PipeWake:
 
     def __init__(self) -> None:
         self.read_fd, self.write_fd = os.pipe()
-        os.set_blocking(self.read_fd, False)
-        os.set_blocking(self.write_fd, False)
+        if sys.platform != "win32":  # used by inotify and kqueue only (Windows waits on an event)
+            os.set_blocking(self.read_fd, False)
+            os.set_blocking(self.write_fd, False)
         self._lock = threading.Lock()  # a wake from another thread never writes to a closed
         self._closed = False           # (and maybe reused) descriptor
 

@@ -13,6 +13,7 @@ import ctypes.util
 import os
 import select
 import struct
+import sys
 import threading
 from pathlib import Path
 
@@ -22,8 +23,11 @@ IN_MODIFY = 0x00000002
 IN_MOVED_TO = 0x00000080
 IN_CREATE = 0x00000100
 IN_DELETE = 0x00000200
-IN_NONBLOCK = os.O_NONBLOCK
-IN_CLOEXEC = os.O_CLOEXEC
+if sys.platform == "win32":  # never imported there; the guard tells the type checker so
+    IN_NONBLOCK = IN_CLOEXEC = 0
+else:
+    IN_NONBLOCK = os.O_NONBLOCK
+    IN_CLOEXEC = os.O_CLOEXEC
 #: Not IN_CLOSE_WRITE: a reader (`status`) opens the database read-write and closes it.
 WATCH_MASK = IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_DELETE
 _HEADER = struct.Struct("iIII")  # wd, mask, cookie, len (struct inotify_event)

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from hermes_lifecycle.platforms.changes import ChangeNotifier, PipeWake
 
+
 class KqueueNotifier(ChangeNotifier):
     notifies = True
 
-    def __init__(self, db_path: Path, *, select_module: ModuleType | Any | None = None) -> None:
+    def __init__(self, db_path: Path, *, select_module: Any = None) -> None:
         super().__init__()
         if select_module is None:
             import select as select_module
@@ -58,7 +58,8 @@ class KqueueNotifier(ChangeNotifier):
         return self._kq.control(changes, 0, 0)
 
     def _watch_files(self) -> None:
-        """(Re)open the watches (O_EVTONLY where the OS has it: it keeps no volume busy) on the database and its WAL; closing an fd drops its filter."""
+        """(Re)open the watches (O_EVTONLY where the OS has it: it keeps no volume busy) on the
+        database and its WAL; closing an fd drops its filter."""
         for fd in self._files:
             os.close(fd)
         self._files = {}
