@@ -205,9 +205,20 @@ def main() -> None:
     _exit_now(0)
 
 
+def lifecycle_console() -> NoReturn:
+    """The ``hermes-lifecycle`` console script: :func:`lifecycle_main`, and a short command
+    (not ``run``) ends with :func:`_exit_now`, like :func:`main`.  The plugin's ``hermes
+    lifecycle`` calls :func:`lifecycle_main` instead: its host's teardown is not ours to skip."""
+    argv = sys.argv[1:]
+    code = lifecycle_main(argv)
+    if _fast_exit_allowed(argv):
+        _exit_now(code)
+    sys.exit(code)
+
+
 def lifecycle_main(argv: list[str] | None = None, prog_name: str = "hermes-lifecycle") -> int:
-    """The ``hermes-lifecycle`` console script (and the plugin's ``hermes lifecycle``): returns
-    the exit code instead of leaving the process, so a host can forward to it."""
+    """What the ``hermes-lifecycle`` console script runs (and the plugin's ``hermes lifecycle``):
+    returns the exit code instead of leaving the process, so a host can forward to it."""
     try:
         lifecycle.main(args=argv, prog_name=prog_name, standalone_mode=True)
     except SystemExit as exc:
