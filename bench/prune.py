@@ -78,8 +78,9 @@ def one_run(source: Path, work: Path, keep_runs: int) -> dict[str, float]:
     shutil.copy2(source / "state.db", home / "state.db")
     before = disk_used(home)
     hermes = Path(sys.executable).with_name("hermes-lifecycle")
-    program = [str(hermes)] if hermes.exists() else [sys.executable, "-m", "hermes_lifecycle.cli.main"]
-    argv = program + ["gateway", "--home", str(home), "prune", "--keep-runs", str(keep_runs)]
+    # The console script's root is the gateway group (i9a), as in bench/status.py.
+    program = [str(hermes)] if hermes.exists() else [sys.executable, "-m", "hermes_lifecycle.cli.main", "gateway"]
+    argv = program + ["--home", str(home), "prune", "--keep-runs", str(keep_runs)]
     sampler = PeakSampler(home)
     sampler.start()
     began = time.perf_counter()
