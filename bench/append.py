@@ -18,6 +18,7 @@ writers of one home, which the machine would not let append one cycle each at on
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import statistics
 import sys
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where the throw-away stores go (default: a temp dir)")
     parser.add_argument("--writers", type=int, default=0,
                         help="concurrent mode: this many processes append to one state.db (durable)")
+    parser.add_argument("--figures", type=Path, help="also write the figures as JSON here (bench/all.py)")
     args = parser.parse_args()
     if args.writers:
         with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -117,6 +119,10 @@ def main() -> None:
     ratio = statistics.median(results["durable"]) / statistics.median(results["fast"])
     print(f"durable/fast p50 ratio {ratio:.2f}; default: durable (synchronous=FULL), "
           "because a recorded stop or kill must survive a power cut and a run appends only a handful")
+    if args.figures is not None:
+        args.figures.write_text(json.dumps({sync: {"per_s": len(lat) / sum(lat) if sum(lat) else 0.0,
+                                                   "p50_ms": statistics.median(lat) * 1000}
+                                            for sync, lat in results.items()}))
 
 
 if __name__ == "__main__":

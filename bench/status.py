@@ -13,6 +13,7 @@ The timed runs alternate between the two stores so machine noise hits both alike
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -75,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/hermes-bench-status"))
+    parser.add_argument("--figures", type=Path, help="also write the figures as JSON here (bench/all.py)")
     args = parser.parse_args()
     homes = {n: prepared(args.dir, n) for n in SIZES}
     for home in homes.values():
@@ -94,6 +96,9 @@ def main() -> None:
     ratio = big / small
     print(f"ratio 1M/1k: {ratio:.2f} (target <= 1.20: {'met' if ratio <= 1.2 else 'NOT met'}); "
           f"median at 1M {big * 1000:.1f} ms (target <= 100 ms: {'met' if big <= 0.100 else 'NOT met'})")
+    if args.figures is not None:
+        args.figures.write_text(json.dumps({"small_ms": small * 1000, "big_ms": big * 1000, "ratio": ratio,
+                                            "floor_ms": statistics.median(floor) * 1000}))
 
 
 if __name__ == "__main__":

@@ -275,17 +275,64 @@ def _complete(name: str, ctx: click.Context, param: click.Parameter, incomplete:
     return getattr(completion, name)(ctx, param, incomplete)
 
 
+#: Commands that end the process as soon as their output is flushed (see :func:`main`).
+#: Not ``run`` (a gateway's own exit path drains, releases its lock and logs).
+FAST_EXIT = frozenset(GATEWAY_COMMANDS) - {"run"}
+
+
+def _fast_exit_allowed(argv: list[str]) -> bool:
+    return any(arg in FAST_EXIT for arg in argv) and "run" not in argv
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Flush what the command printed and end the process without the interpreter's teardown
+    (~20 % of a `status` here: every module's and object's clean-up, for nothing).  Every
+    write the command made is committed before this point; SQLite's WAL needs no close."""
+    import os
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the reader went away, or the stream was closed
+            pass
+    os._exit(code)
+
+
 def main() -> None:
+    """The console script.  A short command (not ``run``) ends with :func:`_exit_now`."""
     import os
 
     # The completion script is bound to the name the shell runs (hermes-lifecycle); messages say `hermes`.
     prog = os.path.basename(sys.argv[0]) if os.environ.get(COMPLETE_VAR) else "hermes"
-    hermes(prog_name=prog, complete_var=COMPLETE_VAR)
+    if not _fast_exit_allowed(sys.argv[1:]):
+        hermes(prog_name=prog, complete_var=COMPLETE_VAR)
+        return
+    try:
+        hermes(prog_name=prog, complete_var=COMPLETE_VAR)
+    except SystemExit as end:
+        _exit_now(end.code)
+    _exit_now(0)
+
+
+def lifecycle_console() -> NoReturn:
+    """The ``hermes-lifecycle`` console script: :func:`lifecycle_main`, and a short command
+    (not ``run``) ends with :func:`_exit_now`, like :func:`main`.  The plugin's ``hermes
+    lifecycle`` calls :func:`lifecycle_main` instead: its host's teardown is not ours to skip."""
+    argv = sys.argv[1:]
+    code = lifecycle_main(argv)
+    if _fast_exit_allowed(argv):
+        _exit_now(code)
+    sys.exit(code)
 
 
 def lifecycle_main(argv: list[str] | None = None, prog_name: str = "hermes-lifecycle") -> int:
-    """The ``hermes-lifecycle`` console script (and the plugin's ``hermes lifecycle``): returns
-    the exit code instead of leaving the process, so a host can forward to it."""
+    """What the ``hermes-lifecycle`` console script runs (and the plugin's ``hermes lifecycle``):
+    returns the exit code instead of leaving the process, so a host can forward to it."""
     try:
         lifecycle.main(args=argv, prog_name=prog_name, standalone_mode=True, complete_var=COMPLETE_VAR)
     except SystemExit as exc:

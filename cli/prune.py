@@ -20,7 +20,7 @@ from hermes_lifecycle.cli.output import emit_json
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README: JSON shapes).")
 @click.pass_obj
 def prune(home: Home, keep_runs: int | None, older_than: str | None, dry_run: bool, as_json: bool) -> None:
-    """Remove whole old runs in one transaction and record a `pruned` event with the range.
+    """Remove whole old runs, on the record (a `pruned` event with the range), in batches.
 
     The current run is never touched, and the state stays the fold of what remains.
     Example: hermes gateway prune --keep-runs 50

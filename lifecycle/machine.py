@@ -5,7 +5,9 @@
 generated.  Nothing else in the code base decides whether a trigger may fire.
 
 The ``transitions`` import is deferred to :func:`decide`, so read-only commands
-(``status``, ``events``) never pay for it.
+(``status``, ``events``) never pay for it; and :func:`decide` first looks in the
+machine's own recorded answers (:mod:`hermes_lifecycle.decisions`), so a writing
+command builds the machine only when those were recorded from other tables.
 """
 
 from __future__ import annotations
@@ -145,9 +147,23 @@ class _Judge:
 _judge: _Judge | None = None
 
 
-def decide(state: str, trigger: str) -> str:
-    """Return the state after ``trigger`` fires in ``state``, or raise :class:`IllegalTransition`."""
+def judge() -> _Judge:
+    """The process's ``transitions`` machine, built on first use."""
     global _judge
     if _judge is None:
         _judge = _Judge()
-    return _judge.decide(state, trigger)
+    return _judge
+
+
+def decide(state: str, trigger: str) -> str:
+    """Return the state after ``trigger`` fires in ``state``, or raise :class:`IllegalTransition`."""
+    if trigger not in TRIGGERS:
+        raise IllegalTransition(state, trigger, unknown=True)
+    from hermes_lifecycle.decisions import cached
+
+    answer = cached(state, trigger)
+    if answer is None:
+        return judge().decide(state, trigger)
+    if not isinstance(answer, str):  # False: the machine refused it
+        raise IllegalTransition(state, trigger)
+    return answer

@@ -63,8 +63,26 @@ def event_at_version(conn: sqlite3.Connection, stream: str, version: int) -> Eve
     return found[0] if found else None
 
 
-def versions_before(conn: sqlite3.Connection, stream: str, version: int) -> tuple[int | None, int]:
-    """(lowest version, number of events) of the stream below ``version``."""
-    low, count = conn.execute("SELECT min(version), count(*) FROM lifecycle_events WHERE stream = ? AND version < ?",
-                              (stream, version)).fetchone()
-    return low, count
+def count_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str) -> int:
+    """How many events of the stream have this trigger (counted in index ``lifecycle_events_stream_trigger``)."""
+    return conn.execute("SELECT count(*) FROM lifecycle_events WHERE stream = ? AND trigger = ?",
+                        (stream, trigger)).fetchone()[0]
+
+
+def oldest_by_trigger(conn: sqlite3.Connection, stream: str, trigger: str) -> Event | None:
+    """The oldest event with this trigger (index ``lifecycle_events_stream_trigger``)."""
+    found = _rows(conn, f"SELECT {EVENT_COLUMNS} FROM lifecycle_events WHERE stream = ? AND trigger = ? "
+                        "ORDER BY seq LIMIT 1", (stream, trigger))
+    return found[0] if found else None
+
+
+def lowest_version(conn: sqlite3.Connection, stream: str) -> int | None:
+    """The stream's lowest version still in the log (the ``(stream, version)`` key); None when empty.
+    A stream's versions are contiguous (appends add 1, retention removes a prefix), so the
+    events below ``v`` number ``v - lowest_version`` without counting them."""
+    return conn.execute("SELECT min(version) FROM lifecycle_events WHERE stream = ?", (stream,)).fetchone()[0]
+
+
+def count_from_seq(conn: sqlite3.Connection, seq: int) -> int:
+    """How many events of every stream have a seq of at least ``seq`` (the primary key)."""
+    return conn.execute("SELECT count(*) FROM lifecycle_events WHERE seq >= ?", (seq,)).fetchone()[0]

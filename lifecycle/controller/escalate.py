@@ -29,6 +29,10 @@ KILL_CONFIRM = 5.0
 POLL = 0.005
 #: Between looks when the platform wakes us at the process's exit (pidfd on Linux).
 EXIT_WAKE_INTERVAL = 0.25
+#: The kill goes this long before the stop's budget ends: its confirmation and its two
+#: durable records (``escalated``, ``kill``) take some 20-60 ms on a loaded machine, and
+#: `stop --timeout 2` must have ended by 2 s, not begun its kill then.
+KILL_RESERVE = 0.1
 
 log = logging.getLogger("hermes.escalate")
 
@@ -56,14 +60,17 @@ def wait_gone(alive: Callable[[], bool], until: float, countdown: Countdown, wha
 
 
 def escalate(journal: Journal, platform: Platform, target: Target, root: Any, *, grace: float,
-             spare: frozenset[int] | None, countdown: Countdown, reason: str) -> StopOutcome:
-    """Terminate, wait ``grace``, kill; record each step and the ``kill`` at the end."""
+             spare: frozenset[int] | None, countdown: Countdown, reason: str,
+             kill_by: float | None = None) -> StopOutcome:
+    """Terminate, wait ``grace`` (ending at ``kill_by``, a monotonic reading, if that comes
+    first), kill; record each step and the ``kill`` at the end."""
     began = time.monotonic()
     tree = collect_tree(root, spare)
     steps = []
     done = platform.terminate_tree(target.pid, tree.processes, whole=tree.whole)
     steps.append(_record(journal, target, "terminate_tree", tree, done, reason))
-    gone = wait_tree_gone(tree, time.monotonic() + grace, countdown, "terminated, grace before kill")
+    grace_ends = time.monotonic() + grace if kill_by is None else min(time.monotonic() + grace, kill_by)
+    gone = wait_tree_gone(tree, grace_ends, countdown, "terminated, grace before kill")
     if not gone:
         remaining = tree_as_it_is_now(tree, root, spare)
         done = platform.kill_tree(target.pid, remaining.processes, whole=remaining.whole)

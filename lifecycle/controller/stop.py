@@ -22,7 +22,14 @@ import os
 import time
 
 from hermes_lifecycle.controller.countdown import Countdown, Silent
-from hermes_lifecycle.controller.escalate import EXIT_WAKE_INTERVAL, KILL_CONFIRM, POLL, escalate, wait_gone
+from hermes_lifecycle.controller.escalate import (
+    EXIT_WAKE_INTERVAL,
+    KILL_CONFIRM,
+    KILL_RESERVE,
+    POLL,
+    escalate,
+    wait_gone,
+)
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.target import Target
 from hermes_lifecycle.errors import IllegalTransition, RunChanged
@@ -100,7 +107,8 @@ def stop_gateway(journal: Journal, platform: Platform, *, timeout: float | None 
         if _wait_exit(platform, target, began + budget - grace, countdown, f"gateway pid {target.pid} draining"):
             return _left(journal, target)
     reason = "forced (--force)" if force else f"still alive after the drain wait ({describe(split_budget)})"
-    outcome = _force(journal, platform, target, grace, spare, countdown, reason)
+    outcome = _force(journal, platform, target, grace, spare, countdown, reason,
+                     kill_by=None if force else began + budget - KILL_RESERVE)
     outcome.budget = split_budget
     if outcome.result == "forced" and not force:
         outcome.message += f", after the drain wait ({describe(split_budget)})"
@@ -116,7 +124,7 @@ def _wait_exit(platform: Platform, target: Target, until: float, countdown: Coun
 
 
 def _force(journal: Journal, platform: Platform, target: Target, grace: float, spare: frozenset[int] | None,
-           countdown: Countdown, reason: str) -> StopOutcome:
+           countdown: Countdown, reason: str, kill_by: float | None = None) -> StopOutcome:
     """Escalate on the run's process tree (psutil from here on: the polite path never needs it)."""
     root = target.process()
     if root is None:  # it left between the last look and now, or psutil may not reach it
@@ -126,7 +134,7 @@ def _force(journal: Journal, platform: Platform, target: Target, grace: float, s
                                "it could not be stopped")
         return _left(journal, target)
     outcome = escalate(journal, platform, target, root, grace=grace, spare=spare, countdown=countdown,
-                       reason=reason)
+                       reason=reason, kill_by=kill_by)
     if outcome.result == "forced" and outcome.state != "killed":
         # The run drained on the terminate signal before any kill: the log says `drained`,
         # so the stop says so too (with the force steps it took, which are on the log).

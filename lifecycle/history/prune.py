@@ -1,11 +1,23 @@
-"""Retention: remove whole old runs from the log, in one transaction, on the record.
+"""Retention: remove whole old runs from the log, on the record, in bounded batches.
 
 A run is a contiguous range of a stream's versions beginning at its ``start``, so
 keeping "run R and everything after it" is deleting ``version < R.start.version``.
 The fold of what remains equals the projection because a ``start`` resets every fact
-the projection carries.  The current (newest) run is never removed, the deletion and
-the ``pruned`` event that records it commit together, and the schema refuses any
-other deletion (migration 0003: the ``prune_gate``).
+the projection carries (also between batches: what is left always ends with the kept
+runs).  The current (newest) run is never removed, and the schema refuses any other
+deletion (migration 0003, renamed in 0005: the guard trigger).
+
+A prune of a big log (1M events) in one transaction wrote as much WAL as the log
+itself and left the file at its old size.  So: the ``pruned`` event that records the
+whole range commits with the first batch (no event is ever deleted before the record
+of its deletion is durable), the rest goes in batches of :data:`BATCH_EVENTS`, oldest
+first (or, when little is kept, the log is rebuilt from what stays), each its own
+transaction followed by a WAL checkpoint (the WAL stays around 10 MB), and the freed
+pages are given back (:mod:`.reclaim`).  An interrupted prune leaves a log that is
+whole and folds to the same state; running it again finishes it.
+
+The SQL of both deletions (guard trigger lifted inside the transaction, rebuild) lives
+in the store: :mod:`hermes_lifecycle.store.retention`.
 """
 
 from __future__ import annotations
@@ -18,8 +30,15 @@ from typing import Any
 from hermes_lifecycle.errors import StoreError
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.store import Event
-from hermes_lifecycle.store.queries import all_by_trigger, event_at_version, versions_before
-from hermes_lifecycle.store.retention import delete_before
+from hermes_lifecycle.store.queries import (
+    count_by_trigger,
+    count_from_seq,
+    event_at_version,
+    latest_by_trigger,
+    lowest_version,
+    oldest_by_trigger,
+)
+from hermes_lifecycle.store.retention import delete_before, rebuild_keeping
 
 
 class PruneConflict(StoreError):
@@ -47,9 +66,10 @@ class PrunePlan:
         return asdict(self)
 
 
-def _starts(conn: sqlite3.Connection, stream: str) -> list[tuple[int, str | None, str]]:
-    """(version, run_id, at) of every run start, newest first (index ``lifecycle_events_stream_trigger``)."""
-    return [(e.version, e.run_id, e.at) for e in all_by_trigger(conn, stream, "start")]
+def _starts(conn: sqlite3.Connection, stream: str, limit: int = -1) -> list[tuple[int, str | None, str]]:
+    """(version, run_id, at) of the newest ``limit`` run starts (all with -1), newest first
+    (index ``lifecycle_events_stream_trigger``)."""
+    return [(e.version, e.run_id, e.at) for e in latest_by_trigger(conn, stream, "start", limit)]
 
 
 def _at_version(conn: sqlite3.Connection, stream: str, version: int) -> tuple[int, str] | None:
@@ -58,26 +78,32 @@ def _at_version(conn: sqlite3.Connection, stream: str, version: int) -> tuple[in
 
 
 def _plan(conn: sqlite3.Connection, stream: str, starts: list, kept: int) -> PrunePlan | None:
-    """The plan that keeps ``starts[:kept]`` (newest first) and removes everything older."""
+    """The plan that keeps ``starts[:kept]`` (newest first) and removes everything older.
+    ``starts`` needs to hold only the newest ``kept + 1``: the older ones are counted and
+    the oldest looked up through the index, not read one by one (100,000 runs at 1M events)."""
     if kept >= len(starts):
         return None
     cut_version, kept_run, _ = starts[kept - 1]
-    removed = starts[kept:]
-    first_version, count = versions_before(conn, stream, cut_version)
-    if not count or first_version is None:
+    runs = count_by_trigger(conn, stream, "start") - kept
+    oldest = oldest_by_trigger(conn, stream, "start")
+    # A stream's versions are contiguous (appends add 1, prune removes a prefix): the range
+    # below the cut holds cut - min(version) events, found without counting them.
+    low_version = lowest_version(conn, stream)
+    if low_version is None or low_version >= cut_version or oldest is None:
         return None
-    low, high = _at_version(conn, stream, first_version), _at_version(conn, stream, cut_version - 1)
+    low, high = _at_version(conn, stream, low_version), _at_version(conn, stream, cut_version - 1)
     if low is None or high is None:  # the range has gaps only if the log was tampered with
         return None
-    return PrunePlan(cut_version=cut_version, kept_from_run_id=kept_run, runs=len(removed),
-                     events=count, first_run_id=removed[-1][1], last_run_id=removed[0][1],
-                     from_seq=low[0], to_seq=high[0], from_version=first_version, to_version=cut_version - 1,
+    return PrunePlan(cut_version=cut_version, kept_from_run_id=kept_run, runs=runs,
+                     events=cut_version - low_version, first_run_id=oldest.run_id, last_run_id=starts[kept][1],
+                     from_seq=low[0], to_seq=high[0], from_version=low_version, to_version=cut_version - 1,
                      from_at=low[1], to_at=high[1])
 
 
 def plan_keep_runs(conn: sqlite3.Connection, stream: str, keep: int) -> PrunePlan | None:
     """Keep the newest ``keep`` runs (at least the current one); None when nothing is older."""
-    return _plan(conn, stream, _starts(conn, stream), max(1, keep))
+    keep = max(1, keep)
+    return _plan(conn, stream, _starts(conn, stream, keep + 1), keep)
 
 
 def plan_older_than(conn: sqlite3.Connection, stream: str, seconds: float,
@@ -95,19 +121,59 @@ def plan_older_than(conn: sqlite3.Connection, stream: str, seconds: float,
     return _plan(conn, stream, starts, kept)
 
 
-def prune(journal: Journal, plan: PrunePlan, *, actor: str, rule: dict[str, Any]) -> Event:
-    """Delete the plan's range and append ``pruned`` describing it, in one transaction."""
-    stream = journal.stream
+#: Events deleted per transaction: about 10 MB of WAL each at the bench's event size.
+BATCH_EVENTS = 50_000
+#: Keep at most this many events (and fewer than are removed) and the log is rebuilt
+#: from them instead (:func:`~hermes_lifecycle.store.retention.rebuild_keeping`): its WAL
+#: is the kept rows, as for one batch.
+REBUILD_KEPT_MAX = 50_000
+#: What SQLite may leave of the WAL file after a checkpoint (it truncates to this).
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
-    def delete(conn: sqlite3.Connection) -> None:
+
+def prune(journal: Journal, plan: PrunePlan, *, actor: str, rule: dict[str, Any]) -> Event:
+    """Append ``pruned`` describing the plan's range with its first batch, delete the rest
+    in batches, then give the freed space back; returns the ``pruned`` event."""
+    from hermes_lifecycle.history.reclaim import checkpoint, reclaim
+
+    stream, conn = journal.stream, journal.conn
+    conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+    kept = count_from_seq(conn, plan.to_seq + 1)
+    rebuild = kept <= REBUILD_KEPT_MAX and kept < plan.events
+    first_cut = plan.cut_version if rebuild else min(plan.from_version + BATCH_EVENTS, plan.cut_version)
+    if rebuild:  # the dropped table's pages are not zeroed one by one (the whole log again in
+        conn.execute("PRAGMA secure_delete = FAST")  # the WAL): the VACUUM below removes them
+
+    def first_batch(conn: sqlite3.Connection) -> None:
         start = event_at_version(conn, stream, plan.cut_version)
         if start is None or start.trigger != "start" or start.run_id != plan.kept_from_run_id:
             raise PruneConflict("the log changed while prune was planning (another prune?); "
                                 "nothing was removed: run it again")
-        removed = delete_before(conn, stream, plan.cut_version)
-        if removed != plan.events:
-            raise PruneConflict(f"prune planned to remove {plan.events} events but found {removed}; "
+        low = lowest_version(conn, stream)
+        found = plan.cut_version - (plan.cut_version if low is None else low)  # contiguous: see _plan
+        if found != plan.events:
+            raise PruneConflict(f"prune planned to remove {plan.events} events but found {found}; "
                                 "nothing was removed: run it again")
+        if rebuild:
+            rebuild_keeping(conn, stream, first_cut)
+        else:
+            delete_before(conn, stream, first_cut)
 
-    return journal.fire("pruned", actor=actor, reason=f"removed {plan.runs} old run(s)",
-                        data={"removed": plan.to_json(), "rule": rule}, extra=delete)
+    event = journal.fire("pruned", actor=actor, reason=f"removed {plan.runs} old run(s)",
+                         data={"removed": plan.to_json(), "rule": rule}, extra=first_batch)
+    cut = first_cut
+    while cut < plan.cut_version:
+        checkpoint(conn)
+        cut = min(cut + BATCH_EVENTS, plan.cut_version)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            delete_before(conn, stream, cut)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    checkpoint(conn)
+    reclaim(conn, force=rebuild)
+    return event
+

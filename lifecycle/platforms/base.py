@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 if TYPE_CHECKING:  # subprocess and friends load only when a command or a spawn needs them
     from typing import Mapping
 
+    from hermes_lifecycle.platforms.changes import ChangeNotifier
     from hermes_lifecycle.platforms.notify import ServiceNotifier
     from hermes_lifecycle.platforms.runner import Runner
     from hermes_lifecycle.platforms.spawner import SpawnedProcess, Spawner
@@ -179,6 +180,17 @@ class Platform(ABC):
         from hermes_lifecycle.platforms.notify import ServiceNotifier
 
         return ServiceNotifier.from_environment()
+
+    #: The longest a commit may go unseen by a :class:`CommitWaiter` when the notifier
+    #: stays silent (a filesystem that never notifies): slow, it is only a backstop.
+    change_backstop: float = 5.0
+
+    def change_notifier(self, db_path: Path) -> "ChangeNotifier":
+        """What a waiter for commits to ``db_path`` sleeps on (see platforms/changes.py).
+        Here: no notification, the waiter polls."""
+        from hermes_lifecycle.platforms.changes import ChangeNotifier
+
+        return ChangeNotifier()
 
     def _open_lock_file(self, path: Path) -> int:
         """The instance lock file, owner-only, never opened through a symbolic link."""

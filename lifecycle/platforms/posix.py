@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from hermes_lifecycle.platforms.base import InstanceLock, Platform
 
 if TYPE_CHECKING:  # the service-manager and spawn seams, imported lazily below
 
+    from hermes_lifecycle.platforms.changes import ChangeNotifier
     from hermes_lifecycle.platforms.spawner import SpawnedProcess
 
 
@@ -62,6 +62,8 @@ class PosixPlatform(Platform):
             )
 
     def send_stop_signal(self, pid: int) -> str | None:
+        import signal  # ~2 ms (its enums): `status` reads /proc through this class and signals nothing
+
         os.kill(pid, signal.SIGTERM)
         return "SIGTERM"
 
@@ -167,6 +169,12 @@ class LinuxPlatform(PosixPlatform):
         pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0") if item)
         return {name: value for name, _, value in pairs}
 
+    def change_notifier(self, db_path: Path) -> "ChangeNotifier":
+        """inotify on the database's folder (platforms/inotify.py)."""
+        from hermes_lifecycle.platforms.inotify import InotifyNotifier
+
+        return InotifyNotifier(db_path)
+
 
 def _boot_time() -> float:
     """Boot time in epoch seconds, as /proc/stat states it (a whole second, like psutil's)."""
@@ -179,3 +187,9 @@ def _boot_time() -> float:
 
 class MacPlatform(PosixPlatform):
     name = "macos"
+
+    def change_notifier(self, db_path: Path) -> "ChangeNotifier":
+        """kqueue on the database and its WAL (platforms/kqueue.py)."""
+        from hermes_lifecycle.platforms.kqueue import KqueueNotifier
+
+        return KqueueNotifier(db_path)

@@ -184,6 +184,7 @@ async def _serve(home: Home, journal: Journal, platform: Platform, signals: Sign
             print(f"gateway {home.profile}: running on {where} (pid {me.pid}, run {run_id})"
                   + (f"; probes on {ready['health']}" if probed else ""), flush=True)
         await shutdown.requested.wait()
+        watcher.stop(timeout=0)  # a drain acts on no later request: let the watch go while it runs
         return await shutdown.drain(app, sessions)
     finally:
         await probes.close()

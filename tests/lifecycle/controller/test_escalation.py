@@ -221,3 +221,21 @@ def _gone_soon(pid: int, patience: float = 30.0) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+def test_the_kill_comes_before_the_stops_deadline_leaving_room_to_confirm_and_record_it(journal, reaper,
+                                                                                          monkeypatch):
+    """`stop --timeout T` must have ended by T: the kill goes KILL_RESERVE before the budget ends,
+    not at its end (a large reserve here, so the order is clear on a loaded machine)."""
+    from hermes_lifecycle.controller import escalate as escalate_module, stop as stop_module
+    from hermes_lifecycle.store import parse_at
+
+    monkeypatch.setattr(stop_module, "KILL_RESERVE", 0.6)
+    stubborn = spawn_plain(STUBBORN)
+    reaper.append(stubborn)
+    record_as_run(journal, stubborn.pid)
+    outcome = stop_gateway(journal, platform_named("linux"), timeout=2.0, countdown=Silent())
+    assert outcome.result == "forced" and escalate_module.KILL_RESERVE > 0
+    deadline = events_of(journal, "stop_requested")[-1].data["deadline"]
+    kill_step = [e for e in events_of(journal, "escalated") if e.data["step"] == "kill_tree"][-1]
+    assert parse_at(kill_step.at).timestamp() < deadline - 0.3

@@ -76,3 +76,21 @@ def test_a_detached_gateway_whose_launcher_exited_is_stopped_by_pid(home_dir, re
     assert json.loads(done.stdout)["state"] == "stopped"
     assert not psutil.pid_exists(running.pid) or psutil.Process(running.pid).status() == psutil.STATUS_ZOMBIE
     assert [e.trigger for e in events(home_dir, run_id=running.run_id)][-1] == "drained"
+
+
+def test_naming_a_writer_imports_no_socket_and_names_the_same_host():
+    """Every write names its actor (user@host); the host comes from uname where there is one."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, hermes_env
+
+    code = ("import json, sys\nfrom hermes_lifecycle.identity import who\nactor = who('controller')\n"
+            "print(json.dumps([actor, 'socket' in sys.modules]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=hermes_env(), cwd=ROOT, check=True)
+    actor, socket_loaded = json.loads(done.stdout)
+    assert f"@{socket.gethostname()} " in actor
+    assert socket_loaded is False

@@ -5,6 +5,7 @@ The gateway process is this test process: its identity is the target of the requ
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -150,3 +151,42 @@ def test_stop_ends_the_thread_promptly(journal, started, watch):
     watcher.stop(timeout=30)
     assert not watcher.alive
     assert time.monotonic() - began < 10  # generous: proves it did not hang
+
+
+def test_stop_wakes_a_watcher_asleep_on_a_long_backstop(journal, started, watch):
+    """The watcher sleeps on the change notification; ``stop()`` must not wait out its backstop."""
+    recorder = Recorder()
+    watcher = watch(started.seq, recorder, interval=600)
+    wait_for(lambda: watcher._waiter is not None, what="the watcher to begin its watch")
+    began = time.monotonic()
+    watcher.stop(timeout=60)
+    assert not watcher.alive
+    assert time.monotonic() - began < 30  # a missed wake would take the 600 s backstop
+
+
+def test_request_is_seen_by_the_notification_not_the_backstop(journal, started, watch):
+    """With a backstop of 10 minutes, only the OS's change notification can bring the request in."""
+    recorder = Recorder()
+    watcher = watch(started.seq, recorder, interval=600)
+    wait_for(lambda: watcher._waiter is not None, what="the watcher to begin its watch")
+    event = _ask(journal)
+    assert recorder.event.wait(60), "the commit was not noticed"
+    assert [r.seq for r in recorder.requests] == [event.seq]
+
+
+def _voluntary_switches(native_id: int) -> int:
+    with open(f"/proc/self/task/{native_id}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches:"))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="counts context switches in /proc")
+def test_an_idle_watcher_does_not_wake(journal, started, watch):
+    """At rest the watcher thread sleeps on the notification: a handful of wakeups in a second,
+    not one per 20 ms poll (50) as before."""
+    watcher = watch(started.seq, Recorder())
+    wait_for(lambda: watcher._waiter is not None and watcher._waiter._pending_since is None,
+             what="the watcher to settle after its first look")
+    thread = watcher._thread
+    before = _voluntary_switches(thread.native_id)
+    time.sleep(1.0)
+    assert _voluntary_switches(thread.native_id) - before <= 5
