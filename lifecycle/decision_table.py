@@ -9,12 +9,14 @@ SOURCE = (
     "fused', ['starting', 'running', 'draining'], None), ('signal_received', ['starting', 'running', "
     "'draining'], None), ('resume_pending_marked', ['draining'], None), ('session_resumed', ['startin"
     "g', 'running'], None), ('resume_abandoned', ['starting', 'running'], None), ('drain_timeout', ['"
-    "draining'], None), ('escalated', ['starting', 'running', 'draining'], None), ('exited', '*', Non"
-    "e), ('exit_forced', ['draining', 'stopped'], None), ('service_installed', '*', None), ('service_"
-    "uninstalled', '*', None), ('service_requested', '*', None), ('pruned', '*', None)])"
+    "draining'], None), ('escalated', ['starting', 'running', 'draining', 'stopped', 'killed', 'crash"
+    "ed'], None), ('exited', '*', None), ('exit_forced', ['draining', 'stopped'], None), ('service_in"
+    "stalled', '*', None), ('service_uninstalled', '*', None), ('service_requested', '*', None), ('pr"
+    "uned', '*', None)])"
 )
 
 TABLE = {
+    ('crashed', 'escalated'): 'crashed',
     ('crashed', 'exited'): 'crashed',
     ('crashed', 'pruned'): 'crashed',
     ('crashed', 'service_installed'): 'crashed',
@@ -36,6 +38,7 @@ TABLE = {
     ('draining', 'signal_received'): 'draining',
     ('draining', 'stop_refused'): 'draining',
     ('draining', 'stop_requested'): 'draining',
+    ('killed', 'escalated'): 'killed',
     ('killed', 'exited'): 'killed',
     ('killed', 'pruned'): 'killed',
     ('killed', 'service_installed'): 'killed',
@@ -72,6 +75,7 @@ TABLE = {
     ('starting', 'start_failed'): 'stopped',
     ('starting', 'stop_refused'): 'starting',
     ('starting', 'stop_requested'): 'starting',
+    ('stopped', 'escalated'): 'stopped',
     ('stopped', 'exit_forced'): 'stopped',
     ('stopped', 'exited'): 'stopped',
     ('stopped', 'pruned'): 'stopped',
