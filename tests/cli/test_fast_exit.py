@@ -30,7 +30,7 @@ def _main(*args: str, driver: str = DRIVER) -> subprocess.CompletedProcess:
 def test_status_prints_in_full_and_skips_the_teardown(home_dir, journal):
     journal.fire("service_installed", actor="test")
     done = _main("gateway", "--home", str(home_dir), "status", "--json")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # stopped: LSB "not running" (i14), kept through the fast exit
     assert done.stdout.strip().startswith("{") and done.stdout.strip().endswith("}")
     assert "TEARDOWN" not in done.stderr
 
@@ -49,7 +49,7 @@ def test_help_and_version_still_end_normally():
 def test_the_hermes_lifecycle_console_script_exits_fast_too(home_dir, journal):
     journal.fire("service_installed", actor="test")
     done = _main("--home", str(home_dir), "status", "--json", driver=LIFECYCLE_DRIVER)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr
     assert done.stdout.strip().startswith("{") and done.stdout.strip().endswith("}")
     assert "TEARDOWN" not in done.stderr
     bad = _main("--home", str(home_dir), "prune", driver=LIFECYCLE_DRIVER)
