@@ -26,7 +26,7 @@ class KqueueNotifier(ChangeNotifier):
         self._select = select_module
         self._db = db_path
         self._kq = select_module.kqueue()
-        self._files: dict[int, str] = {}  # fd -> name, for the WAL and the database
+        self._files: dict[int, str] = {}  # fd -> name, for the database, its WAL and spool
         self._folder = -1
         try:
             self._pipe = PipeWake()
@@ -59,11 +59,11 @@ class KqueueNotifier(ChangeNotifier):
 
     def _watch_files(self) -> None:
         """(Re)open the watches (O_EVTONLY where the OS has it: it keeps no volume busy) on the
-        database and its WAL; closing an fd drops its filter."""
+        database, its WAL and its spool; closing an fd drops its filter."""
         for fd in self._files:
             os.close(fd)
         self._files = {}
-        for name in (self._db.name, self._db.name + "-wal"):
+        for name in (self._db.name, self._db.name + "-wal", self._db.name + "-spool"):
             try:
                 fd = self._open(self._db.parent / name)
             except OSError:  # no WAL yet: the folder's watch says when it appears

@@ -319,3 +319,21 @@ def test_after_a_commit_a_polling_waiter_never_looks_less_often_than_its_poll(tm
         looks = iter(range(12))
         waiter.wait(lambda: next(looks, None) is not None)
         assert notifier.timeouts and max(notifier.timeouts) <= waiter.backstop <= 0.05
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="names descriptors through /proc")
+def test_kqueue_watches_the_spool_beside_the_database(tmp_path):
+    """A stop request kept in the spool (i12) is written in place: only a watch on the spool
+    file itself tells the watcher on macOS, the folder's watch sees no new name."""
+    db = tmp_path / "state.db"
+    db.write_bytes(b"")
+    (tmp_path / "state.db-spool").write_bytes(b"")
+    fake = FakeSelect()
+    notifier = KqueueNotifier(db, select_module=fake)
+    try:
+        spool = _watched(fake)["state.db-spool"]
+        assert spool.fflags & fake.KQ_NOTE_WRITE
+        fake.script.append([SimpleNamespace(ident=spool.ident, fflags=fake.KQ_NOTE_WRITE)])
+        assert notifier.wait(1.0) is True
+    finally:
+        notifier.close()
