@@ -17,6 +17,8 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 PACKAGE_DIRS = ("lifecycle", "store", "cli", "migrations")
@@ -96,10 +98,10 @@ def _source_modules() -> list[str]:
 def test_every_source_package_is_listed_for_installation():
     """pyproject.toml lists the packages by hand (setuptools cannot find packages under a mapped
     name): a new folder with an __init__.py that is not listed would be missing from the wheel."""
-    import tomllib
-
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    folders = {_installed_name(init.parent) for package in PACKAGE_DIRS for init in (ROOT / package).rglob("__init__.py")}
+    folders = {_installed_name(init.parent)
+               for package in PACKAGE_DIRS for init in (ROOT / package).rglob("__init__.py")}
     assert folders == listed
 
 
@@ -109,7 +111,8 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_status_with_its_migration
         shipped = archive.namelist()
     sql_files = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
     assert {n.split("/")[0] for n in shipped if not n.split("/")[0].endswith(".dist-info")} == {"hermes_lifecycle"}
-    assert sorted(Path(n).name for n in shipped if n.startswith("hermes_lifecycle/migrations/") and n.endswith(".sql")) == sql_files
+    shipped_sql = [n for n in shipped if n.startswith("hermes_lifecycle/migrations/") and n.endswith(".sql")]
+    assert sorted(Path(n).name for n in shipped_sql) == sql_files
     schemas = sorted(p.name for p in (ROOT / "cli" / "schemas").glob("*.json"))
     assert schemas and sorted(Path(n).name for n in shipped if n.startswith("hermes_lifecycle/cli/schemas/")) == schemas
 
