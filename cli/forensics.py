@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle import Home, human, local_at
+from hermes_lifecycle import CLI, Home, human, local_at
 from hermes_lifecycle.cli.output import emit_json
 
 
@@ -140,7 +140,7 @@ def forensics(home: Home, run_id: str | None, last: bool, as_json: bool) -> None
     from hermes_lifecycle import reconcile_journal as reconcile
 
     if run_id is not None and not run_id.strip():  # `--run "$RUN"` with RUN unset: not the last run
-        raise UsageError("--run is empty: give a run id (`hermes gateway status --history` lists them) or --last")
+        raise UsageError(f"--run is empty: give a run id (`{CLI} status --history` lists them) or --last")
     if run_id and last:
         raise UsageError("give either --run RUN_ID or --last, not both")
     with Journal(home) as journal:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 from hermes_lifecycle.cli.output import emit_json
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ def install(ctx: click.Context, start_now: bool, autostart: bool, plan_file: Pat
         if start is not None:
             click.echo(start.message, err=start.exit_code != 0)
         click.echo("starts at every logon" if plan.autostart
-                   else "does not start at logon (`hermes gateway start` starts it)")
+                   else f"does not start at logon (`{CLI} start` starts it)")
         if boot is not None:
             click.echo(boot)
     ctx.exit(start.exit_code if start else 0)
@@ -117,6 +117,6 @@ def _already_running(current, manager) -> "StartOutcome":
     from hermes_lifecycle import StartOutcome
 
     where = "under the service" if manager.is_running() else (
-        "outside the service: not starting a second one; `hermes gateway restart` hands it to the service")
+        f"outside the service: not starting a second one; `{CLI} restart` hands it to the service")
     return StartOutcome("already_running", current.state, current.pid, current.port, current.run_id,
                         f"gateway already running (pid {current.pid}, {current.state}) {where}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 from hermes_lifecycle.cli.options import Count
 
 
@@ -26,7 +26,7 @@ def logs(home: Home, lines: int | None, follow: bool) -> None:
 
     if not log_files(home.stdio_log) and not follow:
         click.echo(f"no gateway output yet: {home.stdio_log} does not exist "
-                   "(`hermes gateway start` or the service writes it)", err=True)
+                   f"(`{CLI} start` or the service writes it)", err=True)
         return
     shown, offset = last_lines(home.stdio_log, 10 if lines is None and follow else lines)
     click.echo("".join(shown), nl=False)

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import click
 
-from hermes_lifecycle import USER_ERRORS
+from hermes_lifecycle import CLI, USER_ERRORS
 
 #: The environment variable that asks for a shell completion script (click's protocol).
 COMPLETE_VAR = "_HERMES_LIFECYCLE_COMPLETE"
@@ -78,7 +78,7 @@ def _json_errors(command: click.Command) -> click.Command:
 
 def _fail(ctx: click.Context, message: str, code: int, kind: str) -> None:
     """One line on stderr; with ``--json`` also ``{"schema_version": 1, "error": {...}}`` on stdout."""
-    click.echo(f"hermes: {message}", err=True)
+    click.echo(f"{CLI}: {message}", err=True)
     if ctx.meta.get(JSON_ASKED):
         from hermes_lifecycle.cli.output import emit_json
 
@@ -106,7 +106,7 @@ def _refuse_usage(exc: click.UsageError, ctx: click.Context | None = None) -> No
         if "--json" in typed[:typed.index("--") if "--" in typed else len(typed)]:
             ctx.meta[JSON_ASKED] = True  # a bad value typed before --json: the error is JSON all the same
         _fail(ctx, f"{message} (see {hint})", exc.exit_code, "usage")
-    click.echo(f"hermes: {message} (see {hint})", err=True)
+    click.echo(f"{CLI}: {message} (see {hint})", err=True)
     raise click.exceptions.Exit(exc.exit_code)
 
 

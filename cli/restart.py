@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 from hermes_lifecycle.cli.output import emit_json
 
 
@@ -36,7 +36,7 @@ def restart(home: Home, timeout: float | None, start_timeout: float, restart_id:
     elif outcome.detached_pid is not None:
         # not `wait --state running`: the old run is still running at this moment
         click.echo(f"restart {outcome.restart_id} continues detached (pid {outcome.detached_pid}); "
-                   f"`hermes gateway status --history` shows the run it starts (`started by restart "
+                   f"`{CLI} status --history` shows the run it starts (`started by restart "
                    f"{outcome.restart_id}`)")
     else:
         for half in (outcome.stop, outcome.start):

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 
 
 @click.command()
@@ -36,7 +36,7 @@ def run(home: Home, port: int | None, host: str | None, drain_timeout: float | N
         probes = parse_health_address(health) if health is not None else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--health") from None
-    logging.basicConfig(level=logging.WARNING, format="hermes gateway: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format=f"{CLI}: %(message)s")
     code = run_gateway(home, RunOptions(port=port, host=host, drain_timeout=drain_timeout,
                                         app=app_spec or DEFAULT_APP, replace=replace,
                                         health=probes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 from hermes_lifecycle.cli.output import emit_json
 
 
@@ -33,7 +33,7 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
             emit_json({"profile": home.profile, "result": "failed", "state": None, "pid": None, "port": None,
                        "run_id": None, "message": foreign, "exit_code": int(CommandExit.FAILED), "log_tail": ""})
         else:
-            click.echo(f"hermes: {foreign}", err=True)
+            click.echo(f"{CLI}: {foreign}", err=True)
         click.get_current_context().exit(CommandExit.FAILED)
     with Journal(home) as journal:
         outcome = start_gateway(journal, timeout=timeout, wait_ready=not no_wait, run_args=run_args,
@@ -57,5 +57,5 @@ def _check_run_options(run_args: tuple[str, ...]) -> None:
 
     parent = click.get_current_context()
     if any(arg in ("--help", "-h") for arg in run_args):
-        raise click.UsageError("`--help` after `--` would start nothing: see `hermes gateway run --help`", parent)
+        raise click.UsageError(f"`--help` after `--` would start nothing: see `{CLI} run --help`", parent)
     run_command.make_context("run", list(run_args), parent=parent.parent)  # errors name `hermes gateway run`

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 from hermes_lifecycle.cli.options import Count
 from hermes_lifecycle.cli.output import emit_json, use_colour
 
@@ -148,7 +148,7 @@ def _status(home: Home, history: bool, limit: int, since: str | None, as_json: b
         from hermes_lifecycle import UsageError, format_at, parse_since
 
         if not history:
-            raise UsageError("--since narrows --history: use `hermes gateway status --history --since WHEN`")
+            raise UsageError(f"--since narrows --history: use `{CLI} status --history --since WHEN`")
 
         cutoff = format_at(parse_since(since))
     with Journal(home) as journal:
@@ -227,7 +227,7 @@ def _status(home: Home, history: bool, limit: int, since: str | None, as_json: b
                    f"{log_behind['spool']} ({log_behind['why']}); they land in state.db, in order and with "
                    "their times, at its next write")
     for stray in strays:
-        click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `hermes gateway stop --strays` takes it)")
+        click.echo(f"stray gateway process: pid {stray.pid} (not in the log; `{CLI} stop --strays` takes it)")
     for warning in found_warnings:
         text = f"warning: {warning['message']}; see `{warning['command']}`"
         click.echo(click.style(text, fg="yellow") if colour else text)

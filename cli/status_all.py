@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 from hermes_lifecycle.cli.output import emit_json, use_colour
 
 
@@ -40,7 +40,7 @@ def status_all(home: Home, as_json: bool) -> int:
     code = worst([row["exit_code"] for row in rows])
     for row in rows:  # a state that cannot be read is a diagnostic: one line each on stderr
         if row["error"]:
-            click.echo(f"hermes: {row['error']}", err=True)
+            click.echo(f"{CLI}: {row['error']}", err=True)
     if as_json:
         emit_json({"home": str(home.root), "profiles": rows, "exit_code": code})
         return code

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from hermes_lifecycle import Home
+from hermes_lifecycle import CLI, Home
 from hermes_lifecycle.cli.output import emit_json
 
 #: When this command began (as early as the CLI lets us see): `--timeout` counts from here.
@@ -87,5 +87,5 @@ def _stop_from_service_manager(home: Home) -> None:
     from hermes_lifecycle import Journal, current_platform, stop_from_service_manager
 
     with Journal(home) as journal:
-        click.echo(f"hermes gateway stop --from-service-manager: "
+        click.echo(f"{CLI} stop --from-service-manager: "
                    f"{stop_from_service_manager(journal, current_platform(), os.environ)}")

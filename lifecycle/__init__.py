@@ -18,6 +18,7 @@ _P = "hermes_lifecycle."
 _EXPORTS = {
     # the core: home, journal, machine, projection, identity, configuration, durations
     "Home": "home", "validate_profile": "home",
+    "CLI": "command_line",  # the command people type: `hermes-lifecycle` (hints and messages spell it)
     "Journal": "journal",
     "spool_behind": "spooled:behind",  # `status`: the events waiting in the spool (log_behind)
     "StreamState": "projection",

@@ -1,4 +1,4 @@
-"""The ``hermes gateway ... run`` command line, built and parsed in one place.
+"""The ``hermes-lifecycle ... run`` command line, built and parsed in one place.
 
 The controller spawns it, a service definition runs it, discovery recognises it in a
 process list, and a restart reads a run's own options back from it: all of them agree on
@@ -11,6 +11,11 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
+#: The command people type for our gateway commands (the console script, whose root is the
+#: ``gateway`` group): every hint the engine prints spells a command with it, because a plain
+#: ``hermes gateway ...`` is hermes-agent's own gateway.  Inside Hermes, with the plugin, the
+#: same commands are also ``hermes lifecycle ...``.
+CLI = "hermes-lifecycle"
 #: The module ``python -m`` runs to be ``hermes`` (the console script's entry point).
 CLI_MODULE = "hermes_lifecycle.cli.main"
 #: The module a Windows gateway runs to point its own output at the sidecar log.

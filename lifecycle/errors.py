@@ -1,11 +1,12 @@
 """Our own exception types.
 
 Every error a user can meet is one of these, with a message that says what to do.
-The CLI prints ``hermes: <message>`` on one line and exits with ``exit_code``.
+The CLI prints ``hermes-lifecycle: <message>`` on one line and exits with ``exit_code``.
 """
 
 from __future__ import annotations
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.exit_codes import CommandExit, GatewayExit
 
 # The recorder's errors are its own (the store imports nothing from the lifecycle);
@@ -47,7 +48,7 @@ class IllegalTransition(HermesError):
         self.state = state
         self.trigger = trigger
         if unknown:
-            message = f"unknown trigger {trigger!r} (see `hermes gateway diagram`)"
+            message = f"unknown trigger {trigger!r} (see `{CLI} diagram`)"
         else:
             message = f"trigger {trigger!r} is not allowed in state {state!r}"
         super().__init__(message)

@@ -63,5 +63,5 @@ def hermes_agent_gateway(home: Home, platform: Platform, *, booting: bool = Fals
     pid = _recorded_pid(root)
     who = f"pid {pid}" if pid is not None else "pid unknown"
     return (f"hermes-agent's own gateway is running in {root} ({who}, holding {LOCK_FILE}); "
-            "stop it with `hermes gateway stop` first, or host it here with "
+            "stop it with hermes-agent's `hermes gateway stop` first, or host it here with "
             "--app hermes_lifecycle.runtime.hermes_agent:create")

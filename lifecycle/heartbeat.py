@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.identity import ProcessIdentity
 from hermes_lifecycle.platforms.cgroup import oom_counter_file, read_oom_kills
@@ -98,7 +99,7 @@ def stalled_loop_warning(home: Home, current: Any, now: float | None = None) -> 
     return {"kind": "loop_stalled",
             "message": f"the gateway's event loop last ticked {human(age)} ago although pid {current.pid} is alive: "
                        "it may be wedged",
-            "command": "hermes gateway restart"}
+            "command": f"{CLI} restart"}
 
 
 def _rss(pid: int) -> int | None:

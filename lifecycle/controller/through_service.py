@@ -16,6 +16,7 @@ import os
 import time
 from typing import Sequence
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.controller.countdown import Countdown, Silent
 from hermes_lifecycle.controller.outcome import StopOutcome
 from hermes_lifecycle.controller.restart import (
@@ -90,7 +91,7 @@ def wait_for_new_run(journal: Journal, manager: ServiceManager, *, after_seq: in
         if current.state not in ALIVE_STATES:
             return StartOutcome("failed", current.state, current.pid, None, current.run_id,
                                 f"the gateway {manager.name} started ended {current.state} before it "
-                                f"was ready; see {journal.home.stdio_log} and `hermes gateway status`")
+                                f"was ready; see {journal.home.stdio_log} and `{CLI} status`")
         return None
 
     found = poll_log(journal, look, until=time.monotonic() + timeout, countdown=countdown,
@@ -99,7 +100,7 @@ def wait_for_new_run(journal: Journal, manager: ServiceManager, *, after_seq: in
         return found
     return StartOutcome("failed", journal.state().state, message=(
         f"{manager.name} did not bring the gateway to ready within {timeout:g}s; "
-        "`hermes gateway status` shows what the service manager says"))
+        f"`{CLI} status` shows what the service manager says"))
 
 
 def stop_through_service(journal: Journal, platform: Platform, manager: ServiceManager, *,
@@ -112,7 +113,7 @@ def stop_through_service(journal: Journal, platform: Platform, manager: ServiceM
         outcome.result = "failed"
         outcome.message += f"; then the service manager's stop failed: {error}"
     else:
-        outcome.message += f"; {manager.name} holds the service stopped (still installed: `hermes gateway start`)"
+        outcome.message += f"; {manager.name} holds the service stopped (still installed: `{CLI} start`)"
     return outcome
 
 

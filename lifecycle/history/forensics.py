@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.errors import HermesError
 from hermes_lifecycle.history.runs import ENDINGS, newest_run_id, next_run_start, run_events
 from hermes_lifecycle.machine import START_TRIGGER
@@ -27,7 +28,7 @@ class RunNotFound(HermesError):
     def __init__(self, stream: str, run_id: str | None) -> None:
         what = f"no run {run_id!r}" if run_id else "no run at all"
         super().__init__(f"{what} in the log of profile {stream!r}; "
-                         "`hermes gateway status --history` lists the runs")
+                         f"`{CLI} status --history` lists the runs")
 
 
 def signal_name(value: Any) -> str | None:

@@ -11,6 +11,7 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.durations import human
 from hermes_lifecycle.history.runs import first_after, latest_by_trigger, latest_endings
 from hermes_lifecycle.machine import ALIVE_STATES
@@ -82,7 +83,7 @@ def _crash_loop(endings: list[Event], requested_runs: set[str | None], now: date
                 "crash_loop",
                 f"crash loop: {CRASH_LOOP_ENDS} unplanned ends within {human(span)} "
                 f"(the last at {last.at}, run {last.run_id})",
-                "hermes gateway status --history",
+                f"{CLI} status --history",
             )
     return None
 
@@ -102,7 +103,7 @@ def _restart_not_ready(conn: sqlite3.Connection, stream: str, requests: list[Eve
         return None
     else:
         message = f"the restart requested at {restart.at} never reached ready (now {current.state})"
-    return _warning("restart_not_ready", message, f"hermes gateway forensics --run {restart.run_id}")
+    return _warning("restart_not_ready", message, f"{CLI} forensics --run {restart.run_id}")
 
 
 def warnings(conn: sqlite3.Connection, stream: str, current: StreamState,
@@ -122,6 +123,6 @@ def warnings(conn: sqlite3.Connection, stream: str, current: StreamState,
         found.append(_warning(
             "no_shutdown",
             f"run {endings[0].run_id} ended with no shutdown at all (noticed at {endings[0].at})",
-            f"hermes gateway forensics --run {endings[0].run_id}",
+            f"{CLI} forensics --run {endings[0].run_id}",
         ))
     return found

@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.errors import GatewayAlreadyRunning, GatewayError, IllegalTransition, RunChanged
 from hermes_lifecycle.foreign_gateway import hermes_agent_gateway
 from hermes_lifecycle.home import Home
@@ -71,7 +72,7 @@ def _take_lock(home: Home, platform: Platform, journal: Journal, *, replace: boo
     if not replace:
         raise GatewayAlreadyRunning(
             f"a gateway is already running for profile {home.profile!r} ({_holder(journal)}); "
-            "stop it with `hermes gateway stop`, or run with --replace to take over")
+            f"stop it with `{CLI} stop`, or run with --replace to take over")
     wait_s = _old_drain_timeout(journal, fallback_wait_s) + REPLACE_MARGIN
     asked = ask_old_run_to_stop(journal, platform, wait_s)
     deadline = time.monotonic() + wait_s
@@ -81,7 +82,7 @@ def _take_lock(home: Home, platform: Platform, journal: Journal, *, replace: boo
             return lock
         threading.Event().wait(LOCK_POLL)
     raise GatewayError(f"--replace: the running gateway ({asked}) did not stop within {wait_s:g} s; "
-                       "it was left running: try `hermes gateway stop`, which escalates")
+                       f"it was left running: try `{CLI} stop`, which escalates")
 
 
 def _old_drain_timeout(journal: Journal, fallback: float) -> float:
@@ -131,4 +132,4 @@ def fire_start(journal: Journal, me: ProcessIdentity, run_id: str, facts: dict[s
     if restart_id is not None:
         data["restart_id"] = restart_id
     return journal.fire(START_TRIGGER, actor=who("gateway"), run_id=run_id, pid=me.pid,
-                        reason="hermes gateway run", data=data)
+                        reason=f"{CLI} run", data=data)

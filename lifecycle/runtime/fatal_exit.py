@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.errors import ConfigError
 from hermes_lifecycle.exit_codes import GatewayExit
 
@@ -36,6 +37,6 @@ def exit_quietly_under_manager(exc: ConfigError, code: int, extra: Mapping[str, 
         return exc
     manager = extra.get("service_manager")
     quiet = ConfigError(f"{exc} (exit 0 instead of 78 so {manager} leaves it down; "
-                        "fix it, then `hermes gateway start`)")
+                        f"fix it, then `{CLI} start`)")
     quiet.exit_code = GatewayExit(code)
     return quiet

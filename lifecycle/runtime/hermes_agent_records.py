@@ -66,7 +66,7 @@ class InstanceRecords:
             holder = status._read_gateway_lock_record() or {}
             raise GatewayAlreadyRunning(
                 f"hermes-agent's own gateway holds {status._get_gateway_lock_path()} "
-                f"(pid {holder.get('pid', 'unknown')}); stop it with `hermes gateway stop` first")
+                f"(pid {holder.get('pid', 'unknown')}); stop it with hermes-agent's `hermes gateway stop` first")
         try:
             # We hold the lock, so a pid file left behind is a dead gateway's.
             status._get_pid_path().unlink(missing_ok=True)
@@ -104,7 +104,7 @@ class InstanceRecords:
         status.consume_planned_stop_marker_for_self()
         stopper = marker.get("stopper_pid")
         me = own_identity()
-        asked_by = {"role": "hermes-agent `hermes gateway stop`", **_process_facts(stopper), "pid": stopper,
+        asked_by = {"role": "hermes-agent's `hermes gateway stop`", **_process_facts(stopper), "pid": stopper,
                     "marker": str(path), "written_at": marker.get("written_at"), "signal": signal_name}
         actor = f"hermes-agent gateway stop {asked_by.get('user', '?')}@{asked_by['host']} pid {stopper}"
         self.journal.fire("stop_requested", actor=actor,

@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.errors import USER_ERRORS, HermesError, IllegalTransition
 from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.home import Home
@@ -119,7 +120,7 @@ class Shutdown:
         if self.cause is not None:
             log.info("shutdown already under way (%s); ignoring %s", self.cause.reason, cause.reason)
             self.say(f"{cause.name}: already draining, this changes nothing (the drain ends by itself, "
-                     f"within {self.drain_timeout:g} s; `hermes gateway stop --force` cuts it short)")
+                     f"within {self.drain_timeout:g} s; `{CLI} stop --force` cuts it short)")
             return
         if cause.request is None and cause.kind == "signal":
             cause.request = self._find_request()

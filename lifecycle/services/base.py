@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from hermes_lifecycle.command_line import HOME_OPTION, PROFILE_OPTION, gateway_arguments
+from hermes_lifecycle.command_line import CLI, HOME_OPTION, PROFILE_OPTION, gateway_arguments
 from hermes_lifecycle.errors import HermesError, ServiceError, ServiceLocationError, UsageError
 from hermes_lifecycle.home import Home, validate_profile
 from hermes_lifecycle.platforms.runner import CommandResult, Runner
@@ -105,7 +105,7 @@ class InstallPlan:
             with open(fd, "rb") as f:
                 if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                     raise UsageError(f"install plan {path} is not a regular file; pass the plan file "
-                                     "`hermes gateway install` saved")
+                                     f"`{CLI} install` saved")
                 data = f.read(MAX_PLAN_BYTES + 1)
             if len(data) > MAX_PLAN_BYTES:
                 raise UsageError(f"install plan {path} is larger than {MAX_PLAN_BYTES // 1024} KiB; "
@@ -162,7 +162,7 @@ class ServiceStatus:
         """A definition of this name that another home or profile installed: say that ours
         would replace it (the same words from every manager)."""
         self.warnings.append(f"{definition} runs another home or profile; "
-                             "`hermes gateway install` here would replace it")
+                             f"`{CLI} install` here would replace it")
 
 
 def write_atomically(path: Path, text: str, *, encoding: str = "utf-8", newline: str | None = None) -> None:

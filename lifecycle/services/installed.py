@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.home import Home
 
 if TYPE_CHECKING:
@@ -25,9 +26,9 @@ if TYPE_CHECKING:
 MANAGER_OF_PLATFORM = {"linux": "systemd", "macos": "launchd", "windows": "windows"}
 #: What ``status`` suggests where no service is installed, per manager.
 INSTALL_HINTS = {
-    "systemd": "install a user unit with `hermes gateway install`",
-    "launchd": "install a launchd agent with `hermes gateway install`",
-    "windows": "install a logon task with `hermes gateway install`",
+    "systemd": f"install a user unit with `{CLI} install`",
+    "launchd": f"install a launchd agent with `{CLI} install`",
+    "windows": f"install a logon task with `{CLI} install`",
 }
 
 

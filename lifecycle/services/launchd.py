@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.errors import ServiceError
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.platforms.posix import user_id
@@ -175,7 +176,7 @@ class LaunchdAgentManager(ServiceManager):
             path, agent = self._existing()
             if path is None or not self._owned(agent):
                 raise ServiceError(f"no launchd agent installed for profile {self.home.profile}; "
-                                   "run `hermes gateway install` first")
+                                   f"run `{CLI} install` first")
             self._bootstrap(path)
         self.check(["launchctl", "kickstart", self.target], f"starting {self.label}")
 
@@ -206,10 +207,10 @@ class LaunchdAgentManager(ServiceManager):
         if isinstance(exit_timeout, (int, float)) and exit_timeout <= drain_timeout:
             status.warnings.append(
                 f"ExitTimeOut={exit_timeout}s is not longer than the drain timeout ({drain_timeout:g}s): "
-                "launchd would kill the gateway mid-drain; run `hermes gateway install` to rewrite the agent")
+                f"launchd would kill the gateway mid-drain; run `{CLI} install` to rewrite the agent")
         if (found.get("EnvironmentVariables") or {}).get(SERVICE_MANAGER_ENV) != self.name:
             status.warnings.append(
                 "the agent predates the fatal-configuration exit: launchd would revive a misconfigured "
-                "gateway forever; run `hermes gateway install` to rewrite the agent")
+                f"gateway forever; run `{CLI} install` to rewrite the agent")
         status.hints.append(f"inspect: launchctl print {self.target}; logs: {self.home.stdio_log}")
         return status

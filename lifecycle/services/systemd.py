@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hermes_lifecycle.command_line import stop_hook_command
+from hermes_lifecycle.command_line import CLI, stop_hook_command
 from hermes_lifecycle.errors import QuotingError, ServiceError
 from hermes_lifecycle.exit_codes import GatewayExit
 from hermes_lifecycle.platforms.runner import CommandResult
@@ -161,7 +161,7 @@ class SystemdUserManager(ServiceManager):
         steps = (["RestartSteps=5", "RestartMaxDelaySec=60"]
                  if version is not None and version >= RESTART_STEPS_SINCE else [])
         return "\n".join([
-            "# Written by `hermes gateway install`; `hermes gateway uninstall` removes it.",
+            f"# Written by `{CLI} install`; `{CLI} uninstall` removes it.",
             "[Unit]",
             f"Description=Hermes gateway (profile {plan.profile})",
             f"StartLimitIntervalSec={START_LIMIT_INTERVAL}",
@@ -217,7 +217,7 @@ class SystemdUserManager(ServiceManager):
             self._register_or_undo(plan, text)
             self.written = outcome
             if replaced and self.is_running():
-                outcome.message += "; the running gateway keeps the old definition until `hermes gateway restart`"
+                outcome.message += f"; the running gateway keeps the old definition until `{CLI} restart`"
         if plan.start_now and not self.is_running():
             self.start()
             outcome.started = True
@@ -266,7 +266,7 @@ class SystemdUserManager(ServiceManager):
         if linger:
             return "starts at boot, without a login (lingering is on)"
         return ("starts at your first login, not at boot (lingering is off): "
-                "`hermes gateway install --linger` turns it on")
+                f"`{CLI} install --linger` turns it on")
 
     def uninstall(self) -> list[Removal]:
         text, command = self._existing()
@@ -322,7 +322,7 @@ class SystemdUserManager(ServiceManager):
             status.warnings.append(
                 f"{head}; the drop-in {drop_in} sets it: raise it there or remove it, then "
                 "`systemctl --user daemon-reload`" if drop_in else
-                f"{head}; run `hermes gateway install` to rewrite the unit")
+                f"{head}; run `{CLI} install` to rewrite the unit")
         status.warnings.extend(self._linger_warnings())
         status.hints.append(f"logs: journalctl --user -u {self.unit_name}")
         return status

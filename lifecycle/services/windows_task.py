@@ -16,6 +16,7 @@ import json
 import re
 from pathlib import Path, PureWindowsPath
 
+from hermes_lifecycle.command_line import CLI
 from hermes_lifecycle.errors import ServiceError
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services.base import (
@@ -41,7 +42,7 @@ CREATE_TIMEOUT = 30.0
 CREATE_IDLE_TIMEOUT = 15.0
 #: Nothing supervises a gateway the Startup folder started (no engine-side supervisor either).
 STARTUP_NOT_REVIVED = ("the Startup-folder fallback has no manager: a gateway that crashes stays down until "
-                       "the next logon or `hermes gateway start`")
+                       f"the next logon or `{CLI} start`")
 
 
 def pythonw_for(interpreter: str) -> str:
@@ -229,7 +230,7 @@ class WindowsTaskManager(ServiceManager):
                        cwd=str(self.startup_dir))
         else:
             raise ServiceError(f"no service installed for profile {self.home.profile}; "
-                               "run `hermes gateway install` first")
+                               f"run `{CLI} install` first")
 
     def stop(self) -> None:
         """``/End`` kills without a drain, so it only runs after the controller's drain; the
@@ -257,7 +258,7 @@ class WindowsTaskManager(ServiceManager):
             status.running = self.is_running()
             if found.get("time_limit") not in ("PT0S", None):
                 status.warnings.append(f"the task has an execution time limit ({found['time_limit']}): "
-                                       "Windows will end the gateway; run `hermes gateway install` to rewrite it")
+                                       f"Windows will end the gateway; run `{CLI} install` to rewrite it")
             status.hints.append(f"inspect: schtasks /Query /TN {self.task_name} /V /FO LIST")
         elif self._cmd_is_ours():
             status.track, status.definition, status.installed = STARTUP_TRACK, str(self.startup_cmd), True
