@@ -1,7 +1,7 @@
 """The command line: ``hermes-lifecycle ...`` (console script), ``hermes lifecycle ...`` (the
 hermes-agent plugin) and ``python -m hermes_lifecycle.cli.main gateway ...`` (services, discovery).
 
-Subcommands are imported only when invoked, so ``hermes gateway status`` loads
+Subcommands are imported only when invoked, so ``hermes-lifecycle status`` loads
 click, sqlite3 and its own module, not the whole engine.  Every
 :class:`hermes_lifecycle.errors.HermesError` becomes one line on stderr and its exit code.
 """
@@ -24,7 +24,7 @@ JSON_ASKED = "hermes.json"
 #: ``ctx.meta`` key holding the arguments as typed (a usage error may come before ``--json`` is read).
 TYPED_ARGS = "hermes.typed_args"
 
-#: name -> "module:attribute"; the one list of ``hermes gateway`` commands.
+#: name -> "module:attribute"; the one list of our gateway commands (``hermes-lifecycle X``).
 GATEWAY_COMMANDS: dict[str, str] = {
     "status": "hermes_lifecycle.cli.status:status",
     "events": "hermes_lifecycle.cli.events:events",
@@ -98,7 +98,7 @@ def _reader_gone() -> NoReturn:
 def _refuse_usage(exc: click.UsageError, ctx: click.Context | None = None) -> NoReturn:
     """Click's usage error as one line (click's own is usage, hint and error over 3+ lines)."""
     if isinstance(exc, click.exceptions.NoArgsIsHelpError):
-        raise exc  # a bare `hermes` or `hermes gateway` asks for the help text
+        raise exc  # a bare `hermes-lifecycle` (or `... cli.main gateway`) asks for the help text
     hint = f"`{exc.ctx.command_path} --help`" if exc.ctx is not None else "--help"
     message = " ".join(exc.format_message().split())
     if ctx is not None:
@@ -174,7 +174,7 @@ def _error_kind(exc: Exception) -> str:
 
 
 @click.group(cls=HermesGroup)
-@click.version_option(package_name="hermes-lifecycle", prog_name="hermes")
+@click.version_option(package_name="hermes-lifecycle", prog_name=CLI)
 def hermes() -> None:
     """Hermes chat gateway tools."""
 
@@ -303,12 +303,17 @@ def _exit_now(code: object) -> NoReturn:
     os._exit(code)
 
 
+#: How ``python -m`` names this module: the program name of :func:`main` in usage hints.
+PYTHON_ENTRY = "python -m hermes_lifecycle.cli.main"
+
+
 def main() -> None:
     """The console script.  A short command (not ``run``) ends with :func:`_exit_now`."""
     import os
 
-    # The completion script is bound to the name the shell runs (hermes-lifecycle); messages say `hermes`.
-    prog = os.path.basename(sys.argv[0]) if os.environ.get(COMPLETE_VAR) else "hermes"
+    # The completion script is bound to the name the shell runs; usage hints name this entry
+    # itself (a bare `hermes gateway ...` would be hermes-agent's own gateway).
+    prog = os.path.basename(sys.argv[0]) if os.environ.get(COMPLETE_VAR) else PYTHON_ENTRY
     if not _fast_exit_allowed(sys.argv[1:]):
         hermes(prog_name=prog, complete_var=COMPLETE_VAR)
         return

@@ -48,6 +48,11 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     click.get_current_context().exit(outcome.exit_code)
 
 
+def _group_path(ctx: click.Context) -> str:
+    """How the user reached the group of ``start`` (``hermes-lifecycle``, ``hermes lifecycle``...)."""
+    return ctx.parent.command_path if ctx.parent is not None else CLI
+
+
 def _check_run_options(run_args: tuple[str, ...]) -> None:
     """Parse the options meant for `run` here, before anything is spawned: a mistyped one is a
     usage error (exit 2) now, not a gateway that dies while starting."""
@@ -57,5 +62,6 @@ def _check_run_options(run_args: tuple[str, ...]) -> None:
 
     parent = click.get_current_context()
     if any(arg in ("--help", "-h") for arg in run_args):
-        raise click.UsageError(f"`--help` after `--` would start nothing: see `{CLI} run --help`", parent)
-    run_command.make_context("run", list(run_args), parent=parent.parent)  # errors name `hermes gateway run`
+        raise click.UsageError(
+            f"`--help` after `--` would start nothing: see `{_group_path(parent)} run --help`", parent)
+    run_command.make_context("run", list(run_args), parent=parent.parent)  # errors name `hermes-lifecycle run`

@@ -38,7 +38,7 @@ def test_status_prints_in_full_and_skips_the_teardown(home_dir, journal):
 def test_an_error_keeps_its_exit_code_and_its_line(home_dir):
     done = _main("gateway", "--home", str(home_dir), "prune")
     assert done.returncode == 2
-    assert done.stderr.startswith("hermes: ") and "TEARDOWN" not in done.stderr
+    assert done.stderr.startswith("hermes-lifecycle: ") and "TEARDOWN" not in done.stderr
 
 
 def test_help_and_version_still_end_normally():

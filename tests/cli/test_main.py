@@ -34,7 +34,7 @@ def test_a_usage_error_is_one_line_exit_2_and_touches_no_home(home_dir: Path, ar
     result = run_hermes(home_dir, *args)
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
-    assert result.stderr.startswith("hermes: ") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("hermes-lifecycle: ") and result.stderr.count("\n") == 1, result.stderr
     assert "--help" in result.stderr
     assert not home_dir.exists()
 
@@ -44,13 +44,13 @@ def test_a_usage_error_is_one_line_exit_2_and_touches_no_home(home_dir: Path, ar
 def test_a_duration_past_the_calendar_is_a_usage_error_not_a_traceback(home_dir: Path, args):
     result = run_hermes(home_dir, *args)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == "hermes: invalid duration '99999999999999999999d': at most 36500d (100 years)\n"
+    assert result.stderr == "hermes-lifecycle: invalid duration '99999999999999999999d': at most 36500d (100 years)\n"
 
 
 def test_a_missing_option_lists_its_choices_on_the_same_line(home_dir: Path):
     result = run_hermes(home_dir, "wait")
-    assert result.stderr.startswith("hermes: Missing option '--state'. Choose from: stopped, starting,")
-    assert "(see `hermes gateway wait --help`)" in result.stderr
+    assert result.stderr.startswith("hermes-lifecycle: Missing option '--state'. Choose from: stopped, starting,")
+    assert "(see `python -m hermes_lifecycle.cli.main gateway wait --help`)" in result.stderr
 
 
 @pytest.mark.parametrize(("blocked", "args"), [
@@ -64,7 +64,7 @@ def test_a_file_where_the_home_needs_a_folder_is_one_line_not_a_traceback(tmp_pa
     result = run_hermes(home_dir, *args, timeout=120, env=hermes_env(XDG_CONFIG_HOME=str(tmp_path / "config")))
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith(f"hermes: cannot use {home_dir / blocked}: ") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"hermes-lifecycle: cannot use {home_dir / blocked}: ") and result.stderr.count("\n") == 1
     assert (home_dir / blocked).read_text() == "in the way\n"
 
 
@@ -73,7 +73,7 @@ def test_a_home_that_is_a_file_says_so(tmp_path: Path):
     home.write_text("a file\n")
     result = run_hermes(home, "status")
     assert result.returncode == 4  # status: cannot tell
-    assert result.stderr == f"hermes: cannot use {home} as the Hermes home: it is a file, not a folder; " \
+    assert result.stderr == f"hermes-lifecycle: cannot use {home} as the Hermes home: it is a file, not a folder; " \
                             "pass --home DIR or set HERMES_HOME to a folder you own\n"
 
 
@@ -93,4 +93,4 @@ def test_an_os_error_blames_the_home_only_when_a_file_or_the_disk_is_the_cause()
 def test_an_empty_run_id_is_refused_not_read_as_the_last_run(home_dir: Path):
     result = run_hermes(home_dir, "forensics", "--run", "")
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.startswith("hermes: --run is empty") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("hermes-lifecycle: --run is empty") and result.stderr.count("\n") == 1

@@ -32,7 +32,7 @@ def test_status_of_an_unreadable_store_exits_4_cannot_tell(home_dir):
     for args in (("status",), ("status", "--json"), ("status", "--all")):
         result = run_hermes(home_dir, *args)
         assert result.returncode == 4, (args, result.stderr)
-        assert result.stderr.startswith("hermes: ") and result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("hermes-lifecycle: ") and result.stderr.count("\n") == 1, result.stderr
 
 
 def test_status_all_shows_every_profile_one_line_each(home_dir):
@@ -113,7 +113,7 @@ def test_stop_all_stops_every_profile_and_strays_is_its_own_option(home_dir, rea
 def test_start_checks_the_run_options_before_spawning_anything(home_dir, run_options):
     done = run_hermes(home_dir, "start", "--", *run_options)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith("hermes: ") and "hermes gateway run --help" in done.stderr
+    assert done.stderr.startswith("hermes-lifecycle: ") and "gateway run --help" in done.stderr
     assert done.stderr.count("\n") == 1
     assert not home_dir.exists()  # nothing spawned, nothing recorded
 

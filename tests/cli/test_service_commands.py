@@ -107,7 +107,7 @@ def test_install_does_not_start_a_second_gateway_beside_a_running_one(home_dir, 
     running = start_detached(home_dir)
     done = hermes_with(systemd_env, home_dir, "install")
     assert done.returncode == 0, done.stderr
-    assert f"already running (pid {running['pid']}, running) outside the service" in done.stdout and "hermes gateway restart" in done.stdout
+    assert f"already running (pid {running['pid']}, running) outside the service" in done.stdout and "hermes-lifecycle restart" in done.stdout
     assert "start" not in systemctl_verbs(systemd_env) and gateway_pid(systemd_env) is None
     assert state(home_dir).run_id == running["run_id"]
     assert events(home_dir, "service_installed")[-1].data["plan"]["start_now"] is True  # the plan as decided

@@ -47,7 +47,7 @@ def test_plain_status_shows_the_last_shutdown_and_pattern_warnings(journal, home
     out = run_hermes(home_dir, "status").stdout
     assert "last shutdown: crashed: the process vanished while running" in out
     assert "warning: run r2 ended with no shutdown at all" in out
-    assert "see `hermes gateway forensics --run r2`" in out
+    assert "see `hermes-lifecycle forensics --run r2`" in out
 
 
 def test_json_keeps_every_old_key_and_adds_runs_counts_and_warnings(journal, home_dir):

@@ -76,7 +76,7 @@ def test_status_warns_when_a_live_gateways_loop_stopped_ticking(home):
         "kind": "loop_stalled",
         "message": f"the gateway's event loop last ticked 2 min ago although pid {current.pid} is alive: "
                    "it may be wedged",
-        "command": "hermes gateway restart"}
+        "command": "hermes-lifecycle restart"}
     assert stalled_loop_warning(home, stopped(home), now=beat.at + 1000) is None
 
 
@@ -105,7 +105,7 @@ def test_status_prints_the_stalled_loop_warning_for_a_live_process_with_a_stale_
     done = run_hermes(home.root, "status")
     assert done.returncode == 0, done.stderr
     assert (f"warning: the gateway's event loop last ticked 10 min ago although pid {me.pid} is alive: "
-            "it may be wedged; see `hermes gateway restart`") in done.stdout
+            "it may be wedged; see `hermes-lifecycle restart`") in done.stdout
 
 
 def test_a_profiles_beat_lives_in_its_own_home(home):

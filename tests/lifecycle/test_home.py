@@ -97,7 +97,7 @@ def test_an_invalid_profile_name_exits_2_before_any_path_exists(places, name):
     home = places["flag"]
     result = _hermes("--home", str(home), "--profile", name, "status", env=_env(places, with_hermes_home=True))
     assert result.returncode == 2
-    assert result.stderr.startswith("hermes: invalid profile name") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("hermes-lifecycle: invalid profile name") and result.stderr.count("\n") == 1
     assert result.stdout == ""
     assert not any(p.exists() for p in places.values())
 
@@ -121,7 +121,7 @@ def test_a_home_that_cannot_be_created_is_one_line_and_status_cannot_tell(tmp_pa
     blocker.write_text("not a folder\n")
     result = _hermes("--home", str(blocker / "home"), "status", env=hermes_env())
     assert result.returncode == 4
-    assert result.stderr.startswith("hermes: cannot use ") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("hermes-lifecycle: cannot use ") and result.stderr.count("\n") == 1
     assert blocker.read_text() == "not a folder\n"
 
 
@@ -152,7 +152,7 @@ def test_a_home_its_owner_made_read_only_is_never_made_writable(tmp_path: Path):
 def test_an_empty_home_flag_is_refused_not_taken_as_the_default_home(places, empty):
     result = _hermes("--home", empty, "status", env=_env(places, with_hermes_home=True))
     assert result.returncode == 2
-    assert result.stderr.startswith("hermes: --home is empty") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("hermes-lifecycle: --home is empty") and result.stderr.count("\n") == 1
     assert not any(p.exists() for p in places.values())
 
 

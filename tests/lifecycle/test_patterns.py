@@ -21,7 +21,7 @@ def test_five_unplanned_ends_within_ten_minutes_are_a_crash_loop(journal):
     found = warnings(journal.conn, "default", journal.state())
     loop = next(w for w in found if w["kind"] == "crash_loop")
     assert loop["message"].startswith(f"crash loop: {CRASH_LOOP_ENDS} unplanned ends within ")
-    assert loop["command"] == "hermes gateway status --history"
+    assert loop["command"] == "hermes-lifecycle status --history"
 
 
 def test_a_crash_loop_long_past_is_no_longer_a_warning(journal):
@@ -44,7 +44,7 @@ def test_a_restart_that_never_reached_ready_is_named(journal):
     found = warnings(journal.conn, "default", journal.state())
     stuck = next(w for w in found if w["kind"] == "restart_not_ready")
     assert "never reached ready" in stuck["message"]
-    assert stuck["command"] == "hermes gateway forensics --run r1"
+    assert stuck["command"] == "hermes-lifecycle forensics --run r1"
 
 
 def test_a_restart_asked_while_starting_is_not_satisfied_by_the_old_run_becoming_ready(journal):
@@ -75,7 +75,7 @@ def test_the_newest_run_ending_with_no_shutdown_is_named(journal):
     planned_stop(journal, "r1")
     crash(journal, "r2")
     found = warnings(journal.conn, "default", journal.state())
-    assert [w["command"] for w in found if w["kind"] == "no_shutdown"] == ["hermes gateway forensics --run r2"]
+    assert [w["command"] for w in found if w["kind"] == "no_shutdown"] == ["hermes-lifecycle forensics --run r2"]
     planned_stop(journal, "r3")
     assert "no_shutdown" not in kinds(journal)
 

@@ -18,7 +18,7 @@ from tests.gateways import events
 
 def _one_line_refusal(done, *words: str, code: int = 1) -> None:
     assert done.returncode == code, done.stdout + done.stderr
-    assert done.stderr.count("\n") == 1 and done.stderr.startswith("hermes: "), done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("hermes-lifecycle: "), done.stderr
     for word in words:
         assert word in done.stderr, done.stderr
 

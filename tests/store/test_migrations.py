@@ -105,7 +105,7 @@ def test_an_unusable_state_db_gives_one_line_and_is_never_overwritten(home_dir: 
     before = db.read_bytes()
     result = run_hermes(home_dir, *command)
     assert result.returncode == (4 if command[0] == "status" else 1), result.stderr  # status: cannot tell
-    assert result.stderr.startswith("hermes: ") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("hermes-lifecycle: ") and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert db.read_bytes() == before
 
@@ -141,6 +141,6 @@ def test_a_state_db_that_is_not_a_regular_file_is_refused_without_blocking(home_
     db.mkdir() if kind == "folder" else os.mkfifo(db)  # reading a FIFO's header would wait for a writer
     result = run_hermes(home_dir, "status", timeout=60)
     assert result.returncode == 4  # status: cannot tell
-    assert result.stderr == f"hermes: {db} is not a usable Hermes state database (not a regular file); " \
+    assert result.stderr == f"hermes-lifecycle: {db} is not a usable Hermes state database (not a regular file); " \
                             "it was left untouched: move it aside or restore a backup\n"
     assert (db.is_dir() if kind == "folder" else stat.S_ISFIFO(db.stat().st_mode))

@@ -190,4 +190,4 @@ def test_status_warns_when_the_agent_would_revive_a_fatal_configuration(gateway_
     manager.plist_path.write_bytes(plistlib.dumps(old))
     warnings = manager.describe(drain_timeout=30.0).warnings
     assert warnings == ["the agent predates the fatal-configuration exit: launchd would revive a misconfigured "
-                        "gateway forever; run `hermes gateway install` to rewrite the agent"]
+                        "gateway forever; run `hermes-lifecycle install` to rewrite the agent"]

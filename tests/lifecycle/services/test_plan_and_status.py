@@ -82,7 +82,7 @@ def test_status_lines_name_the_track_and_whether_it_runs(gateway_home, user_env,
 def test_status_without_a_service_suggests_the_plain_install_command(gateway_home, user_env, name, fake):
     lines = service_status_lines(gateway_home, platform_named(name, runner=fake.runner()), user_env)
     assert lines[0] == f"service: not installed ({ {'linux': 'systemd', 'macos': 'launchd'}.get(name, name) })"
-    assert "`hermes gateway install`" in lines[1] and "sudo" not in lines[1] and "--system" not in lines[1]
+    assert "`hermes-lifecycle install`" in lines[1] and "sudo" not in lines[1] and "--system" not in lines[1]
 
 
 def test_status_still_answers_when_the_config_is_broken(gateway_home, user_env):

@@ -391,7 +391,7 @@ def test_the_stop_timeout_warning_names_the_drop_in_that_sets_it(gateway_home, u
     runner.responses[("systemctl", "--user", "show")] = show
     [warning] = manager.describe(drain_timeout=30.0).warnings
     assert "TimeoutStopSec=20s" in warning and f"the drop-in {folder / 'override.conf'} sets it" in warning
-    assert "hermes gateway install" not in warning
+    assert "hermes-lifecycle install" not in warning
 
 
 @pytest.mark.parametrize("version, grows", [("systemd 252 (252.38-1~deb12u1)", False), ("systemd 254 (254.5)", True),

@@ -240,14 +240,14 @@ def test_stop_ends_the_task_but_never_unregisters_it_so_start_works_after_stop(g
 
 def test_start_without_any_track_is_an_error_not_a_detached_spawn(gateway_home, user_env):
     manager, runner, _ = make(gateway_home, user_env)
-    with pytest.raises(ServiceError, match="hermes gateway install"):
+    with pytest.raises(ServiceError, match="hermes-lifecycle install"):
         manager.start()
     assert all(c[0] == "schtasks" and c[1] == "/Query" for c in runner.calls)
 
 
 def test_status_names_the_track_and_suggests_windows_commands_only(gateway_home, user_env):
     manager, _, fake = make(gateway_home, user_env, FakeSchtasks(create_result=DENIED))
-    assert "hermes gateway install" in manager.describe(30.0).hints[0]
+    assert "hermes-lifecycle install" in manager.describe(30.0).hints[0]
     manager.install(plan_for(gateway_home, start_now=False))
     fallback = manager.describe(30.0)
     assert (fallback.track, fallback.installed, fallback.running) == ("startup-folder", True, None)
@@ -331,4 +331,4 @@ def test_the_startup_fallback_says_plainly_that_a_crash_is_not_revived(gateway_h
     status = manager.describe(30.0)
     assert status.track == "startup-folder"
     assert ("the Startup-folder fallback has no manager: a gateway that crashes stays down until the next "
-            "logon or `hermes gateway start`") in status.warnings
+            "logon or `hermes-lifecycle start`") in status.warnings
