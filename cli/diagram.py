@@ -1,4 +1,4 @@
-"""``hermes gateway diagram``: the machine, drawn from its one table."""
+"""``hermes-lifecycle diagram``: the machine, drawn from its one table."""
 
 from __future__ import annotations
 
@@ -15,6 +15,6 @@ def diagram(fmt: str) -> None:
     """Print the lifecycle state machine.
 
     Generated from the same table the machine is built from, so it is always the
-    truth.  Example: hermes gateway diagram --format dot | dot -Tsvg > lifecycle.svg
+    truth.  Example: hermes-lifecycle diagram --format dot | dot -Tsvg > lifecycle.svg
     """
     click.echo(render(fmt), nl=False)

@@ -1,4 +1,4 @@
-"""``hermes gateway events``: the raw event log of one profile."""
+"""``hermes-lifecycle events``: the raw event log of one profile."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``hermes gateway forensics``: the story of one run, for a person or (``--json``) a script."""
+"""``hermes-lifecycle forensics``: the story of one run, for a person or (``--json``) a script."""
 
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ def forensics(home: Home, run_id: str | None, last: bool, as_json: bool) -> None
 
     Read from the event log alone, after recording `lost` if the log says a gateway is
     alive but its process is gone (as `status` does).
-    Example: hermes gateway forensics --last --json | jq .verdict
+    Example: hermes-lifecycle forensics --last --json | jq .verdict
     """
     from hermes_lifecycle import Journal, UsageError, build_story
     from hermes_lifecycle import reconcile_journal as reconcile

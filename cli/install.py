@@ -1,4 +1,4 @@
-"""``hermes gateway install``: register the gateway with this platform's service manager.
+"""``hermes-lifecycle install``: register the gateway with this platform's service manager.
 
 Starting now and starting at logon are separate choices.  The choices become an
 :class:`InstallPlan`, saved in the home before anything is touched; ``--plan FILE``

@@ -1,4 +1,4 @@
-"""``hermes gateway logs``: the gateway's own output, so nobody has to know where it is written."""
+"""``hermes-lifecycle logs``: the gateway's own output, so nobody has to know where it is written."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def logs(home: Home, lines: int | None, follow: bool) -> None:
     """Print the gateway's own output: logs/gateway-stdio.log under the home and its rotations
     (name.1, name.2.gz, ...), oldest first, as the detached gateway and the service write it.
 
-    A gateway run in the foreground (`hermes gateway run`) writes to its terminal instead.
+    A gateway run in the foreground (`hermes-lifecycle run`) writes to its terminal instead.
     """
     from hermes_lifecycle import follow_gateway_log as follow_log
     from hermes_lifecycle import gateway_log_files as log_files

@@ -312,7 +312,7 @@ def main() -> None:
     import os
 
     # The completion script is bound to the name the shell runs; usage hints name this entry
-    # itself (a bare `hermes gateway ...` would be hermes-agent's own gateway).
+    # itself (a bare `hermes-lifecycle ...` would be hermes-agent's own gateway).
     prog = os.path.basename(sys.argv[0]) if os.environ.get(COMPLETE_VAR) else PYTHON_ENTRY
     if not _fast_exit_allowed(sys.argv[1:]):
         hermes(prog_name=prog, complete_var=COMPLETE_VAR)

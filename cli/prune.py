@@ -1,4 +1,4 @@
-"""``hermes gateway prune``: remove whole old runs from the log, keeping the current one."""
+"""``hermes-lifecycle prune``: remove whole old runs from the log, keeping the current one."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def prune(home: Home, keep_runs: int | None, older_than: str | None, dry_run: bo
     """Remove whole old runs, on the record (a `pruned` event with the range), in batches.
 
     The current run is never touched, and the state stays the fold of what remains.
-    Example: hermes gateway prune --keep-runs 50
+    Example: hermes-lifecycle prune --keep-runs 50
     """
     from hermes_lifecycle import Journal, UsageError, parse_duration, plan_keep_runs, plan_older_than, prune_runs, who
 

@@ -1,4 +1,4 @@
-"""``hermes gateway restart``: stop (intent restart) and start, as one audited operation."""
+"""``hermes-lifecycle restart``: stop (intent restart) and start, as one audited operation."""
 
 from __future__ import annotations
 

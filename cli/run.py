@@ -1,4 +1,4 @@
-"""``hermes gateway run``: serve the gateway in the foreground until it is stopped."""
+"""``hermes-lifecycle run``: serve the gateway in the foreground until it is stopped."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``hermes gateway sessions``: the conversations of a profile, with their resume state."""
+"""``hermes-lifecycle sessions``: the conversations of a profile, with their resume state."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``hermes gateway start``: spawn the gateway detached and report it once it is ready."""
+"""``hermes-lifecycle start``: spawn the gateway detached and report it once it is ready."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def start(home: Home, timeout: float, no_wait: bool, as_json: bool, run_args: tu
     Prints the pid and port once the gateway is ready.  A gateway that is already
     running is not an error: exit 0, and the running one is named.  If the gateway
     dies while starting, the tail of its log is printed and the exit code is 1.
-    Options after `--` go to `hermes gateway run` (e.g. `-- --port 8080 --drain-timeout 10`).
+    Options after `--` go to `hermes-lifecycle run` (e.g. `-- --port 8080 --drain-timeout 10`).
     """
     _check_run_options(run_args)
     from hermes_lifecycle import CommandExit, Countdown, Journal, current_platform, hermes_agent_gateway, start_gateway

@@ -1,4 +1,4 @@
-"""``hermes gateway status``: the current state, how the last run ended, and the runs that led here.
+"""``hermes-lifecycle status``: the current state, how the last run ended, and the runs that led here.
 
 The read path stays light: no ``transitions``, ``sqlite_utils`` or ``psutil`` for a gateway
 at rest, and every query is a bounded index walk (see ``bench/status_history.py``).

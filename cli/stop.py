@@ -1,4 +1,4 @@
-"""``hermes gateway stop``: ask the gateway to drain, wait, and force it only if it must."""
+"""``hermes-lifecycle stop``: ask the gateway to drain, wait, and force it only if it must."""
 
 from __future__ import annotations
 

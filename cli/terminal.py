@@ -1,6 +1,6 @@
 """What a terminal gets and a pipe does not: lines cut to the width, colour, progress.
 
-Colour follows ``--color auto|always|never`` (``hermes gateway --color``), else ``NO_COLOR``
+Colour follows ``--color auto|always|never`` (``hermes-lifecycle --color``), else ``NO_COLOR``
 (https://no-color.org: any non-empty value turns it off), else whether stdout is a terminal.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-#: ``ctx.meta`` key holding the ``--color`` choice of ``hermes gateway``.
+#: ``ctx.meta`` key holding the ``--color`` choice of ``hermes-lifecycle``.
 COLOR_CHOICE = "hermes.color"
 
 

@@ -1,4 +1,4 @@
-"""``hermes gateway timeline``: the recent runs as a picture (SVG) or a Mermaid gantt chart."""
+"""``hermes-lifecycle timeline``: the recent runs as a picture (SVG) or a Mermaid gantt chart."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def timeline(home: Home, last: int, fmt: str, output: Path | None) -> None:
     """Draw each recent run's states over time, with kills and crashes marked.
 
     A run the log says is alive but whose process is gone is first recorded as `lost`
-    (as `status` does).  Example: hermes gateway timeline -n 20 -o runs.svg
+    (as `status` does).  Example: hermes-lifecycle timeline -n 20 -o runs.svg
     """
     from hermes_lifecycle import Journal, UsageError, mermaid_gantt, recent_lanes
     from hermes_lifecycle import reconcile_journal as reconcile

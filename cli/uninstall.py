@@ -1,4 +1,4 @@
-"""``hermes gateway uninstall``: remove this home's and profile's service definitions."""
+"""``hermes-lifecycle uninstall``: remove this home's and profile's service definitions."""
 
 from __future__ import annotations
 

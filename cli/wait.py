@@ -1,4 +1,4 @@
-"""``hermes gateway wait``: block until the profile reaches a state."""
+"""``hermes-lifecycle wait``: block until the profile reaches a state."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def worst(codes: "list[int]") -> int:
 
 class StatusExit(IntEnum):
     """How ``status`` ends, as ``systemctl status`` and LSB init scripts answer: the code says
-    the state, so ``if hermes gateway status >/dev/null; then`` asks "is it up?"."""
+    the state, so ``if hermes-lifecycle status >/dev/null; then`` asks "is it up?"."""
 
     #: running: a gateway process is alive (``starting``, ``running``, ``draining``)
     RUNNING = 0

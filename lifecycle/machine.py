@@ -1,7 +1,7 @@
 """The gateway lifecycle as data, and the one judge of what is legal.
 
 ``STATES``, ``TRANSITIONS`` and ``SIDE_STEPS`` are the single table from which the
-``transitions`` machine, the README's table and ``hermes gateway diagram`` are all
+``transitions`` machine, the README's table and ``hermes-lifecycle diagram`` are all
 generated.  Nothing else in the code base decides whether a trigger may fire.
 
 The ``transitions`` import is deferred to :func:`decide`, so read-only commands

@@ -1,4 +1,4 @@
-"""Spawning ``hermes gateway run`` detached from the calling shell, through the platform.
+"""Spawning ``hermes-lifecycle run`` detached from the calling shell, through the platform.
 
 The command line always names the home and the profile, so the gateway serves exactly
 the profile that asked, and discovery can tell whose gateway a process is.

@@ -123,7 +123,7 @@ def restart_through_service(journal: Journal, platform: Platform, manager: Servi
     """Drain with intent ``restart`` (exit 75: systemd and launchd revive it themselves);
     if the manager does not run it again, ask it to start; then wait for ``ready``."""
     if inside_gateway_tree(journal) and not os.environ.get(DETACHED_ENV):
-        # the detached copy (DETACHED_ENV set) re-enters `hermes gateway restart` and comes back here
+        # the detached copy (DETACHED_ENV set) re-enters `hermes-lifecycle restart` and comes back here
         return restart_gateway(journal, platform, timeout=timeout, start_timeout=start_timeout,
                                restart_id=restart_id, countdown=countdown)
     countdown = countdown or Silent()

@@ -1,6 +1,6 @@
 """Pictures and tables of the machine, generated from :mod:`hermes_lifecycle.machine` alone.
 
-``hermes gateway diagram`` prints these; the README's table is :func:`markdown_table`
+``hermes-lifecycle diagram`` prints these; the README's table is :func:`markdown_table`
 verbatim (a test compares them), so docs cannot drift from the code.
 """
 

@@ -199,7 +199,7 @@ class Story:
         """For a run a restart stopped: the restart id and the run that restart brought up.
 
         ``linked_by`` says how the next run is known: ``restart_id`` when its ``start``
-        carries the same id (``hermes gateway restart`` hands it over in the environment),
+        carries the same id (``hermes-lifecycle restart`` hands it over in the environment),
         ``order`` when its ``start`` carries none: a service manager revived the gateway, and no
         environment travels that way, so the first run after the request is the one.
         """

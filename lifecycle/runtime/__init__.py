@@ -1,4 +1,4 @@
-"""The gateway runtime: ``hermes gateway run`` and the embeddable app interface.
+"""The gateway runtime: ``hermes-lifecycle run`` and the embeddable app interface.
 
 One concept per module: :mod:`app` (the interface), :mod:`reference` (the reference
 gateway), :mod:`sessions` (conversations in ``state.db``), :mod:`boot`,

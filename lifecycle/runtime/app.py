@@ -1,7 +1,7 @@
 """The embeddable app interface: what any asyncio app gives the runtime to be run by it.
 
 The runtime owns the lifecycle (lock, events, signals, the watcher, resume, drain,
-exit codes); an app owns its protocol.  ``hermes gateway run --app module:factory``
+exit codes); an app owns its protocol.  ``hermes-lifecycle run --app module:factory``
 calls ``factory()`` and expects a :class:`GatewayApp`; the reference gateway is one.
 
 The runtime calls, in order: :meth:`GatewayApp.start` (bind and begin; return the

@@ -6,7 +6,7 @@ exit, once per ``ThrottleInterval``, forever.  The agent's plist therefore sets
 ``HERMES_SERVICE_MANAGER=launchd``, and under it the gateway ends a fatal configuration with
 exit 0, the one code launchd leaves down, while ``start_failed`` keeps the truth
 (``fatal_exit_code: 78``, ``service_manager: launchd``) and stderr says why.  Fixing the
-configuration and running ``hermes gateway start`` (``launchctl kickstart``) brings it back.
+configuration and running ``hermes-lifecycle start`` (``launchctl kickstart``) brings it back.
 """
 
 from __future__ import annotations

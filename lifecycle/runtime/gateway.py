@@ -1,4 +1,4 @@
-"""``hermes gateway run``: boot, serve until a shutdown cause arrives, drain, exit.
+"""``hermes-lifecycle run``: boot, serve until a shutdown cause arrives, drain, exit.
 
 This module only sequences the parts: :mod:`boot` (lock, ``start``), the app
 (:mod:`app`), :mod:`sessions` (resume), :mod:`watcher` and :mod:`shutdown`.

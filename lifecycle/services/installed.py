@@ -1,6 +1,6 @@
 """Whether ``start``, ``stop`` and ``restart`` must go through a service manager.
 
-Asked on every one of those commands, and almost always answered "no".  ``hermes gateway
+Asked on every one of those commands, and almost always answered "no".  ``hermes-lifecycle
 install`` saves its plan under the home before it touches the system, so a home and
 profile without a saved plan has no service of ours: that answer costs one ``stat`` and
 imports none of the managers.  With a plan, the manager itself is asked (the plan stays

@@ -29,7 +29,7 @@ from hermes_lifecycle.services.installed import INSTALL_HINTS
 
 TRACK = "systemd-user-unit"
 #: The restart-loop breaker: more starts than this within the interval and systemd gives up
-#: (the unit stays failed until `hermes gateway start` or `systemctl --user reset-failed`).
+#: (the unit stays failed until `hermes-lifecycle start` or `systemctl --user reset-failed`).
 START_LIMIT_BURST, START_LIMIT_INTERVAL = 10, 600
 #: systemd pings: no WATCHDOG=1 from the gateway's loop for this long and it is restarted.
 WATCHDOG_SECONDS = 60

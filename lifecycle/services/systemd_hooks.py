@@ -1,4 +1,4 @@
-"""What the unit's ``ExecStop=`` and ``ExecStopPost=`` run: ``hermes gateway stop --from-service-manager``.
+"""What the unit's ``ExecStop=`` and ``ExecStopPost=`` run: ``hermes-lifecycle stop --from-service-manager``.
 
 systemd runs ``ExecStop=`` for its own stops (``systemctl --user stop`` and ``restart``, a
 logout without linger, a shutdown) while the main process still lives (``$MAINPID`` set),
