@@ -55,7 +55,7 @@ def rows(f: dict[str, dict | None]) -> list[tuple[str, str, str, str]]:
     i = f.get("idle")
     if i:
         fig = i["figures"]
-        gw, fo = fig["hermes gateway run"], fig["hermes events --follow"]
+        gw, fo = fig["hermes-lifecycle run"], fig["hermes events --follow"]
         sup = fig.get("supervisord (one idle program)")
         beside = f" (supervisord: {sup[0]:.2f}/s, {sup[1]:.3f} %)" if sup else ""
         out.append(("idle gateway: wakeups (all threads) / CPU, 30 s", "`bench/idle.py`",

@@ -12,7 +12,7 @@ The tools take turns within every round (ours, supervisorctl, pm2, the order rot
 from round to round), at least 15 rounds, so a burst of load on this shared box hits
 all of them alike instead of skewing one tool's whole block.
 
-Ours is the real thing: `hermes gateway start` runs the reference gateway detached; its
+Ours is the real thing: `hermes-lifecycle start` runs the reference gateway detached; its
 stop includes the stop request, SIGTERM, the gateway's drain and every event.  The
 "ignores SIGTERM" gateway holds a turn in flight for 60 s with a 60 s drain timeout, so
 only escalation can end it within 2 s (`stop --timeout 2`).  The peers run a Python
@@ -92,7 +92,7 @@ class Ours:
     def start(self, *run_args: str) -> dict:
         done = quiet(self.cmd("start", "--json", *(["--", *run_args] if run_args else [])), self.env, cwd=self.cwd)
         if done.returncode != 0:
-            raise RuntimeError(f"hermes gateway start failed: {done.stderr.strip()}")
+            raise RuntimeError(f"hermes-lifecycle start failed: {done.stderr.strip()}")
         return json.loads(done.stdout)
 
     def run_idle(self) -> None:

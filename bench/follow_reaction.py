@@ -1,4 +1,4 @@
-"""Reaction of `hermes gateway events --follow --json`: from an event's commit to its line on stdout.
+"""Reaction of `hermes-lifecycle events --follow --json`: from an event's commit to its line on stdout.
 
 Starts the real command as a subprocess, appends events from this process through
 the one write path (`Journal.fire`), and times each commit (when `fire` returns) to

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/idle.py [--seconds 30] [--env DIR]
 
-Starts a real ``hermes gateway run`` (the reference app, ready, no clients) and a real
-``hermes gateway events --follow``, lets them settle, then counts over ``--seconds``:
+Starts a real ``hermes-lifecycle run`` (the reference app, ready, no clients) and a real
+``hermes-lifecycle events --follow``, lets them settle, then counts over ``--seconds``:
 wakeups = voluntary context switches of every thread (``/proc/PID/task/*/status``,
 heartbeat, watchdog and the event loop included) and CPU = utime + stime
 (``/proc/PID/stat``) over wall time.  Beside them, an idle supervisord 4.3 with one
@@ -89,7 +89,7 @@ def main() -> int:
                      "the gateway to be ready")
         follower = subprocess.Popen(hermes_argv(home.root, "events", "--follow"), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=hermes_env(), cwd=ROOT)
-        pids = {"hermes gateway run": gateway.pid, "hermes events --follow": follower.pid}
+        pids = {"hermes-lifecycle run": gateway.pid, "hermes events --follow": follower.pid}
         try:
             install_supervisor(options.env)
             sup = Supervisor(options.env, work)
@@ -110,7 +110,7 @@ def main() -> int:
     print(f"idle cost over {options.seconds:g} s (all threads; voluntary context switches and utime+stime)")
     for name, (wakeups, cpu) in figures.items():
         print(f"{name:<34} {wakeups:7.2f} wakeups/s   {cpu:6.3f} % CPU")
-    gw_wakeups, gw_cpu = figures["hermes gateway run"]
+    gw_wakeups, gw_cpu = figures["hermes-lifecycle run"]
     fo_wakeups, _ = figures["hermes events --follow"]
     print(f"idle gateway: {gw_wakeups:.2f} wakeups/s (target <= 0.5: {'met' if gw_wakeups <= 0.5 else 'MISSED'}), "
           f"{gw_cpu:.3f} % CPU (target <= 0.05: {'met' if gw_cpu <= 0.05 else 'MISSED'})")

@@ -4,7 +4,7 @@
 
 The log is built once by bulk SQL (100,000 runs of 10 events, as bench/status.py builds
 it) and copied afresh for each run; each run is the real command,
-``hermes gateway --home HOME prune --keep-runs N``, timed from outside.  A thread
+``hermes-lifecycle --home HOME prune --keep-runs N``, timed from outside.  A thread
 samples the disk the home's files take (``st_blocks``: state.db, its -wal, -shm and
 -journal) every 2 ms, so the peak includes the WAL and whatever the prune writes.
 "Live data" is the size of a ``VACUUM INTO`` copy of the pruned log: a file within

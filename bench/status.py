@@ -1,4 +1,4 @@
-"""Wall time of `hermes gateway status --history -n 20` at 1,000 and 1,000,000 events, and the ratio.
+"""Wall time of `hermes-lifecycle status --history -n 20` at 1,000 and 1,000,000 events, and the ratio.
 
 Targets on the 2-core CI machine: median <= 100 ms at 1,000,000 events, and at most 1.2x
 the median at 1,000 (history reads walk an index, they never scan the log).  Both

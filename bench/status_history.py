@@ -1,4 +1,4 @@
-"""How long `hermes gateway status --history -n 20` takes on a log of 1,000,000 events.
+"""How long `hermes-lifecycle status --history -n 20` takes on a log of 1,000,000 events.
 
 Builds (once, cached) a store holding 100,000 runs of ten events each: planned stops,
 restarts, drain timeouts, kills and crashes, with a valid projection. Then prints the

@@ -4,7 +4,7 @@ Both instants are the ``at`` stamps of the two events in ``state.db`` (one clock
 the figure includes the watcher's detection, the hop into the event loop and the
 durable commit of ``drain``.  Two measurements:
 
-1. real ``hermes gateway run`` processes, stopped with ``request_stop`` (the product);
+1. real ``hermes-lifecycle run`` processes, stopped with ``request_stop`` (the product);
 2. the watcher in-process, on this platform's change notification (platforms/changes.py).
 
 Targets: median <= 15 ms, p90 <= 30 ms on real gateways.
@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--figures", type=Path, help="also write the figures as JSON here (bench/all.py)")
     options = parser.parse_args()
     runs = options.runs
-    real, real_p90, line_real = _summary("real gateway processes (hermes gateway run)", real_gateways(runs))
+    real, real_p90, line_real = _summary("real gateway processes (hermes-lifecycle run)", real_gateways(runs))
     _, _, line_watcher = _summary("watcher alone, in-process", in_process(runs))
     print("stop_requested committed -> drain committed")
     for line in (line_real, line_watcher):

@@ -25,7 +25,7 @@ def _load(target: str) -> click.Command:
 
 
 def _commands() -> list[tuple[str, click.Command]]:
-    """(``hermes gateway ...`` path, command) for every registered command and sub-command."""
+    """(``hermes-lifecycle ...`` path, command) for every registered command and sub-command."""
     found = [("", gateway)]
     pending = [(name, _load(target)) for name, target in GATEWAY_COMMANDS.items()]
     while pending:
@@ -46,14 +46,14 @@ def _mentions(text: str, word: str) -> bool:
 
 
 def _section(path: str) -> str:
-    """The text of docs/commands.md under the heading of ``hermes gateway PATH`` (its parent's, for a
+    """The text of docs/commands.md under the heading of ``hermes-lifecycle PATH`` (its parent's, for a
     sub-command).
 
     Options are looked up there, so `--timeout` documented for `stop` does not cover `wait`.
     """
     words = path.split()
     while words:
-        heading = re.search(rf"^#+ `hermes gateway {re.escape(' '.join(words))}(?![\w-])[^\n]*$", COMMANDS_PAGE, re.M)
+        heading = re.search(rf"^#+ `hermes-lifecycle {re.escape(' '.join(words))}(?![\w-])[^\n]*$", COMMANDS_PAGE, re.M)
         if heading:
             rest = COMMANDS_PAGE[heading.end():]
             following = re.search(r"^#{1,3} ", rest, re.M)
@@ -64,7 +64,7 @@ def _section(path: str) -> str:
 
 @pytest.mark.parametrize("path", [p for p, _ in _commands() if p], ids=str)
 def test_every_command_has_a_heading_in_the_commands_page(path):
-    assert _section(path), f"docs/commands.md has no heading for `hermes gateway {path}`"
+    assert _section(path), f"docs/commands.md has no heading for `hermes-lifecycle {path}`"
 
 
 @pytest.mark.parametrize("name", sorted(GATEWAY_COMMANDS))
@@ -76,13 +76,13 @@ def test_every_command_is_in_the_readmes_index(name):
 @pytest.mark.parametrize(("path", "option"), _options(), ids=lambda v: str(v))
 def test_every_option_of_every_command_is_in_its_section_of_the_commands_page(path, option):
     where = COMMANDS_PAGE.split("\n## ", 1)[0] if path == "gateway" else _section(path)
-    assert _mentions(where, option), f"option {option} of `hermes gateway {path}` is not in its docs/commands.md section"
+    assert _mentions(where, option), f"option {option} of `hermes-lifecycle {path}` is not in its docs/commands.md section"
 
 
 def test_the_machine_table_in_the_readme_is_the_generated_one():
     begin, end = "<!-- machine-table:begin -->\n", "<!-- machine-table:end -->"
     table = README[README.index(begin) + len(begin):README.index(end)]
-    assert table == markdown_table(), "regenerate it: hermes gateway diagram --format markdown"
+    assert table == markdown_table(), "regenerate it: hermes-lifecycle diagram --format markdown"
 
 
 def test_the_exit_code_tables_in_the_readme_are_the_generated_ones():
