@@ -5,8 +5,9 @@
 The log is built once by bulk SQL (100,000 runs of 10 events, as bench/status.py builds
 it) and copied afresh for each run; each run is the real command,
 ``hermes-lifecycle --home HOME prune --keep-runs N``, timed from outside.  A thread
-samples the disk the home's files take (``st_blocks``: state.db, its -wal, -shm and
--journal) every 2 ms, so the peak includes the WAL and whatever the prune writes.
+samples the disk the database's files take (``st_blocks``: state.db, its -wal, -shm and
+-journal; not the home's fixed-size spool, printed apart) every 2 ms, so the peak includes
+the WAL and whatever the prune writes.
 "Live data" is the size of a ``VACUUM INTO`` copy of the pruned log: a file within
 10 % of it holds almost no free pages.  Targets: <= 3 s, within 10 % of the live data,
 peak extra disk <= 20 MB.
@@ -38,11 +39,17 @@ MB = 1024 * 1024
 TARGET_S, TARGET_SLACK, TARGET_EXTRA_MB = 3.0, 0.10, 20.0
 
 
-def disk_used(folder: Path) -> int:
+#: The database's own files.  Not the home's ``state.db-spool``: a fixed 512 KB
+#: reservation every opened home has (store/spool.py), whatever prune does; counted in,
+#: it read as +26 % of free space that was not there.  It is printed on its own line.
+DB_FILES = ("state.db", "state.db-wal", "state.db-shm", "state.db-journal")
+
+
+def disk_used(folder: Path, names: tuple[str, ...] = DB_FILES) -> int:
     """Bytes the database's files take on disk (allocated blocks, not apparent size)."""
     total = 0
     for entry in os.scandir(folder):
-        if entry.name.startswith("state.db"):
+        if entry.name in names:
             try:
                 total += entry.stat().st_blocks * 512
             except OSError:  # deleted between the listing and the stat (the WAL at close)
@@ -91,7 +98,8 @@ def one_run(source: Path, work: Path, keep_runs: int) -> dict[str, float]:
     if done.returncode != 0:
         raise SystemExit(f"prune failed ({done.returncode}): {done.stderr.strip()}")
     return {"seconds": elapsed, "before": before, "after": disk_used(home),
-            "peak_extra": sampler.peak - before, "live": live_size(home / "state.db")}
+            "peak_extra": sampler.peak - before, "live": live_size(home / "state.db"),
+            "spool": disk_used(home, ("state.db-spool",))}
 
 
 def main() -> None:
@@ -114,6 +122,7 @@ def main() -> None:
     print(f"size: before {last['before'] / MB:.1f} MB, after {last['after'] / MB:.2f} MB, "
           f"live data {last['live'] / MB:.2f} MB ({slack:+.0%})")
     print(f"peak extra disk during the prune: {extra:.1f} MB")
+    print(f"not counted above: the home's spool, {last['spool'] / MB:.2f} MB (a fixed reservation)")
     print(f"targets: time <= {TARGET_S:g} s: {'met' if seconds <= TARGET_S else 'MISSED'}; "
           f"size within {TARGET_SLACK:.0%} of live: {'met' if slack <= TARGET_SLACK else 'MISSED'}; "
           f"peak extra <= {TARGET_EXTRA_MB:g} MB: {'met' if extra <= TARGET_EXTRA_MB else 'MISSED'}")

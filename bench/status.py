@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,7 +26,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
-from status_history import build  # noqa: E402  (the shared bulk builder)
+from status_history import build, is_current  # noqa: E402  (the shared bulk builder)
 
 from hermes_lifecycle.projection import rebuild, verify_projection  # noqa: E402
 from hermes_lifecycle.store import open_store, write_stream_row  # noqa: E402
@@ -36,9 +37,10 @@ SIZES = (1_000, 1_000_000)
 def prepared(root: Path, events: int) -> Path:
     """A home holding ``events`` events whose projection equals the fold of its log (cached)."""
     home = root / f"home-{events}"
-    if (home / "state.db").exists():
+    if is_current(home / "state.db"):
         return home
     began = time.perf_counter()
+    shutil.rmtree(home, ignore_errors=True)  # a store of older code: see is_current
     home.mkdir(parents=True, exist_ok=True)
     build(home / "state.db", events)
     conn = open_store(home / "state.db")
