@@ -73,6 +73,7 @@ def test_status_of_a_running_gateway_imports_no_heavy_module(journal, home_dir, 
     assert [m for m in HEAVY if m in report["modules"]] == []
     assert "hermes_lifecycle.services.base" not in report["modules"]  # no service installed: no manager asked
     assert [m for m in ONLY_WHEN_WARNING if m in report["modules"]] == []
+    assert "hermes_lifecycle.stop_request" not in report["modules"]  # only recording `lost` needs it
     assert state(home_dir).state == "running"  # it was found alive, not recorded lost
 
 
