@@ -8,7 +8,6 @@ through :meth:`Journal.fire`; it is the one write path.  Side effects belong *af
 from __future__ import annotations
 
 import errno
-import logging
 import sqlite3
 from typing import Any, Callable
 
@@ -24,8 +23,6 @@ WRITE_LOCK_TIMEOUT = 15.0
 SPOOL_LOCK_TIMEOUT = 5.0
 #: How long opening a store, or a stop-path writer, waits to land the spool in the log.
 REPLAY_PATIENCE = 0.05
-
-log = logging.getLogger("hermes.journal")
 
 
 class Journal:
@@ -72,7 +69,10 @@ class Journal:
 
                 raise UntrustedPath(f"{spool_path(self.home.state_db)} or its write lock is a symbolic link; "
                                     "hermes does not write through links: remove it") from None
-            log.debug("no spool for %s (%s): a write it cannot take now fails", self.home.state_db, exc)
+            import logging  # only here: `logging` costs every short command ~4 ms of start-up
+
+            logging.getLogger("hermes.journal").debug("no spool for %s (%s): a write it cannot take now fails",
+                                                      self.home.state_db, exc)
             return
         if self._spool.pending()[0]:
             from hermes_lifecycle.spooled import unwritable

@@ -15,12 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from hermes_lifecycle.errors import IllegalTransition, RunChanged
-from hermes_lifecycle.heartbeat import read_beat
 from hermes_lifecycle.identity import is_alive, recorded_cmdline, run_is_alive, who
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.machine import ALIVE_STATES
 from hermes_lifecycle.projection import StreamState
-from hermes_lifecycle.stop_request import SPOOL_AFTER
 
 
 def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamState:
@@ -29,6 +27,10 @@ def reconcile(journal: Journal, *, actor_role: str = "controller") -> StreamStat
         current = journal.state()
         if current.state not in ALIVE_STATES or run_is_alive(current):
             return current
+        # Only a lost process needs these (a live one is the common case: `status`, `stop`).
+        from hermes_lifecycle.heartbeat import read_beat
+        from hermes_lifecycle.stop_request import SPOOL_AFTER
+
         reason, data = _why_lost(current)
         beat = read_beat(journal.home)
         if beat is not None and beat.belongs_to(current.pid, current.create_time):

@@ -16,9 +16,7 @@ a Python closure: a caller that wants its event spooled names a registered extra
 from __future__ import annotations
 
 import json
-import logging
 import os
-import secrets
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +31,13 @@ from hermes_lifecycle.store.connection import BUSY_TIMEOUT_MS
 if TYPE_CHECKING:
     from hermes_lifecycle.journal import Journal
 
-log = logging.getLogger("hermes.spool")
+
+def _log() -> Any:
+    """The spool's logger, imported when a warning is due: ``logging`` costs every stop ~4 ms of start-up."""
+    import logging
+
+    return logging.getLogger("hermes.spool")
+
 
 #: Extras a spooled event may carry by name: ``name -> function(conn, args)``.
 REPLAY_EXTRAS: dict[str, Callable[[sqlite3.Connection, dict[str, Any]], None]] = {}
@@ -117,11 +121,11 @@ def spool_event(journal: "Journal", trigger: str, why: str, *, actor: str, run_i
         "run_id": run_id if run_id is not None else before.run_id, "at": store.utc_now(),
         "kind": "transition" if after != before.state else "step", "trigger": trigger,
         "from": before.state, "to": after, "pid": pid, "actor": actor, "reason": reason, "data": payload,
-        "key": idempotency_key or f"spool:{secrets.token_hex(8)}", "why": why,
+        "key": idempotency_key or f"spool:{os.urandom(8).hex()}", "why": why,
         "extra": list(replay_extra) if replay_extra else None, "expect_run": expect_run,
     }
     spool.add(record)
-    log.warning("state.db cannot take %r now (%s): kept in %s until it can", trigger, why, spool.path)
+    _log().warning("state.db cannot take %r now (%s): kept in %s until it can", trigger, why, spool.path)
     return to_event(record)
 
 
@@ -147,7 +151,7 @@ def replay(journal: "Journal", wait: float | None) -> int:
                              expect_run=record.get("expect_run"))
             except (IllegalTransition, RunChanged) as exc:  # the log moved on meanwhile: kept aside, never forced in
                 path = _set_aside(journal, record, str(exc))
-                log.warning("spooled %r of %s (at %s) no longer applies (%s); kept in %s",
+                _log().warning("spooled %r of %s (at %s) no longer applies (%s); kept in %s",
                             record["trigger"], record["stream"], record["at"], exc, path)
             spool.consumed(consumed + offset)
             landed += 1

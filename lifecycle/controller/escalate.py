@@ -10,7 +10,6 @@ ancestry is never part of the tree (see :mod:`.tree`).
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any, Callable
 
@@ -33,8 +32,6 @@ EXIT_WAKE_INTERVAL = 0.25
 #: durable records (``escalated``, ``kill``) take some 20-60 ms on a loaded machine, and
 #: `stop --timeout 2` must have ended by 2 s, not begun its kill then.
 KILL_RESERVE = 0.1
-
-log = logging.getLogger("hermes.escalate")
 
 
 def wait_tree_gone(tree: ProcessTree, until: float, countdown: Countdown, what: str) -> bool:
@@ -94,7 +91,9 @@ def _record(journal: Journal, target: Target, step: str, tree: ProcessTree, done
         journal.fire("escalated", actor=who("controller"), run_id=target.run_id, reason=reason, data=data,
                      expect_run=target.run_id, spool_after=SPOOL_AFTER)
     except RunChanged as exc:  # a new run began: the old one is long gone, never log on the new one
-        log.warning("escalation step %s not recorded: %s", step, exc)
+        import logging  # only here: `logging` costs every polite stop ~4 ms of start-up
+
+        logging.getLogger("hermes.escalate").warning("escalation step %s not recorded: %s", step, exc)
     return data
 
 

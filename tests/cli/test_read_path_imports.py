@@ -19,6 +19,8 @@ from tests.gateways import state
 from tests.lifecycle.controller.conftest import PLAIN, record_as_run, spawn_plain
 
 HEAVY = ("transitions", "sqlite_utils", "psutil")
+#: Standard modules only a warning needs (logging: ~4 ms; secrets pulls hashlib and random: ~5 ms).
+ONLY_WHEN_WARNING = ("logging", "secrets")
 
 #: Runs the real CLI in-process, then writes every module it imported to a file.
 DRIVER = """
@@ -70,6 +72,8 @@ def test_status_of_a_running_gateway_imports_no_heavy_module(journal, home_dir, 
     assert "hermes_lifecycle.reconcile" in report["modules"], "the driver did not check the process"
     assert [m for m in HEAVY if m in report["modules"]] == []
     assert "hermes_lifecycle.services.base" not in report["modules"]  # no service installed: no manager asked
+    assert [m for m in ONLY_WHEN_WARNING if m in report["modules"]] == []
+    assert "hermes_lifecycle.stop_request" not in report["modules"]  # only recording `lost` needs it
     assert state(home_dir).state == "running"  # it was found alive, not recorded lost
 
 
@@ -85,6 +89,7 @@ def test_a_polite_stop_imports_neither_psutil_nor_the_service_call_out(journal, 
     assert [m for m in HEAVY if m in report["modules"] and m != "transitions"] == []  # transitions judges the write
     assert "hermes_lifecycle.controller.through_service" not in report["modules"]
     assert "hermes_lifecycle.services.systemd" not in report["modules"]
+    assert [m for m in ONLY_WHEN_WARNING if m in report["modules"]] == []  # the stop's write logs nothing
 
 
 def test_the_driver_does_see_psutil_when_stop_must_force_a_process(journal, home_dir, tmp_path, reaper):
