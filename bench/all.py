@@ -30,7 +30,10 @@ BENCHES = ("append", "status", "watcher_reaction", "follow_reaction", "idle", "p
 def run_bench(name: str, figures: Path, extra: list[str]) -> dict | None:
     argv = [sys.executable, str(BENCH / f"{name}.py"), "--figures", str(figures), *extra]
     print(f"\n=== bench/{name}.py {' '.join(extra)}", flush=True)
-    done = subprocess.run(argv, cwd=ROOT)
+    # Users' installs hold compiled bytecode; with PYTHONDONTWRITEBYTECODE set (some images set it)
+    # every command timed here would compile the whole package first.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(argv, cwd=ROOT, env=env)
     if done.returncode != 0 or not figures.exists():
         print(f"=== bench/{name}.py failed (exit {done.returncode})", flush=True)
         return None
