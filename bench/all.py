@@ -102,7 +102,7 @@ def rows(f: dict[str, dict | None]) -> list[tuple[str, str, str, str]]:
 def table(figures: dict[str, dict | None], began: str, loads: tuple[str, str]) -> str:
     lines = [BEGIN,
              f"Written by `bench/all.py` on {began} (load average {loads[0]} at the start, {loads[1]} at the end,",
-             "on the shared 2-core box: other engineers' suites were running; compare ratios, not milliseconds).",
+             "on the shared 2-core box, whose speed drifts from run to run: compare ratios, not milliseconds).",
              "", "| what | command | figure | target |", "| --- | --- | --- | --- |"]
     lines += [f"| {what} | {command} | {figure} | {target} |" for what, command, figure, target in rows(figures)]
     return "\n".join(lines + [END])

@@ -372,7 +372,7 @@ def main() -> int:
         try:
             hermes = install_ours(options.env)
             notes.append(f"hermes: a wheel of this tree installed into {options.env / 'hermes-wheel' / 'venv'}, "
-                         "run as its `hermes` script")
+                         "run as its `hermes-lifecycle` script")
         except (RuntimeError, OSError, subprocess.SubprocessError, StopIteration) as exc:
             notes.append(f"hermes: the wheel could not be installed ({exc}); measured the development venv")
     if hermes is None:
