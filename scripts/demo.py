@@ -28,7 +28,7 @@ DRAIN_TIMEOUT = "5"
 def hermes(*args: str, capture: bool = False) -> subprocess.CompletedProcess:
     command = [str(venv_python()), "-m", "hermes_lifecycle.cli.main", "gateway", "--home", str(HOME), *args]
     if not capture:
-        print(f"\n$ hermes gateway {' '.join(args)}", flush=True)
+        print(f"\n$ hermes-lifecycle {' '.join(args)}", flush=True)
     result = subprocess.run(command, cwd=ROOT, text=True, capture_output=capture)
     if result.returncode != 0 and args[0] != "status":  # status's code is its answer (3: not running)
         print(f"(exit code {result.returncode})", flush=True)
