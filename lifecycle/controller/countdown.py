@@ -18,25 +18,21 @@ class Countdown:
         self._shown = False
 
     def show(self, what: str, remaining: float) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < self.every:
-            return
-        self._last = now
-        self.stream.write(f"\r{what}: {max(remaining, 0):4.1f}s left ")
-        self.stream.flush()
-        self._shown = True
+        self._write(f"\r{what}: {max(remaining, 0):4.1f}s left ")
 
     def waited(self, what: str, waited: float) -> None:
         """Like :meth:`show` for a wait with no end: how long it has waited so far."""
+        self._write(f"\r{what}: {waited:.1f}s so far \033[K")
+
+    def _write(self, line: str) -> None:
+        """One refresh of the line, at most every ``every`` seconds, and only on a terminal."""
         if not self.enabled:
             return
         now = time.monotonic()
         if now - self._last < self.every:
             return
         self._last = now
-        self.stream.write(f"\r{what}: {waited:.1f}s so far \033[K")
+        self.stream.write(line)
         self.stream.flush()
         self._shown = True
 
