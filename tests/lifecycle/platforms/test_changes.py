@@ -34,6 +34,23 @@ def _wait_in_thread(call) -> tuple[threading.Thread, list]:
 # --- inotify, for real ----------------------------------------------------------------
 
 @linux_only
+def test_loading_inotify_starts_no_process(tmp_path, monkeypatch):
+    """ctypes.util.find_library runs `ldconfig -p`: a child in the gateway's tree at boot, which
+    escalation then reports among the pids it signalled."""
+    import subprocess
+
+    from hermes_lifecycle.platforms import inotify
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args[0]!r}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(inotify, "_libc", None)
+    notifier = inotify.InotifyNotifier(tmp_path / "state.db")
+    notifier.close()
+
+
+@linux_only
 def test_inotify_wakes_on_a_write_to_the_database_and_not_on_another_file(tmp_path):
     from hermes_lifecycle.platforms.inotify import InotifyNotifier
 
