@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hermes_lifecycle.store import open_store  # noqa: E402
-from hermes_lifecycle.store.migrate import available_migrations, split_statements  # noqa: E402
+from tests.old_homes import create_pre_prefix_schema  # noqa: E402
 
 
 def pre_prefix_home(path: Path, events: int) -> None:
@@ -27,12 +27,7 @@ def pre_prefix_home(path: Path, events: int) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("BEGIN")
-    conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                 "applied_at TEXT NOT NULL)")
-    for migration in available_migrations()[:4]:
-        for statement in split_statements(migration.sql):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (migration.number, migration.name))
+    create_pre_prefix_schema(conn)
     conn.executemany(
         "INSERT INTO events (stream, version, run_id, at, kind, trigger, from_state, to_state, pid, actor, data) "
         "VALUES ('default', ?, ?, '2026-01-01T00:00:00.000000Z', 'step', 'session_resumed', 'running', "

@@ -9,8 +9,6 @@ into a temporary folder.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,31 +16,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hermes_lifecycle import platforms
 from hermes_lifecycle.cli.main import hermes
 from hermes_lifecycle.home import Home
-from hermes_lifecycle import platforms
 from hermes_lifecycle.platforms import platform_named
 from hermes_lifecycle.platforms.runner import CommandResult
 from hermes_lifecycle.services import actions
 from hermes_lifecycle.services.base import InstallPlan
-from tests.cli.fake_systemd import calls, gateway_pid, install_fake_systemd
+from tests.cli.fake_systemd import calls, gateway_pid
 from tests.conftest import hermes_env, run_hermes, start_detached
 from tests.gateways import events, state, wait_for
 from tests.lifecycle.services.fakes import FakeLaunchctl, FakeSchtasks
 
 UNIT = "hermes-gateway-default.service"
-
-
-@pytest.fixture
-def systemd_env(tmp_path):
-    env = install_fake_systemd(tmp_path / "fake")
-    yield env
-    pid = gateway_pid(env)
-    if pid:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def hermes_with(env: dict[str, str], home_dir: Path, *args: str):

@@ -3,29 +3,12 @@ same (so the manager cannot revive it), the stop's failure is said, and the exit
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
-import pytest
-
-from tests.cli.fake_systemd import gateway_pid, install_fake_systemd
 from tests.conftest import hermes_env, run_hermes
 from tests.gateways import events, state, wait_for
 
 UNIT = "hermes-gateway-default.service"
-
-
-@pytest.fixture
-def systemd_env(tmp_path):
-    env = install_fake_systemd(tmp_path / "fake")
-    yield env
-    pid = gateway_pid(env)
-    if pid:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def test_uninstall_whose_stop_fails_still_removes_the_unit_and_exits_one(home_dir, systemd_env):

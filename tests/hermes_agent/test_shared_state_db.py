@@ -18,7 +18,7 @@ import hermes_state  # noqa: E402  (only once the tier knows hermes-agent is the
 from hermes_lifecycle.home import Home  # noqa: E402
 from hermes_lifecycle.journal import Journal  # noqa: E402
 from hermes_lifecycle.runtime.sessions import SessionStore  # noqa: E402
-from hermes_lifecycle.store.migrate import available_migrations, split_statements  # noqa: E402
+from tests.old_homes import create_pre_prefix_schema  # noqa: E402
 
 
 def _theirs(name: str) -> bool:
@@ -106,12 +106,7 @@ def test_a_pre_prefix_home_hermes_agent_crashed_on_is_moved_and_then_serves_both
     home = Home.resolve(tmp_path / "hermes")
     home.root.mkdir()
     conn = sqlite3.connect(home.state_db, isolation_level=None)
-    conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                 "applied_at TEXT NOT NULL)")
-    for migration in available_migrations()[:4]:
-        for statement in split_statements(migration.sql):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (migration.number, migration.name))
+    create_pre_prefix_schema(conn)
     conn.execute("PRAGMA user_version = 4")
     conn.execute("INSERT INTO sessions (id, stream, created_at, updated_at) VALUES ('chat-old', 'default', 'a', 'a')")
     conn.close()

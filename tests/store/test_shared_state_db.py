@@ -15,8 +15,8 @@ import pytest
 from hermes_lifecycle.home import Home
 from hermes_lifecycle.journal import Journal
 from hermes_lifecycle.store import latest_version, open_store
-from hermes_lifecycle.store.migrate import available_migrations, split_statements
 from tests.conftest import run_hermes
+from tests.old_homes import create_pre_prefix_schema
 
 #: Names hermes-agent 0.19.0 creates in state.db (hermes_state.SCHEMA_SQL), as a neighbour would.
 NEIGHBOUR_SQL = [
@@ -98,12 +98,7 @@ def _pre_prefix_db(path: Path, *, version: int = 4) -> None:
     recorded in schema_migrations and mirrored in user_version, with a run and a session."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                 "applied_at TEXT NOT NULL)")
-    for migration in available_migrations()[:4]:
-        for statement in split_statements(migration.sql):
-            conn.execute(statement)
-        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (migration.number, migration.name))
+    create_pre_prefix_schema(conn)
     conn.execute(f"PRAGMA user_version = {version}")
     for seq, (trigger, state_from, state_to) in enumerate([("start", "stopped", "starting"),
                                                           ("ready", "starting", "running")], 1):
