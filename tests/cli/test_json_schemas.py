@@ -15,7 +15,7 @@ from hermes_lifecycle.home import Home  # noqa: E402
 from hermes_lifecycle.journal import Journal  # noqa: E402
 from hermes_lifecycle.platforms import platform_named  # noqa: E402
 from hermes_lifecycle.platforms.runner import CommandResult  # noqa: E402
-from tests.cli.test_service_commands import account, hermes_with, invoke_on  # noqa: E402
+from tests.cli.test_service_commands import account, hermes_with, invoke_on  # noqa: E402,F401
 from tests.conftest import ROOT, run_hermes  # noqa: E402
 from tests.gateways import state, wait_for  # noqa: E402
 from tests.journal_runs import ended_run  # noqa: E402
